@@ -1,0 +1,39 @@
+"""bayesformula: Bayesian regression from R-style formulas.
+
+>>> import bayesformula as bf
+>>> model = bf.Model("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
+"""
+
+import warnings as _warnings
+
+with _warnings.catch_warnings():  # ArviZ 0.23 announces its refactor on import
+    _warnings.simplefilter("ignore", FutureWarning)
+    import arviz as _arviz  # noqa: F401
+
+from bayesformula import errors
+from bayesformula.datasets import list_datasets, load_data
+from bayesformula.errors import BayesformulaError
+from bayesformula.families import Family, Link, get_family, list_families, register_family
+from bayesformula.formula import Formula
+from bayesformula.model import Model
+from bayesformula.priors import Prior
+from bayesformula.samplers import list_samplers, register_sampler
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BayesformulaError",
+    "Family",
+    "Formula",
+    "Link",
+    "Model",
+    "Prior",
+    "errors",
+    "get_family",
+    "list_datasets",
+    "list_families",
+    "list_samplers",
+    "load_data",
+    "register_family",
+    "register_sampler",
+]

@@ -1,0 +1,219 @@
+"""The :class:`Family` value: likelihood, parameters, links, response checks, default priors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayesformula.errors import FamilyError, ResponseError
+from bayesformula.families.links import Link, get_link
+from bayesformula.priors.prior import Prior
+
+__all__ = ["AuxParam", "Family", "ResponseData"]
+
+
+@dataclass(frozen=True)
+class AuxParam:
+    """An auxiliary (non-parent) parameter of a family, e.g. ``sigma`` of the gaussian.
+
+    ``default_prior`` maps the response's scale ``sd_y`` to the default prior.
+    """
+
+    name: str
+    default_prior: Callable[[float], Prior]
+
+
+@dataclass(frozen=True)
+class ResponseData:
+    """The response as the likelihood sees it."""
+
+    values: np.ndarray
+    trials: np.ndarray | None = None
+    note: str | None = None
+
+
+def _rows(mask: np.ndarray, index: pd.Index, values: np.ndarray, limit: int = 5) -> str:
+    where = np.flatnonzero(mask)
+    shown = ", ".join(f"row {index[i]!r}: {values[i]!r}" for i in where[:limit])
+    more = f" and {len(where) - limit} more" if len(where) > limit else ""
+    return f"{len(where)} value(s) ({shown}{more})"
+
+
+@dataclass(frozen=True)
+class Family:
+    """A response distribution with its parameters and links.
+
+    Parameters
+    ----------
+    name : str
+        Registry name ("gaussian", "binomial", ...).
+    likelihood : str
+        PyMC distribution name.
+    parent : str
+        The parameter modelled by the linear predictor ("mu" or "p").
+    links : tuple of str
+        Supported links for the parent; the first is the default.
+    aux : tuple of AuxParam
+        Auxiliary parameters with their default priors.
+    support : {"real", "binary", "trials", "count", "positive", "unit"}
+        What response values are valid.
+    to_dist : callable
+        Maps ``{parent, aux..., "trials"}`` to the PyMC distribution's keyword arguments. Uses
+        only arithmetic, so it works on numpy arrays and PyTensor tensors alike.
+    draw : callable
+        ``draw(rng, **dist_kwargs)`` draws responses with numpy (posterior predictive).
+    scale_by_response : bool
+        Whether default priors are scaled by the response's standard deviation (gaussian, t).
+    """
+
+    name: str
+    likelihood: str
+    parent: str
+    links: tuple[str, ...]
+    support: str
+    to_dist: Callable[[dict[str, Any]], dict[str, Any]]
+    draw: Callable[..., np.ndarray]
+    aux: tuple[AuxParam, ...] = ()
+    scale_by_response: bool = False
+    description: str = field(default="", compare=False)
+
+    @property
+    def default_link(self) -> str:
+        """The link used when none is given."""
+        return self.links[0]
+
+    @property
+    def aux_names(self) -> tuple[str, ...]:
+        """Names of the auxiliary parameters."""
+        return tuple(a.name for a in self.aux)
+
+    def resolve_link(self, link: str | dict | None) -> Link:
+        """Return the parent parameter's link, checking the family supports it."""
+        if isinstance(link, dict):
+            unknown = set(link) - {self.parent}
+            if unknown:
+                raise FamilyError(
+                    f"link was given for {sorted(unknown)}, but only the parent parameter "
+                    f"'{self.parent}' of family '{self.name}' has a link in this model."
+                )
+            link = link.get(self.parent)
+        if link is None:
+            return get_link(self.default_link)
+        name = link.name if isinstance(link, Link) else link
+        resolved = get_link(name)
+        if resolved.name not in self.links:
+            raise FamilyError(
+                f"family '{self.name}' does not support link '{resolved.name}'; supported links: "
+                f"{', '.join(self.links)} (default '{self.default_link}')."
+            )
+        return resolved
+
+    # ------------------------------------------------------------------ response checks
+    def check_response(self, response, index: pd.Index) -> ResponseData:
+        """Validate a :class:`~bayesformula.formula.Response` for this family.
+
+        Raises
+        ------
+        ResponseError
+            With the offending rows and values, and what to do about it.
+        """
+        name, kind = response.expr, response.kind
+        fam = f"family '{self.name}'"
+        if kind == "proportion" and self.support != "trials":
+            raise ResponseError(
+                f"the response {name} gives successes and trials, which only binomial-type "
+                f"families use; {fam} needs a plain response. Use family='binomial' or write the "
+                f"response as a single column."
+            )
+        if kind == "categoric":
+            levels = response.levels or ()
+            if self.support == "binary" and len(levels) == 2:
+                values = response.values[:, -1].astype(int)
+                note = f"modelling the probability that {response.name} == '{levels[-1]}'"
+                return ResponseData(values=values, note=note)
+            if self.support == "binary":
+                raise ResponseError(
+                    f"{fam} needs a response with two categories or 0/1 values; '{name}' has "
+                    f"{len(levels)} levels ({', '.join(levels)}). Pick one with "
+                    f"{response.name}[level] or use a categorical model."
+                )
+            raise ResponseError(
+                f"{fam} needs a numeric response, but '{name}' is categorical with levels "
+                f"{', '.join(levels[:6])}. Convert it to numbers, or use family='bernoulli' "
+                "for two categories."
+            )
+        y = np.asarray(response.values)
+        if y.ndim != 1:
+            raise ResponseError(f"{fam} needs a single response column; '{name}' has {y.shape[1]}.")
+        if y.dtype == bool:
+            y = y.astype(int)
+        if not np.issubdtype(y.dtype, np.number):
+            raise ResponseError(
+                f"{fam} needs a numeric response; '{name}' has dtype {y.dtype}. Convert it with "
+                "pandas.to_numeric or choose another family."
+            )
+        y = y.astype(float)
+        if not np.all(np.isfinite(y)):
+            raise ResponseError(f"'{name}' has {_rows(~np.isfinite(y), index, y)} that are not finite.")
+        return self._check_support(y, response, index)
+
+    def _check_support(self, y: np.ndarray, response, index) -> ResponseData:
+        name, fam = response.expr, f"family '{self.name}'"
+        support = self.support
+        if support == "trials":
+            if response.kind != "proportion":
+                raise ResponseError(
+                    f"{fam} needs the number of trials: write the response as "
+                    f"p({response.name}, n) with n a column or a number "
+                    f"(or use family='bernoulli' for 0/1 outcomes)."
+                )
+            trials = np.asarray(response.trials, dtype=float)
+            _check_counts(y, index, f"the successes in {name}")
+            _check_counts(trials, index, f"the trials in {name}")
+            bad = y > trials
+            if bad.any():
+                raise ResponseError(
+                    f"successes exceed trials in {name} for {_rows(bad, index, y)}; "
+                    f"each row needs successes <= trials."
+                )
+            return ResponseData(values=y.astype(np.int64), trials=trials.astype(np.int64))
+        if support == "binary":
+            bad = ~np.isin(y, (0.0, 1.0))
+            if bad.any():
+                raise ResponseError(
+                    f"{fam} needs 0/1 (or True/False, or two-category) responses; '{name}' has "
+                    f"{_rows(bad, index, y)}. For counts out of n use family='binomial' with "
+                    f"p({response.name}, n)."
+                )
+            return ResponseData(values=y.astype(np.int64))
+        if support == "count":
+            _check_counts(y, index, f"'{name}' ({fam})")
+            return ResponseData(values=y.astype(np.int64))
+        if support == "positive":
+            bad = y <= 0
+            if bad.any():
+                raise ResponseError(
+                    f"{fam} needs a response > 0; '{name}' has {_rows(bad, index, y)}. "
+                    "Drop or shift those rows, or choose a family that allows them."
+                )
+        if support == "unit":
+            bad = (y <= 0) | (y >= 1)
+            if bad.any():
+                raise ResponseError(
+                    f"{fam} needs a response strictly between 0 and 1; '{name}' has "
+                    f"{_rows(bad, index, y)}. Rescale, e.g. (y * (n - 1) + 0.5) / n, or model "
+                    "counts with family='binomial'."
+                )
+        return ResponseData(values=y)
+
+
+def _check_counts(y: np.ndarray, index, what: str) -> None:
+    bad = (y < 0) | (y != np.round(y))
+    if bad.any():
+        raise ResponseError(
+            f"{what} must be non-negative whole numbers; found {_rows(bad, index, y)}."
+        )

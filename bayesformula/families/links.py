@@ -1,0 +1,75 @@
+"""Link functions, each with a numpy and a PyTensor inverse that tests keep in agreement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from bayesformula.errors import FamilyError, did_you_mean
+
+__all__ = ["Link", "LINKS", "get_link"]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link function ``g`` with ``eta = g(param)``.
+
+    Attributes
+    ----------
+    name : str
+        Name of the link ("identity", "log", "logit", ...).
+    link : callable
+        ``g`` on numpy arrays.
+    linkinv : callable
+        ``g^-1`` on numpy arrays.
+    linkinv_pt : callable
+        ``g^-1`` on PyTensor tensors (used inside the model graph).
+    """
+
+    name: str
+    link: Callable[[np.ndarray], np.ndarray]
+    linkinv: Callable[[np.ndarray], np.ndarray]
+    linkinv_pt: Callable
+
+
+def _pt():
+    import pytensor.tensor as pt
+
+    return pt
+
+
+def _cloglog_inv(x):
+    return -np.expm1(-np.exp(x))
+
+
+LINKS: dict[str, Link] = {
+    "identity": Link("identity", lambda x: x, lambda x: x, lambda x: x),
+    "log": Link("log", np.log, np.exp, lambda x: _pt().exp(x)),
+    "logit": Link("logit", special.logit, special.expit, lambda x: _pt().sigmoid(x)),
+    "probit": Link(
+        "probit",
+        special.ndtri,
+        special.ndtr,
+        lambda x: 0.5 * _pt().erfc(-x / np.sqrt(2.0)),
+    ),
+    "cloglog": Link(
+        "cloglog",
+        lambda p: np.log(-np.log1p(-p)),
+        _cloglog_inv,
+        lambda x: -_pt().expm1(-_pt().exp(x)),
+    ),
+    "inverse": Link("inverse", lambda x: 1.0 / x, lambda x: 1.0 / x, lambda x: 1.0 / x),
+}
+
+
+def get_link(name: str) -> Link:
+    """Return the link called ``name``; an unknown name suggests the nearest known one."""
+    if isinstance(name, Link):
+        return name
+    try:
+        return LINKS[name]
+    except (KeyError, TypeError):
+        raise FamilyError(did_you_mean(str(name), LINKS, "link")) from None

@@ -1,0 +1,490 @@
+"""Formula + DataFrame -> :class:`Design`, and the same encoding applied to new data.
+
+The design holds everything later stages need and nothing PyMC-specific:
+
+* the response (values, binomial trials, category levels),
+* the common-effects matrix ``X`` (without intercept and offsets) and its terms,
+* group-specific terms as *level indices* plus their few expression columns (``Z``): an
+  ``n x levels`` indicator matrix is never kept,
+* the summed offset, the observation index, and formulae's fitted matrices, whose stateful
+  transforms (``scale()``, ``center()``, category levels) are re-applied to new data.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import formulae as fm
+import numpy as np
+import pandas as pd
+
+from bayesformula.errors import (
+    DataError,
+    DataTypeError,
+    FormulaError,
+    PredictionError,
+    UnknownNameError,
+)
+from bayesformula.formula.formula import parse_formula
+from bayesformula.formula.namespace import build_environment, check_names, restore_literals
+
+__all__ = [
+    "CommonTerm",
+    "GroupTerm",
+    "Response",
+    "Design",
+    "NewData",
+    "make_design",
+    "evaluate_new_data",
+]
+
+_PROPORTION_CALLS = {"p", "prop", "proportion"}
+
+
+@dataclass(frozen=True)
+class Response:
+    """The response of a model.
+
+    Attributes
+    ----------
+    name : str
+        Name of the response variable (``deaths`` for ``p(deaths, n)``).
+    expr : str
+        The response as written in the formula.
+    kind : {"numeric", "categoric", "proportion"}
+        What formulae made of it.
+    values : ndarray
+        ``(n,)`` for numeric and proportion responses (successes for the latter), ``(n, K)``
+        indicator columns for a categoric response.
+    trials : ndarray or None
+        Binomial trials of a ``p(y, n)`` response.
+    levels : tuple of str or None
+        Levels of a categoric response.
+    """
+
+    name: str
+    expr: str
+    kind: str
+    values: np.ndarray
+    trials: np.ndarray | None = None
+    levels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CommonTerm:
+    """A common (population-level) term occupying columns ``slice`` of ``Design.X``."""
+
+    name: str
+    kind: str
+    columns: tuple[str, ...]
+    labels: tuple[str, ...]
+    slice: slice
+
+    @property
+    def dim(self) -> str | None:
+        """Name of the coordinate dimension of this term's coefficients (None if scalar)."""
+        return f"{self.name}_dim" if len(self.columns) > 1 else None
+
+
+@dataclass(frozen=True)
+class GroupTerm:
+    """A group-specific term ``expr|factor``.
+
+    Attributes
+    ----------
+    name : str
+        ``"1|g"``, ``"x|g"``, ...
+    expr : str
+        ``"1"`` for intercepts, otherwise the expression (``"x"``, ``"C(a)"``).
+    factor : str
+        The grouping factor (``"g"``, ``"g1:g2"``).
+    kind : str
+        ``"intercept"``, ``"numeric"``, ``"categoric"`` or ``"interaction"``.
+    columns : tuple of str
+        Labels of the expression's columns (coordinates of the expression dimension).
+    Z : ndarray
+        ``(n, len(columns))`` values of the expression (ones for an intercept).
+    """
+
+    name: str
+    expr: str
+    factor: str
+    kind: str
+    columns: tuple[str, ...]
+    Z: np.ndarray = field(repr=False)
+
+    @property
+    def factor_dim(self) -> str:
+        """Dimension holding the levels of the grouping factor."""
+        return f"{self.factor}__factor_dim"
+
+    @property
+    def expr_dim(self) -> str | None:
+        """Dimension of the expression's columns, when it has more than one."""
+        return f"{self.expr}__expr_dim" if len(self.columns) > 1 else None
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        """Dims of the term's group-specific effects."""
+        return (self.factor_dim,) + ((self.expr_dim,) if self.expr_dim else ())
+
+
+@dataclass(frozen=True)
+class Design:
+    """Everything the model needs from formula and data (see the module docstring)."""
+
+    formula: str
+    response: Response
+    intercept: bool
+    X: np.ndarray = field(repr=False)
+    common_terms: tuple[CommonTerm, ...]
+    group_terms: tuple[GroupTerm, ...]
+    group_index: dict[str, np.ndarray] = field(repr=False)
+    group_levels: dict[str, tuple[str, ...]]
+    offset: np.ndarray | None = field(repr=False)
+    index: pd.Index = field(repr=False)
+    n_dropped: int = 0
+    matrices: Any = field(default=None, repr=False, compare=False)
+    literals: dict[str, list] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_obs(self) -> int:
+        """Number of observations used."""
+        return int(self.X.shape[0])
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """Grouping factors in order of first appearance."""
+        return tuple(dict.fromkeys(t.factor for t in self.group_terms))
+
+
+@dataclass(frozen=True)
+class NewData:
+    """The design evaluated on new data (for prediction)."""
+
+    X: np.ndarray
+    group_index: dict[str, np.ndarray]
+    new_levels: dict[str, tuple]
+    Z: dict[str, np.ndarray]
+    offset: np.ndarray | None
+    trials: np.ndarray | None
+    index: pd.Index
+
+
+def _check_frame(data) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise DataTypeError(
+            f"data must be a pandas DataFrame, got {type(data).__name__}; "
+            "wrap it with pandas.DataFrame(...) first."
+        )
+    if data.shape[0] == 0:
+        raise DataError("data has no rows; a model needs at least one observation.")
+
+
+def _response_name(description) -> str:
+    term = description.response.term
+    components = getattr(term, "components", [])
+    if len(components) == 1 and hasattr(components[0], "call"):
+        call = components[0].call
+        if getattr(call, "callee", None) in _PROPORTION_CALLS and call.args:
+            return str(call.args[0])
+    return str(term.name)
+
+
+def _handle_missing(data: pd.DataFrame, used: list[str], dropna: bool) -> tuple[pd.DataFrame, int]:
+    if not used:
+        return data, 0
+    missing = data[used].isna()
+    incomplete = missing.any(axis=1)
+    n_bad = int(incomplete.sum())
+    if n_bad == 0:
+        return data, 0
+    per_column = ", ".join(f"'{c}': {int(k)}" for c, k in missing.sum().items() if k)
+    if not dropna:
+        rows = list(data.index[incomplete][:5])
+        raise DataError(
+            f"{n_bad} of {len(data)} rows have missing values in the columns the formula uses "
+            f"({per_column}; first rows: {rows}). Pass dropna=True to drop these rows, or fill the "
+            "missing values first."
+        )
+    kept = data.loc[~incomplete]
+    if kept.shape[0] == 0:
+        raise DataError(f"all {len(data)} rows have missing values ({per_column}); nothing is left.")
+    warnings.warn(
+        f"dropna=True: dropped {n_bad} of {len(data)} rows with missing values ({per_column}).",
+        UserWarning,
+        stacklevel=4,
+    )
+    return kept, n_bad
+
+
+def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
+    try:
+        return fm.design_matrices(rewritten, data, na_action="error", env=env)
+    except KeyError as err:
+        raise UnknownNameError(f"name {err} in the formula '{text}' is not defined.") from None
+    except (ValueError, TypeError) as err:
+        raise FormulaError(f"could not build the design for '{text}': {err}") from None
+
+
+def _labels(term, width: int) -> tuple[str, ...]:
+    levels = getattr(term, "levels", None)
+    if levels is not None and len(levels) == width:
+        return tuple(str(v) for v in levels)
+    labels = getattr(term, "labels", None)
+    if labels is not None and len(labels) == width:
+        return tuple(str(v) for v in labels)
+    return tuple(str(i) for i in range(width))
+
+
+def make_design(
+    formula: str,
+    data: pd.DataFrame,
+    *,
+    dropna: bool = False,
+    categorical: list[str] | str | None = None,
+    extra_namespace: dict[str, Any] | None = None,
+) -> Design:
+    """Evaluate ``formula`` on ``data``.
+
+    Parameters
+    ----------
+    formula : str
+        An R-style formula such as ``"p(deaths, n) ~ dose"`` or ``"y ~ x + (x|g)"``.
+    data : pandas.DataFrame
+        The data. Only the columns the formula uses are read.
+    dropna : bool, default False
+        Drop rows with missing values in used columns (and warn how many). If False, such
+        rows are an error.
+    categorical : str or list of str, optional
+        Columns to treat as categorical even if numeric.
+    extra_namespace : dict, optional
+        Extra functions or values the formula may use by name.
+
+    Returns
+    -------
+    Design
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = make_design("y ~ x", pd.DataFrame({"y": [1.0, 2.0, 4.0], "x": [0.0, 1.0, 2.0]}))
+    >>> d.X.ravel().tolist(), d.intercept
+    ([0.0, 1.0, 2.0], True)
+    """
+    _check_frame(data)
+    description, rewritten, literals = parse_formula(formula)
+    check_names(description, data.columns, extra_namespace, literals)
+
+    data = data.copy()
+    if categorical is not None:
+        cats = [categorical] if isinstance(categorical, str) else list(categorical)
+        for col in cats:
+            if col not in data.columns:
+                raise UnknownNameError(
+                    f"categorical names column '{col}', which is not in the data; "
+                    f"columns are {list(map(str, data.columns))}."
+                )
+            data[col] = data[col].astype("category")
+    used = [c for c in data.columns if str(c) in description.var_names]
+    data, n_dropped = _handle_missing(data, used, dropna)
+    env = build_environment(extra_namespace, literals)
+    dm = _evaluate(rewritten, data, env, formula)
+
+    # Response
+    resp_matrix = np.asarray(dm.response.design_matrix)
+    kind = dm.response.kind
+    trials = None
+    levels = None
+    if kind == "proportion":
+        values, trials = resp_matrix[:, 0], resp_matrix[:, 1]
+    elif kind == "categoric":
+        values = resp_matrix
+        levels = tuple(str(v) for v in dm.response.levels)
+    else:
+        values = resp_matrix.reshape(resp_matrix.shape[0], -1)
+        values = values[:, 0] if values.shape[1] == 1 else values
+    response = Response(
+        name=restore_literals(_response_name(description), literals),
+        expr=restore_literals(str(dm.response.name), literals),
+        kind=kind,
+        values=values,
+        trials=trials,
+        levels=levels,
+    )
+
+    # Common terms
+    common = dm.common
+    intercept = False
+    offset = None
+    columns: list[np.ndarray] = []
+    terms: list[CommonTerm] = []
+    start = 0
+    if common is not None:
+        matrix = np.asarray(common.design_matrix, dtype=float)
+        for name, term in common.terms.items():
+            block = matrix[:, common.slices[name]]
+            if term.kind == "intercept":
+                intercept = True
+                continue
+            if term.kind == "offset":
+                offset = block[:, 0] if offset is None else offset + block[:, 0]
+                continue
+            width = block.shape[1]
+            terms.append(
+                CommonTerm(
+                    name=restore_literals(name, literals),
+                    kind=term.kind,
+                    columns=tuple(restore_literals(c, literals) for c in term.labels),
+                    labels=_labels(term, width),
+                    slice=slice(start, start + width),
+                )
+            )
+            columns.append(block)
+            start += width
+    n = resp_matrix.shape[0]
+    X = np.column_stack(columns) if columns else np.zeros((n, 0))
+
+    # Group-specific terms: level index per factor plus the expression columns
+    group_terms: list[GroupTerm] = []
+    group_index: dict[str, np.ndarray] = {}
+    group_levels: dict[str, tuple[str, ...]] = {}
+    if dm.group is not None:
+        for name, term in dm.group.terms.items():
+            factor = term.factor.name
+            if factor not in group_index:
+                idx, _ = term.eval_new_data_group_index(data)
+                group_index[factor] = idx.astype(np.int64)
+                group_levels[factor] = tuple(str(g) for g in term.groups)
+            Z = np.asarray(term.expr.data, dtype=float)
+            Z = Z[:, None] if Z.ndim == 1 else Z
+            expr = "1" if term.kind == "intercept" else str(term.expr.name)
+            cols = ("Intercept",) if term.kind == "intercept" else _labels(term.expr, Z.shape[1])
+            group_terms.append(
+                GroupTerm(
+                    name=restore_literals(name, literals),
+                    expr=restore_literals(expr, literals),
+                    factor=factor,
+                    kind=term.kind,
+                    columns=cols,
+                    Z=Z,
+                )
+            )
+
+    return Design(
+        formula=formula,
+        response=response,
+        intercept=intercept,
+        X=X,
+        common_terms=tuple(terms),
+        group_terms=tuple(group_terms),
+        group_index=group_index,
+        group_levels=group_levels,
+        offset=offset,
+        index=data.index,
+        n_dropped=n_dropped,
+        matrices=dm,
+        literals=literals,
+    )
+
+
+def evaluate_new_data(design: Design, data: pd.DataFrame, *, need_trials: bool = False) -> NewData:
+    """Apply the design's encoding (levels, stateful transforms) to new data.
+
+    Group levels not seen in fitting get indices ``>= len(levels)`` (listed in ``new_levels``);
+    missing group values get ``-1``. Deciding what to do with them is the caller's job.
+    """
+    _check_frame(data)
+    dm = design.matrices
+    try:
+        if dm.common is not None:
+            common = dm.common.evaluate_new_data(data)
+            matrix = np.asarray(common.design_matrix, dtype=float)
+        else:
+            common, matrix = None, np.zeros((len(data), 0))
+    except KeyError as err:
+        raise PredictionError(
+            f"new data lacks column {err}, which the formula '{design.formula}' uses."
+        ) from None
+    except ValueError as err:
+        raise PredictionError(
+            f"cannot encode the new data: {err} Predictions can only use category levels seen "
+            "when the model was built."
+        ) from None
+
+    columns, offset = [], None
+    if common is not None:
+        for name, term in dm.common.terms.items():
+            block = matrix[:, common.slices[name]]
+            if term.kind == "intercept":
+                continue
+            if term.kind == "offset":
+                offset = block[:, 0] if offset is None else offset + block[:, 0]
+                continue
+            columns.append(block)
+    X = np.column_stack(columns) if columns else np.zeros((len(data), 0))
+    if X.shape[0] and np.isnan(X).any():
+        rows = list(data.index[np.isnan(X).any(axis=1)][:5])
+        raise PredictionError(f"new data has missing values in predictors (first rows: {rows}).")
+
+    group_index: dict[str, np.ndarray] = {}
+    new_levels: dict[str, tuple] = {}
+    Z: dict[str, np.ndarray] = {}
+    if dm.group is not None:
+        for (name, term), gterm in zip(dm.group.terms.items(), design.group_terms, strict=True):
+            try:
+                if gterm.factor not in group_index:
+                    idx, new = term.eval_new_data_group_index(data)
+                    group_index[gterm.factor] = idx.astype(np.int64)
+                    new_levels[gterm.factor] = tuple(
+                        ":".join(map(str, g)) if isinstance(g, tuple) else str(g) for g in new
+                    )
+                z = np.asarray(term.expr.eval_new_data(data), dtype=float)
+            except KeyError as err:
+                raise PredictionError(
+                    f"new data lacks column {err}, used by the group-specific term '{name}'."
+                ) from None
+            Z[gterm.name] = z[:, None] if z.ndim == 1 else z
+
+    trials = _new_trials(design, data, need_trials)
+    return NewData(
+        X=X,
+        group_index=group_index,
+        new_levels=new_levels,
+        Z=Z,
+        offset=offset,
+        trials=trials,
+        index=data.index,
+    )
+
+
+def _new_trials(design: Design, data: pd.DataFrame, need: bool) -> np.ndarray | None:
+    """Binomial trials for new data: its trials column, or the constant used in fitting."""
+    if design.response.kind != "proportion":
+        return None
+    response = design.matrices.response
+    call = response.term.term.components[0].call
+    try:
+        value = call.args[1].eval(data, response.env)
+    except KeyError:
+        value = None
+    if value is not None:
+        values = np.broadcast_to(np.asarray(value, dtype=float), (len(data),)).copy()
+        if np.any(values < 0) or np.any(values != np.round(values)):
+            raise PredictionError(
+                f"the trials in '{design.response.expr}' for new data must be non-negative "
+                "whole numbers."
+            )
+        return values
+    fitted = design.response.trials
+    if fitted is not None and np.all(fitted == fitted[0]):
+        return np.full(len(data), float(fitted[0]))
+    if need:
+        raise PredictionError(
+            f"kind='response' draws binomial counts, so new data needs the trials column "
+            f"'{call.args[1]}' of '{design.response.expr}' (trials varied in fitting, so there "
+            "is no single value to use)."
+        )
+    return None

@@ -1,0 +1,349 @@
+"""The :class:`Model` facade: it wires formula -> priors -> family -> PyMC model -> sampler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from bayesformula.build.pymc import BuiltModel, build_model
+from bayesformula.errors import FormulaError, SamplerError
+from bayesformula.families.registry import get_family
+from bayesformula.formula.design import make_design
+from bayesformula.formula.formula import Formula
+from bayesformula.priors.auto import PriorSet, apply_user_priors, default_priors
+from bayesformula.priors.prior import Prior
+from bayesformula.results.predict import compile_predictor
+from bayesformula.results.predict import predict as _predict
+from bayesformula.samplers import get_sampler
+
+__all__ = ["Model"]
+
+
+class Model:
+    """A Bayesian regression model specified by an R-style formula.
+
+    Parameters
+    ----------
+    formula : str or Formula
+        For example ``"p(deaths, n) ~ dose"`` or ``"Reaction ~ Days + (Days|Subject)"``.
+    data : pandas.DataFrame
+        The data; only the columns the formula uses are read.
+    family : str or Family, default "gaussian"
+        One of :func:`bayesformula.list_families` or a registered/custom :class:`Family`.
+    priors : dict, optional
+        Overrides of default priors, keyed by term (``"dose"``, ``"Intercept"``, ``"1|g"``),
+        auxiliary parameter (``"sigma"``; a number fixes it), ``"common"`` or
+        ``"group_specific"``. Values are :class:`Prior` objects.
+    link : str or dict, optional
+        Link of the parent parameter (default: the family's default link).
+    categorical : str or list of str, optional
+        Numeric columns to treat as categorical.
+    dropna : bool, default False
+        Drop rows with missing values in used columns (and warn how many); otherwise such
+        rows are an error.
+    auto_scale : bool, default True
+        Scale default priors to the data. If False, intercept and slopes get flat priors.
+    noncentered : bool, default True
+        Non-centered parameterisation of group-specific effects.
+    center_predictors : bool, default True
+        Sample the intercept at the predictors' means (reported uncentered as ``Intercept``).
+    extra_namespace : dict, optional
+        Functions or values the formula may use by name, besides data columns, numpy (as
+        ``np``) and the built-in transforms.
+
+    Examples
+    --------
+    >>> import bayesformula as bf
+    >>> model = bf.Model("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
+    >>> model.response_name, model.family.name, model.link.name
+    ('deaths', 'binomial', 'logit')
+    """
+
+    def __init__(
+        self,
+        formula: str | Formula,
+        data: pd.DataFrame,
+        family: Any = "gaussian",
+        priors: dict[str, Any] | None = None,
+        link: str | dict | None = None,
+        categorical: str | list[str] | None = None,
+        dropna: bool = False,
+        auto_scale: bool = True,
+        noncentered: bool = True,
+        center_predictors: bool = True,
+        extra_namespace: dict[str, Any] | None = None,
+    ):
+        self.formula = formula if isinstance(formula, Formula) else Formula(formula)
+        if self.formula.additionals:
+            raise FormulaError(
+                "formulas for auxiliary parameters (distributional regression, e.g. "
+                f"{self.formula.additionals[0]!r}) are not supported yet; model the parent "
+                "parameter with a single formula."
+            )
+        self.family = get_family(family)
+        self.link = self.family.resolve_link(link)
+        self.design = make_design(
+            self.formula.main,
+            data,
+            dropna=dropna,
+            categorical=categorical,
+            extra_namespace=extra_namespace,
+        )
+        self.response_data = self.family.check_response(self.design.response, self.design.index)
+        self.noncentered = noncentered
+        self.center_predictors = center_predictors
+        self.auto_scale = auto_scale
+        defaults = default_priors(
+            self.design, self.family, self.link, self.response_data, auto_scale=auto_scale
+        )
+        self.priors: PriorSet = apply_user_priors(defaults, priors, self.family)
+        self.backend: BuiltModel | None = None
+        self._predictor = None
+
+    # ------------------------------------------------------------------ building
+    @property
+    def response_name(self) -> str:
+        """Name of the observed variable in the PyMC model and in InferenceData."""
+        return self.design.response.name
+
+    def _build(self) -> BuiltModel:
+        if self.backend is None:
+            self.backend = build_model(
+                self.design,
+                self.family,
+                self.link,
+                self.priors,
+                self.response_data,
+                noncentered=self.noncentered,
+                center_predictors=self.center_predictors,
+            )
+        return self.backend
+
+    def build(self):
+        """Build (once) and return the underlying ``pymc.Model``.
+
+        It is also reachable as ``model.backend.model``; add to it in a ``with`` block.
+        """
+        return self._build().model
+
+    @property
+    def pymc_model(self):
+        """The underlying ``pymc.Model`` (built on first access)."""
+        return self.build()
+
+    def graph(self, formatting: str = "plain", name: str | None = None, figsize=None, dpi=300,
+              fmt: str = "png"):
+        """Draw the model graph with ``pymc.model_to_graphviz`` (needs the graphviz package).
+
+        If ``name`` is given the figure is also saved as ``name.fmt``.
+        """
+        import pymc as pm
+
+        try:
+            graph = pm.model_to_graphviz(self.build(), formatting=formatting, figsize=figsize,
+                                         dpi=dpi)
+        except ImportError as err:
+            raise ImportError(
+                f"model.graph() needs graphviz: pip install graphviz (and the system graphviz "
+                f"package). ({err})"
+            ) from None
+        if name is not None:
+            graph.render(filename=name, format=fmt, cleanup=True)
+        return graph
+
+    # ------------------------------------------------------------------ inference
+    def fit(
+        self,
+        draws: int = 1000,
+        tune: int = 1000,
+        discard_tuned_samples: bool = True,
+        omit_offsets: bool = True,
+        include_response_params: bool = False,
+        inference_method: str = "pymc",
+        chains: int | None = None,
+        cores: int | None = None,
+        random_seed: Any = None,
+        target_accept: float | None = None,
+        progressbar: bool = True,
+        **kwargs: Any,
+    ):
+        """Draw from the posterior.
+
+        Parameters
+        ----------
+        draws, tune : int
+            Draws kept per chain, and tuning steps per chain.
+        discard_tuned_samples : bool, default True
+            Drop the tuning draws.
+        omit_offsets : bool, default True
+            Drop the standardised ``*_offset`` variables of non-centered group effects.
+        include_response_params : bool, default False
+            Also store the parent parameter (``mu``/``p``) per observation in the posterior.
+        inference_method : str, default "pymc"
+            A registered sampler (see :func:`bayesformula.samplers.list_samplers`).
+        chains, cores : int, optional
+            Number of chains and of processes (engine defaults if None).
+        random_seed : int, optional
+            The same seed gives the same draws.
+        target_accept : float, optional
+            NUTS target acceptance rate (raise it, e.g. 0.95, if there are divergences).
+        progressbar : bool, default True
+            Show sampling progress.
+        **kwargs
+            Passed to the engine (``pm.sample`` for "pymc").
+
+        Returns
+        -------
+        arviz.InferenceData
+            With groups posterior, sample_stats and observed_data.
+        """
+        for key in ("nuts_sampler", "step"):
+            if key in kwargs:
+                raise SamplerError(
+                    f"'{key}' is chosen through inference_method=; got {key}={kwargs[key]!r}."
+                )
+        sampler = get_sampler(inference_method)
+        built = self._build()
+        idata = sampler.sample(
+            built.model,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            target_accept=target_accept,
+            progressbar=progressbar,
+            discard_tuned_samples=discard_tuned_samples,
+            **kwargs,
+        )
+        idata = self._clean(idata, omit_offsets)
+        if include_response_params:
+            self.predict(idata, kind="response_params", inplace=True)
+        return idata
+
+    def _clean(self, idata, omit_offsets: bool):
+        """Drop internal data containers and (optionally) offsets; tag the result."""
+        if "constant_data" in idata.groups():
+            del idata.constant_data
+            idata._groups = [g for g in idata._groups if g != "constant_data"]
+        offsets = [f"{t.name}_offset" for t in self.design.group_terms] if omit_offsets else []
+        for group in ("posterior", "prior"):
+            if group in idata.groups() and offsets:
+                setattr(idata, group, idata[group].drop_vars(offsets, errors="ignore"))
+        for group in idata.groups():
+            idata[group].attrs["modeling_interface"] = "bayesformula"
+        return idata
+
+    def prior_predictive(self, draws: int = 500, var_names=None, omit_offsets: bool = True,
+                         random_seed: Any = None):
+        """Draw parameters and responses from the prior (forward sampling, no MCMC).
+
+        Returns
+        -------
+        arviz.InferenceData
+            With groups prior, prior_predictive and observed_data. Pass it to
+            :meth:`predict` with ``group="prior"`` for prior curves on new data.
+        """
+        import pymc as pm
+
+        idata = pm.sample_prior_predictive(
+            draws=draws, model=self.build(), var_names=var_names, random_seed=random_seed
+        )
+        return self._clean(idata, omit_offsets)
+
+    def _get_predictor(self):
+        if self._predictor is None:
+            self._predictor = compile_predictor(self._build())
+        return self._predictor
+
+    def predict(
+        self,
+        idata,
+        kind: str = "response_params",
+        data: pd.DataFrame | None = None,
+        inplace: bool = True,
+        include_group_specific: bool = True,
+        sample_new_groups: bool = False,
+        random_seed: Any = None,
+        group: str = "posterior",
+    ):
+        """Predict the parent parameter or new responses, in-sample or on new data.
+
+        Parameters
+        ----------
+        idata : arviz.InferenceData
+            From :meth:`fit` (or :meth:`prior_predictive` with ``group="prior"``).
+        kind : {"response_params", "response"}
+            ``"response_params"`` adds the parent parameter (``mu`` or ``p``) per observation to
+            ``idata.posterior``; ``"response"`` also draws responses into
+            ``idata.posterior_predictive``.
+        data : pandas.DataFrame, optional
+            New data (default: the data the model was built on). Its index labels ``__obs__``.
+        inplace : bool, default True
+            Modify ``idata`` and return None; otherwise return a modified copy.
+        include_group_specific : bool, default True
+            Include group-specific effects (False predicts for a typical group).
+        sample_new_groups : bool, default False
+            Allow group levels not seen in fitting: their effects are drawn from the fitted
+            population distribution ``Normal(0, sigma)``, per draw. Otherwise new levels are
+            an error.
+        random_seed : int, optional
+            Seed for response draws and new-group effects.
+        group : {"posterior", "prior"}
+            Which draws to use.
+        """
+        return _predict(
+            self,
+            idata,
+            kind=kind,
+            data=data,
+            inplace=inplace,
+            include_group_specific=include_group_specific,
+            sample_new_groups=sample_new_groups,
+            random_seed=random_seed,
+            group=group,
+        )
+
+    # ------------------------------------------------------------------ display
+    def prior_table(self) -> pd.DataFrame:
+        """Every prior in use as a DataFrame (parameter, kind, prior, source)."""
+        return self.priors.table()
+
+    def __str__(self) -> str:
+        d = self.design
+        lines = [
+            f"       Formula: {self.formula}",
+            f"        Family: {self.family.name}",
+            f"          Link: {self.family.parent} = {self.link.name}",
+            f"  Observations: {d.n_obs}"
+            + (f" ({d.n_dropped} rows with missing values dropped)" if d.n_dropped else ""),
+        ]
+        if self.response_data.note:
+            lines.append(f"      Response: {self.response_data.note}")
+        lines += ["        Priors:", f"    target = {self.family.parent}"]
+        if self.priors.common:
+            lines.append("        Common-level effects")
+            for name, prior in self.priors.common.items():
+                where = (
+                    "  (intercept at the predictors' means)"
+                    if name == "Intercept" and d.common_terms and self.center_predictors
+                    else ""
+                )
+                lines.append(f"            {name} ~ {prior!r}{where}")
+        if self.priors.group:
+            lines.append("        Group-level effects")
+            for name, prior in self.priors.group.items():
+                lines.append(f"            {name} ~ {prior!r}")
+        if self.priors.aux:
+            lines.append("        Auxiliary parameters")
+            for name, prior in self.priors.aux.items():
+                shown = repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)"
+                lines.append(f"            {name} ~ {shown}")
+        if d.group_terms:
+            lines.append(
+                "  Group effects: " + ("non-centered" if self.noncentered else "centered")
+            )
+        return "\n".join(lines)
+
+    __repr__ = __str__

@@ -1,0 +1,195 @@
+"""Default priors scaled to the data, user overrides, and the table of priors in use.
+
+The scheme (documented in docs/priors.md) follows rstanarm's autoscaling:
+
+* ``s_y`` is the response's standard deviation for families whose parent parameter is on the
+  response's scale (gaussian and t with the identity link), and 1 otherwise (link scale).
+* Intercept (of the model with centred predictors): ``Normal(m, 2.5 s_y)`` where ``m`` is the
+  link of the response's mean (0 when that is not finite).
+* Each common column ``x_j``: ``Normal(0, 2.5 s_y / sd(x_j))`` (``sd = 1`` for constant columns).
+* Group-specific effects ``expr|g``: ``Normal(0, sigma)``, ``sigma ~ HalfNormal(S)`` with ``S``
+  the scale the matching common term would get (``2.5 s_y`` for intercepts).
+* Auxiliary parameters: the family's defaults (for example gaussian
+  ``sigma ~ HalfStudentT(4, sd(y))``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayesformula.errors import PriorError, did_you_mean
+from bayesformula.families.family import Family, ResponseData
+from bayesformula.families.links import Link
+from bayesformula.priors.prior import Prior, is_scalar_number
+
+__all__ = ["PriorSet", "default_priors", "apply_user_priors", "STD"]
+
+#: Multiplier of the data scale in default priors (rstanarm and Bambi use 2.5).
+STD = 2.5
+
+
+@dataclass(frozen=True)
+class PriorSet:
+    """The priors of a model.
+
+    Attributes
+    ----------
+    common : dict
+        Term name (including ``"Intercept"``) -> Prior.
+    group : dict
+        Group-specific term name -> ``Prior("Normal", mu=0, sigma=<Prior or number>)``.
+    aux : dict
+        Auxiliary parameter name -> Prior, or a number for a fixed value.
+    user : frozenset
+        Names whose prior the user set.
+    """
+
+    common: dict[str, Prior]
+    group: dict[str, Prior]
+    aux: dict[str, Prior | float]
+    user: frozenset[str] = field(default_factory=frozenset)
+
+    def table(self) -> pd.DataFrame:
+        """One row per parameter: its kind, prior and whether it is a default."""
+        rows = []
+        for kind, mapping in (("common", self.common), ("group", self.group), ("aux", self.aux)):
+            for name, prior in mapping.items():
+                rows.append(
+                    {
+                        "parameter": name,
+                        "kind": kind,
+                        "prior": repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)",
+                        "source": "user" if name in self.user else "default",
+                    }
+                )
+        return pd.DataFrame(rows, columns=["parameter", "kind", "prior", "source"])
+
+
+def _sd(x: np.ndarray) -> np.ndarray:
+    sd = np.std(x, axis=0)
+    return np.where(sd > 0, sd, 1.0)
+
+
+def _scalar_or_array(values: np.ndarray):
+    values = np.asarray(values, dtype=float)
+    return float(values[0]) if values.size == 1 else values
+
+
+def response_scale(family: Family, link: Link, response: ResponseData) -> tuple[float, float, float]:
+    """Return ``(s_y, intercept location, sd_y)`` used by the default priors."""
+    y = np.asarray(response.values, dtype=float)
+    mean = float(np.sum(y) / np.sum(response.trials)) if response.trials is not None else float(
+        np.mean(y)
+    )
+    sd_y = float(np.std(y)) if y.size > 1 and np.std(y) > 0 else 1.0
+    if family.scale_by_response and link.name == "identity":
+        return sd_y, mean, sd_y
+    with np.errstate(all="ignore"):
+        loc = float(link.link(np.asarray(mean)))
+    return 1.0, (loc if np.isfinite(loc) else 0.0), sd_y
+
+
+def default_priors(
+    design, family: Family, link: Link, response: ResponseData, *, auto_scale: bool = True
+) -> PriorSet:
+    """Build the default priors of a model (see the module docstring for the scheme).
+
+    With ``auto_scale=False`` intercept and slopes get ``Flat()`` priors and group standard
+    deviations ``HalfFlat()``, as in Bambi; auxiliary parameters keep unscaled defaults.
+    """
+    s_y, loc, sd_y = response_scale(family, link, response)
+    common: dict[str, Prior] = {}
+    group: dict[str, Prior] = {}
+    if design.intercept:
+        common["Intercept"] = (
+            Prior("Normal", mu=loc, sigma=STD * s_y) if auto_scale else Prior("Flat")
+        )
+    for term in design.common_terms:
+        cols = design.X[:, term.slice]
+        scale = _scalar_or_array(STD * s_y / _sd(cols))
+        common[term.name] = Prior("Normal", mu=0, sigma=scale) if auto_scale else Prior("Flat")
+    for term in design.group_terms:
+        if term.kind == "intercept":
+            scale: Any = STD * s_y
+        else:
+            scale = _scalar_or_array(STD * s_y / _sd(term.Z))
+        hyper = Prior("HalfNormal", sigma=scale) if auto_scale else Prior("HalfFlat")
+        group[term.name] = Prior("Normal", mu=0, sigma=hyper)
+    aux = {a.name: a.default_prior(sd_y if auto_scale else 1.0) for a in family.aux}
+    return PriorSet(common=common, group=group, aux=aux)
+
+
+def _check_group_prior(name: str, prior: Any) -> Prior:
+    if not isinstance(prior, Prior):
+        raise PriorError(f"the prior for '{name}' must be a bf.Prior, got {prior!r}.")
+    sigma = prior.args.get("sigma")
+    mu = prior.args.get("mu", 0)
+    if prior.name != "Normal" or sigma is None or isinstance(mu, Prior) or np.any(np.asarray(mu)):
+        raise PriorError(
+            f"group-specific term '{name}' takes a prior of the form Normal(mu=0, sigma=...), "
+            f"with sigma a hyperprior or a number, e.g. "
+            f"bf.Prior('Normal', mu=0, sigma=bf.Prior('HalfNormal', sigma=1)); got {prior!r}."
+        )
+    return prior
+
+
+def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: Family) -> PriorSet:
+    """Override defaults with the user's ``priors=`` dict.
+
+    Keys: a term name (``"dose"``, ``"Intercept"``, ``"C(g)"``), a group-specific term
+    (``"1|g"``), an auxiliary parameter (``"sigma"``; a number fixes it), ``"common"`` (every
+    common term except the intercept) or ``"group_specific"`` (every group-specific term).
+    Named keys win over ``"common"``/``"group_specific"``.
+    """
+    if not user:
+        return priors
+    if not isinstance(user, Mapping):
+        raise PriorError(f"priors must be a dict of name -> bf.Prior, got {type(user).__name__}.")
+    common, group, aux = dict(priors.common), dict(priors.group), dict(priors.aux)
+    set_by_user: set[str] = set()
+    known = set(common) | set(group) | set(family.aux_names) | {"common", "group_specific"}
+    for key in user:
+        if key not in known:
+            raise PriorError(
+                did_you_mean(str(key), known, "term in priors")
+                + " Priors are keyed by term or parameter names as printed with the model."
+            )
+    if "common" in user:
+        value = user["common"]
+        if not isinstance(value, Prior):
+            raise PriorError(f"priors['common'] must be a bf.Prior, got {value!r}.")
+        for name in common:
+            if name != "Intercept":
+                common[name] = value
+                set_by_user.add(name)
+    if "group_specific" in user:
+        value = _check_group_prior("group_specific", user["group_specific"])
+        for name in group:
+            group[name] = value
+            set_by_user.add(name)
+    for key, value in user.items():
+        if key in ("common", "group_specific"):
+            continue
+        if key in common:
+            if not isinstance(value, Prior):
+                raise PriorError(f"the prior for '{key}' must be a bf.Prior, got {value!r}.")
+            common[key] = value
+        elif key in group:
+            group[key] = _check_group_prior(key, value)
+        else:  # auxiliary parameter
+            if isinstance(value, Prior):
+                aux[key] = value
+            elif is_scalar_number(value) and float(value) > 0:
+                aux[key] = float(value)
+            else:
+                raise PriorError(
+                    f"the prior for '{key}' must be a bf.Prior or a positive number to fix it, "
+                    f"got {value!r}."
+                )
+        set_by_user.add(key)
+    return PriorSet(common=common, group=group, aux=aux, user=frozenset(set_by_user))

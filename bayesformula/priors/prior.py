@@ -1,0 +1,181 @@
+"""The frozen :class:`Prior` value: a PyMC distribution name and its parameters."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from bayesformula.errors import PriorError, did_you_mean
+
+__all__ = ["Prior"]
+
+# Parameters that must be > 0 wherever PyMC uses them (exceptions listed below).
+_POSITIVE = {"sigma", "tau", "lam", "nu", "alpha", "beta", "b", "kappa", "s", "n", "eta"}
+_SIGNED = {("SkewNormal", "alpha"), ("AsymmetricLaplace", "mu")}
+
+
+@cache
+def _distributions() -> dict[str, Any]:
+    import pymc as pm
+
+    out = {}
+    for name in dir(pm):
+        obj = getattr(pm, name)
+        if inspect.isclass(obj) and issubclass(obj, pm.Distribution) and hasattr(obj, "dist"):
+            if name not in {"Distribution", "Continuous", "Discrete", "SymbolicRandomVariable"}:
+                out[name] = obj
+    return out
+
+
+@cache
+def _param_names(name: str) -> frozenset[str]:
+    sig = inspect.signature(_distributions()[name].dist)
+    return frozenset(
+        p.name
+        for p in sig.parameters.values()
+        if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in {"cls", "size"}
+    )
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, Prior):
+        return repr(value)
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        v = float(arr)
+        return f"{v:.4g}" if abs(v) < 1e5 else f"{v:.4e}"
+    return "[" + ", ".join(f"{float(v):.4g}" for v in arr.ravel()) + "]"
+
+
+class Prior:
+    """A prior distribution: a PyMC distribution name and its parameters.
+
+    Priors are immutable values; use :meth:`replace` to derive a changed copy.
+    Parameters may themselves be :class:`Prior` objects (hyperpriors), as in
+    ``Prior("Normal", mu=0, sigma=Prior("HalfNormal", sigma=1))`` for group-specific terms.
+
+    Parameters
+    ----------
+    name : str
+        A PyMC distribution name, for example ``"Normal"``, ``"HalfStudentT"``, ``"Flat"``.
+    auto_scale : bool, default True
+        Kept for compatibility with Bambi; user priors are used as given.
+    **kwargs
+        The distribution's parameters.
+
+    Raises
+    ------
+    PriorError
+        Unknown distribution or parameter name, or an invalid value (non-finite, or not
+        positive for scale-like parameters such as ``sigma``).
+
+    Examples
+    --------
+    >>> Prior("Normal", mu=0, sigma=2.5)
+    Normal(mu: 0, sigma: 2.5)
+    >>> Prior("Normal", mu=0, sigma=-1)
+    Traceback (most recent call last):
+    ...
+    bayesformula.errors.PriorError: Normal: parameter 'sigma' must be > 0, got -1.
+    """
+
+    __slots__ = ("name", "_args", "auto_scale")
+
+    def __init__(self, name: str, auto_scale: bool = True, **kwargs: Any):
+        if not isinstance(name, str):
+            raise PriorError(f"a prior's distribution name must be a string, got {name!r}.")
+        dists = _distributions()
+        if name not in dists:
+            raise PriorError(did_you_mean(name, dists, "distribution"))
+        allowed = _param_names(name)
+        for key, value in kwargs.items():
+            if key not in allowed:
+                raise PriorError(
+                    f"{name} has no parameter '{key}'; its parameters are "
+                    f"{', '.join(sorted(allowed))}."
+                )
+            if isinstance(value, Prior):
+                continue
+            try:
+                arr = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                raise PriorError(
+                    f"{name}: parameter '{key}' must be a number, an array or a Prior, "
+                    f"got {value!r}."
+                ) from None
+            if not np.all(np.isfinite(arr)):
+                raise PriorError(f"{name}: parameter '{key}' must be finite, got {value!r}.")
+            if key in _POSITIVE and (name, key) not in _SIGNED and np.any(arr <= 0):
+                raise PriorError(f"{name}: parameter '{key}' must be > 0, got {value!r}.")
+        if name == "Uniform" and {"lower", "upper"} <= set(kwargs):
+            lo, hi = kwargs["lower"], kwargs["upper"]
+            if not isinstance(lo, Prior) and not isinstance(hi, Prior) and np.any(
+                np.asarray(lo) >= np.asarray(hi)
+            ):
+                raise PriorError(f"Uniform: lower ({lo}) must be below upper ({hi}).")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "_args", dict(kwargs))
+        object.__setattr__(self, "auto_scale", bool(auto_scale))
+
+    def __setattr__(self, key, value):
+        raise AttributeError("Prior is immutable; use prior.replace(...) to derive a new one.")
+
+    @property
+    def args(self) -> Mapping[str, Any]:
+        """The distribution's parameters (a read-only view)."""
+        from types import MappingProxyType
+
+        return MappingProxyType(self._args)
+
+    def replace(self, **kwargs: Any) -> Prior:
+        """Return a copy with some parameters changed."""
+        return Prior(self.name, auto_scale=self.auto_scale, **{**self._args, **kwargs})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Prior):
+            return NotImplemented
+        if self.name != other.name or set(self._args) != set(other._args):
+            return False
+        for key, value in self._args.items():
+            o = other._args[key]
+            if isinstance(value, Prior) or isinstance(o, Prior):
+                if value != o:
+                    return False
+            elif not np.array_equal(np.asarray(value), np.asarray(o)):
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        return hash((self.name, tuple(sorted(self._args))))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}: {_fmt(v)}" for k, v in self._args.items())
+        return f"{self.name}({inner})"
+
+    def create_variable(self, name: str, dims=None, **extra):
+        """Create this prior as a PyMC random variable inside the current model context.
+
+        Nested priors become variables named ``f"{name}_{param}"``.
+        """
+        import pymc as pm
+
+        kwargs = {}
+        for key, value in self._args.items():
+            if isinstance(value, Prior):
+                kwargs[key] = value.create_variable(f"{name}_{key}")
+            else:
+                kwargs[key] = value
+        kwargs.update(extra)
+        return getattr(pm, self.name)(name, dims=dims, **kwargs)
+
+
+def is_scalar_number(value: Any) -> bool:
+    """True for int/float (not bool) values usable as constants."""
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool) and math.isfinite(
+        float(value)
+    )

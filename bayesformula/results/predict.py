@@ -1,0 +1,200 @@
+"""Predictions from posterior (or prior) draws, in-sample or on new data.
+
+Predictions reuse the model's own graph: the parent parameter's tensor is taken from the built
+PyMC model, its ``pm.Data`` containers are swapped for inputs (new data), its coefficient nodes
+for inputs (posterior draws), and the graph is vectorised over draws. There is no second,
+hand-written copy of the linear predictor that could drift from the model.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import xarray as xr
+from pytensor.graph.replace import clone_replace, vectorize_graph
+from pytensor.graph.traversal import ancestors
+
+from bayesformula.build.pymc import BuiltModel, data_name
+from bayesformula.errors import PredictionError
+from bayesformula.formula.design import NewData, evaluate_new_data
+from bayesformula.priors.prior import Prior
+
+__all__ = ["Predictor", "compile_predictor", "predict"]
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A compiled function: (coefficient draws, data) -> parent parameter draws ``(S, n)``."""
+
+    function: object
+    coef_names: tuple[str, ...]
+    data_names: tuple[str, ...]
+
+
+def compile_predictor(built: BuiltModel) -> Predictor:
+    """Compile the vectorised parent-parameter function of a built model."""
+    coef_names = tuple(built.coefficients)
+    data_names = tuple(k for k in built.data if k not in (data_name("y"), data_name("trials")))
+    core_inputs, batched_inputs, replace = [], [], {}
+    for name in coef_names:
+        node = built.coefficients[name]
+        core = pt.tensor(name=name, dtype=node.dtype, shape=(None,) * node.ndim)
+        replace[node] = core
+        core_inputs.append(core)
+        batched_inputs.append(pt.tensor(name=f"{name}_draws", dtype=node.dtype, shape=(None,) * (node.ndim + 1)))
+    data_inputs = []
+    for name in data_names:
+        shared = built.data[name]
+        var = pt.tensor(name=name, dtype=shared.dtype, shape=(None,) * shared.ndim)
+        replace[shared] = var
+        data_inputs.append(var)
+    in_graph = set(ancestors([built.parent]))
+    core_out = clone_replace(built.parent, {k: v for k, v in replace.items() if k in in_graph})
+    out = vectorize_graph(core_out, replace=dict(zip(core_inputs, batched_inputs, strict=True)))
+    if out.ndim == 1:  # parent did not depend on any coefficient: broadcast over draws
+        out = pt.broadcast_to(out, (batched_inputs[0].shape[0], out.shape[0])) if batched_inputs else out
+    function = pytensor.function(batched_inputs + data_inputs, out, on_unused_input="ignore")
+    return Predictor(function=function, coef_names=coef_names, data_names=data_names)
+
+
+def _stack(dataset: xr.Dataset, name: str) -> np.ndarray:
+    da = dataset[name]
+    other = [d for d in da.dims if d not in ("chain", "draw")]
+    return da.transpose("chain", "draw", *other).values.reshape((-1,) + da.shape[2:])
+
+
+def _training_data(model) -> NewData:
+    design = model.design
+    return NewData(
+        X=design.X,
+        group_index=dict(design.group_index),
+        new_levels={f: () for f in design.factors},
+        Z={t.name: t.Z for t in design.group_terms},
+        offset=design.offset,
+        trials=model.response_data.trials,
+        index=design.index,
+    )
+
+
+def _group_effects(model, draws: xr.Dataset, new: NewData, include: bool, sample_new: bool, rng):
+    """Posterior draws of each group term's effects, extended for new levels when asked."""
+    design = model.design
+    effects: dict[str, np.ndarray] = {}
+    index = dict(new.group_index)
+    for factor in design.factors:
+        idx = index[factor]
+        n_levels = len(design.group_levels[factor])
+        unseen = (idx < 0) | (idx >= n_levels)
+        if unseen.any() and include and not sample_new:
+            labels = list(new.new_levels.get(factor, ()))
+            if (idx < 0).any():
+                labels.append("<missing>")
+            raise PredictionError(
+                f"new data has levels of '{factor}' not seen in fitting: {labels[:10]}. Pass "
+                "sample_new_groups=True to draw their effects from the fitted population "
+                "distribution, or include_group_specific=False to predict without group effects."
+            )
+        if (idx < 0).any():  # missing factor value: one shared unknown group
+            idx = np.where(idx < 0, idx.max(initial=n_levels - 1) + 1, idx)
+            index[factor] = np.maximum(idx, 0)
+    for term in design.group_terms:
+        values = _stack(draws, term.name)
+        n_levels = values.shape[1]
+        needed = int(index[term.factor].max(initial=-1)) + 1 if len(index[term.factor]) else 0
+        if not include:
+            shape = (values.shape[0], max(needed, n_levels)) + values.shape[2:]
+            values = np.zeros(shape)
+        elif needed > n_levels:
+            sigma_spec = model.priors.group[term.name].args["sigma"]
+            if isinstance(sigma_spec, Prior):
+                sigma = _stack(draws, f"{term.name}_sigma")
+            else:
+                sigma = np.broadcast_to(np.asarray(sigma_spec, float), values.shape[:1] + values.shape[2:])
+            extra_shape = (values.shape[0], needed - n_levels) + values.shape[2:]
+            extra = rng.normal(size=extra_shape) * sigma[:, None, ...]
+            values = np.concatenate([values, extra], axis=1)
+        effects[term.name] = values
+    return effects, index
+
+
+def predict(
+    model,
+    idata,
+    *,
+    kind: str = "response_params",
+    data=None,
+    inplace: bool = True,
+    include_group_specific: bool = True,
+    sample_new_groups: bool = False,
+    random_seed=None,
+    group: str = "posterior",
+):
+    """Compute the parent parameter (and optionally responses) for every draw.
+
+    See :meth:`bayesformula.Model.predict` for the parameters.
+    """
+    if kind in ("mean", "pps"):
+        kind = {"mean": "response_params", "pps": "response"}[kind]
+    if kind not in ("response_params", "response"):
+        raise PredictionError(f"kind must be 'response_params' or 'response', got {kind!r}.")
+    if group not in idata.groups():
+        raise PredictionError(
+            f"idata has no '{group}' group (it has {list(idata.groups())}); pass the result of "
+            "fit() (posterior) or prior_predictive() with group='prior'."
+        )
+    draws = idata[group]
+    rng = np.random.default_rng(random_seed)
+    new = _training_data(model) if data is None else evaluate_new_data(
+        model.design, data, need_trials=(kind == "response")
+    )
+    effects, index = _group_effects(
+        model, draws, new, include_group_specific, sample_new_groups, rng
+    )
+    built = model.backend if model.backend is not None else model._build()
+    predictor = model._get_predictor()
+
+    args = []
+    for name in predictor.coef_names:
+        args.append(effects[name] if name in effects else _stack(draws, name))
+    data_values = {data_name("X"): new.X, data_name("offset"): new.offset}
+    for factor, idx in index.items():
+        data_values[data_name("idx", factor)] = idx.astype(built.data[data_name("idx", factor)].dtype)
+    for term_name, z in new.Z.items():
+        data_values[data_name("Z", term_name)] = z
+    for name in predictor.data_names:
+        args.append(np.asarray(data_values[name], dtype=built.data[name].dtype))
+    parent = np.asarray(predictor.function(*args))
+
+    n_chain, n_draw = draws.sizes["chain"], draws.sizes["draw"]
+    parent = parent.reshape(n_chain, n_draw, -1)
+    coords = {"chain": draws["chain"].values, "draw": draws["draw"].values, "__obs__": list(new.index)}
+    dims = ("chain", "draw", "__obs__")
+    family = model.family
+    target = idata if inplace else copy.deepcopy(idata)
+    updated = target[group].drop_vars([family.parent, "__obs__"], errors="ignore")
+    updated[family.parent] = xr.DataArray(parent, coords=coords, dims=dims)
+    setattr(target, group, updated)
+
+    if kind == "response":
+        params = {family.parent: parent.reshape(n_chain * n_draw, -1)}
+        for aux in family.aux:
+            spec = model.priors.aux[aux.name]
+            params[aux.name] = (
+                _stack(draws, aux.name)[:, None] if isinstance(spec, Prior) else float(spec)
+            )
+        if new.trials is not None:
+            params["trials"] = new.trials[None, :]
+        y = family.draw(rng, **family.to_dist(params))
+        y = np.asarray(y).reshape(n_chain, n_draw, -1)
+        name = model.response_name
+        out_group = "posterior_predictive" if group == "posterior" else "prior_predictive"
+        dataset = xr.Dataset({name: xr.DataArray(y, coords=coords, dims=dims)})
+        if out_group in target.groups():
+            setattr(target, out_group, dataset)
+        else:
+            target.add_groups({out_group: dataset})
+    return None if inplace else target

@@ -1,0 +1,46 @@
+"""PyMC's own NUTS (PyTensor, compiled to C)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bayesformula.samplers.base import register_sampler
+
+__all__ = ["PymcSampler"]
+
+
+class PymcSampler:
+    """``pm.sample`` with PyMC's NUTS. Extra keyword arguments go to ``pm.sample``."""
+
+    name = "pymc"
+
+    def sample(
+        self,
+        model: Any,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int | None = None,
+        cores: int | None = None,
+        random_seed: Any = None,
+        target_accept: float | None = None,
+        progressbar: bool = True,
+        **kwargs: Any,
+    ):
+        import pymc as pm
+
+        if target_accept is not None:
+            kwargs["target_accept"] = target_accept
+        return pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            model=model,
+            **kwargs,
+        )
+
+
+register_sampler("pymc", PymcSampler)
