@@ -40,16 +40,17 @@ def compile_predictor(built: BuiltModel) -> Predictor:
     coef_names = tuple(built.coefficients)
     data_names = tuple(k for k in built.data if k not in (data_name("y"), data_name("trials")))
     core_inputs, batched_inputs, replace = [], [], {}
-    for name in coef_names:
+    for i, name in enumerate(coef_names):  # neutral names: pt.tensor parses some as dtypes
         node = built.coefficients[name]
-        core = pt.tensor(name=name, dtype=node.dtype, shape=(None,) * node.ndim)
+        core = pt.tensor(name=f"coef_{i}", dtype=node.dtype, shape=(None,) * node.ndim)
         replace[node] = core
         core_inputs.append(core)
-        batched_inputs.append(pt.tensor(name=f"{name}_draws", dtype=node.dtype, shape=(None,) * (node.ndim + 1)))
+        batched = pt.tensor(name=f"draws_{i}", dtype=node.dtype, shape=(None,) * (node.ndim + 1))
+        batched_inputs.append(batched)
     data_inputs = []
-    for name in data_names:
+    for i, name in enumerate(data_names):
         shared = built.data[name]
-        var = pt.tensor(name=name, dtype=shared.dtype, shape=(None,) * shared.ndim)
+        var = pt.tensor(name=f"data_{i}", dtype=shared.dtype, shape=(None,) * shared.ndim)
         replace[shared] = var
         data_inputs.append(var)
     in_graph = set(ancestors([built.parent]))
