@@ -168,8 +168,12 @@ class Prior:
         for key, value in self._args.items():
             if isinstance(value, Prior):
                 kwargs[key] = value.create_variable(f"{name}_{key}")
-            else:
+            elif key == "n":
                 kwargs[key] = value
+            else:
+                # float64 arrays: PyTensor would make float32 constants of Python floats that
+                # float32 represents exactly (0.0, 2.5), losing precision in the log-density.
+                kwargs[key] = np.asarray(value, dtype=np.float64)
         kwargs.update(extra)
         return getattr(pm, self.name)(name, dims=dims, **kwargs)
 
