@@ -1,0 +1,44 @@
+"""Sampler registry: lookup, unknown names, custom registration."""
+
+from __future__ import annotations
+
+import pytest
+
+import bayesformula as bf
+from bayesformula.errors import SamplerError
+from bayesformula.samplers import SAMPLERS, Sampler, get_sampler
+
+
+def test_pymc_is_registered_and_satisfies_protocol():
+    assert "pymc" in bf.list_samplers()
+    assert isinstance(get_sampler("pymc"), Sampler)
+
+
+def test_unknown_inference_method_lists_known_ones(bioassay):
+    with pytest.raises(SamplerError, match="unknown inference_method 'pymcc'; did you mean 'pymc'"):
+        get_sampler("pymcc")
+    model = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial")
+    with pytest.raises(ValueError, match="Known: .*'pymc'"):
+        model.fit(inference_method="mcmc-fast")
+    assert model.backend is None  # nothing was built for a bad name
+
+
+def test_custom_sampler_is_used_by_fit(bioassay_fit):
+    model, idata = bioassay_fit
+    calls = {}
+
+    class Replay:
+        name = "replay"
+
+        def sample(self, pm_model, **kwargs):
+            calls.update(kwargs, model=pm_model)
+            return idata.copy()
+
+    bf.register_sampler("replay", Replay)
+    try:
+        out = model.fit(inference_method="replay", draws=7, random_seed=3)
+    finally:
+        SAMPLERS.pop("replay")
+    assert calls["draws"] == 7 and calls["random_seed"] == 3
+    assert calls["model"] is model.build()
+    assert out.posterior["dose"].shape == idata.posterior["dose"].shape
