@@ -132,8 +132,14 @@ class Model:
         """The underlying ``pymc.Model`` (built on first access)."""
         return self.build()
 
-    def graph(self, formatting: str = "plain", name: str | None = None, figsize=None, dpi=300,
-              fmt: str = "png"):
+    def graph(
+        self,
+        formatting: str = "plain",
+        name: str | None = None,
+        figsize=None,
+        dpi=300,
+        fmt: str = "png",
+    ):
         """Draw the model graph with ``pymc.model_to_graphviz`` (needs the graphviz package).
 
         If ``name`` is given the figure is also saved as ``name.fmt``.
@@ -141,8 +147,9 @@ class Model:
         import pymc as pm
 
         try:
-            graph = pm.model_to_graphviz(self.build(), formatting=formatting, figsize=figsize,
-                                         dpi=dpi)
+            graph = pm.model_to_graphviz(
+                self.build(), formatting=formatting, figsize=figsize, dpi=dpi
+            )
         except ImportError as err:
             raise ImportError(
                 f"model.graph() needs graphviz: pip install graphviz (and the system graphviz "
@@ -235,8 +242,9 @@ class Model:
             idata[group].attrs["modeling_interface"] = "bayesformula"
         return idata
 
-    def prior_predictive(self, draws: int = 500, var_names=None, omit_offsets: bool = True,
-                         random_seed: Any = None):
+    def prior_predictive(
+        self, draws: int = 500, var_names=None, omit_offsets: bool = True, random_seed: Any = None
+    ):
         """Draw parameters and responses from the prior (forward sampling, no MCMC).
 
         Returns
@@ -341,9 +349,7 @@ class Model:
                 shown = repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)"
                 lines.append(f"            {name} ~ {shown}")
         if d.group_terms:
-            lines.append(
-                "  Group effects: " + ("non-centered" if self.noncentered else "centered")
-            )
+            lines.append("  Group effects: " + ("non-centered" if self.noncentered else "centered"))
         return "\n".join(lines)
 
     __repr__ = __str__

@@ -53,7 +53,13 @@ def group_data():
     x = rng.normal(0, 1, n_groups * per)
     a = rng.choice(["lo", "mid", "hi"], n_groups * per)
     effect_a = pd.Series(a).map({"lo": 0.0, "mid": 1.0, "hi": -1.0}).to_numpy()
-    y = 2.0 + 0.8 * x + effect_a + u[np.repeat(np.arange(n_groups), per)] + rng.normal(0, 0.7, len(x))
+    y = (
+        2.0
+        + 0.8 * x
+        + effect_a
+        + u[np.repeat(np.arange(n_groups), per)]
+        + rng.normal(0, 0.7, len(x))
+    )
     return pd.DataFrame({"y": y, "x": x, "a": a, "g": g}, index=[f"r{i}" for i in range(len(x))])
 
 

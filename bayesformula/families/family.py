@@ -36,9 +36,14 @@ class ResponseData:
     note: str | None = None
 
 
+def _plain(value) -> str:
+    """A value as a user wrote it (1.5, not np.float64(1.5))."""
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
 def _rows(mask: np.ndarray, index: pd.Index, values: np.ndarray, limit: int = 5) -> str:
     where = np.flatnonzero(mask)
-    shown = ", ".join(f"row {index[i]!r}: {values[i]!r}" for i in where[:limit])
+    shown = ", ".join(f"row {index[i]!r}: {_plain(values[i])}" for i in where[:limit])
     more = f" and {len(where) - limit} more" if len(where) > limit else ""
     return f"{len(where)} value(s) ({shown}{more})"
 
@@ -158,7 +163,9 @@ class Family:
             )
         y = y.astype(float)
         if not np.all(np.isfinite(y)):
-            raise ResponseError(f"'{name}' has {_rows(~np.isfinite(y), index, y)} that are not finite.")
+            raise ResponseError(
+                f"'{name}' has {_rows(~np.isfinite(y), index, y)} that are not finite."
+            )
         return self._check_support(y, response, index)
 
     def _check_support(self, y: np.ndarray, response, index) -> ResponseData:

@@ -13,6 +13,7 @@ The design holds everything later stages need and nothing PyMC-specific:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from bayesformula.errors import (
     DataTypeError,
     FormulaError,
     PredictionError,
+    ResponseError,
     UnknownNameError,
 )
 from bayesformula.formula.formula import parse_formula
@@ -193,6 +195,64 @@ def _response_name(description) -> str:
     return str(term.name)
 
 
+def _categorical_response(matrix, levels, data: pd.DataFrame, description):
+    """Indicator columns and levels, in the pandas category order when the column has one."""
+    levels = [str(v) for v in levels]
+    name = str(description.response.term.name)
+    column = data[name] if name in data.columns else None
+    if column is not None and isinstance(column.dtype, pd.CategoricalDtype):
+        order = [str(c) for c in column.cat.categories if str(c) in levels]
+        if sorted(order) == sorted(levels):
+            matrix = matrix[:, [levels.index(level) for level in order]]
+            levels = order
+    return matrix, tuple(levels)
+
+
+def _plain(value) -> str:
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def _check_proportion(description, data: pd.DataFrame) -> None:
+    """Check p(successes, trials) before formulae does, so errors name rows (ResponseError)."""
+    components = getattr(description.response.term, "components", [])
+    if len(components) != 1 or not hasattr(components[0], "call"):
+        return
+    call = components[0].call
+    if getattr(call, "callee", None) not in _PROPORTION_CALLS or len(call.args) != 2:
+        return
+    expr = str(call)
+    values = []
+    for arg in call.args:
+        name = getattr(arg, "name", None)
+        if name is not None and name in data.columns:
+            values.append(np.asarray(data[name], dtype=float))
+        elif hasattr(arg, "value") and not hasattr(arg, "name"):
+            values.append(np.full(len(data), float(arg.value)))
+        else:
+            return  # an expression: formulae evaluates and checks it
+    for label, v in zip(("successes", "trials"), values, strict=True):
+        bad = np.isfinite(v) & ((v < 0) | (v != np.round(v)))
+        if bad.any():
+            rows = ", ".join(
+                f"row {data.index[i]!r}: {_plain(v[i])}" for i in np.flatnonzero(bad)[:5]
+            )
+            raise ResponseError(
+                f"the {label} in {expr} must be non-negative whole numbers; found "
+                f"{int(bad.sum())} value(s) ({rows})."
+            )
+    successes, trials = values
+    bad = successes > trials
+    if bad.any():
+        rows = ", ".join(
+            f"row {data.index[i]!r}: {_plain(successes[i])} > {_plain(trials[i])}"
+            for i in np.flatnonzero(bad)[:5]
+        )
+        raise ResponseError(
+            f"successes exceed trials in {expr} for {int(bad.sum())} row(s) ({rows}); each row "
+            "needs successes <= trials."
+        )
+
+
 def _handle_missing(data: pd.DataFrame, used: list[str], dropna: bool) -> tuple[pd.DataFrame, int]:
     if not used:
         return data, 0
@@ -211,7 +271,9 @@ def _handle_missing(data: pd.DataFrame, used: list[str], dropna: bool) -> tuple[
         )
     kept = data.loc[~incomplete]
     if kept.shape[0] == 0:
-        raise DataError(f"all {len(data)} rows have missing values ({per_column}); nothing is left.")
+        raise DataError(
+            f"all {len(data)} rows have missing values ({per_column}); nothing is left."
+        )
     warnings.warn(
         f"dropna=True: dropped {n_bad} of {len(data)} rows with missing values ({per_column}).",
         UserWarning,
@@ -275,7 +337,13 @@ def make_design(
     ([0.0, 1.0, 2.0], True)
     """
     _check_frame(data)
+    if extra_namespace is not None and not isinstance(extra_namespace, Mapping):
+        raise FormulaError(
+            "extra_namespace must be a dict of name -> function or value, got "
+            f"{type(extra_namespace).__name__}."
+        )
     description, rewritten, literals = parse_formula(formula)
+    _check_proportion(description, data)
     check_names(description, data.columns, extra_namespace, literals)
 
     data = data.copy()
@@ -300,9 +368,11 @@ def make_design(
     levels = None
     if kind == "proportion":
         values, trials = resp_matrix[:, 0], resp_matrix[:, 1]
+    elif kind == "categoric" and dm.response.levels is None:  # y[level]: one indicator column
+        values = resp_matrix.reshape(resp_matrix.shape[0], -1)[:, 0].astype(int)
+        kind = "numeric"
     elif kind == "categoric":
-        values = resp_matrix
-        levels = tuple(str(v) for v in dm.response.levels)
+        values, levels = _categorical_response(resp_matrix, dm.response.levels, data, description)
     else:
         values = resp_matrix.reshape(resp_matrix.shape[0], -1)
         values = values[:, 0] if values.shape[1] == 1 else values

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 
 import formulae as fm
-from formulae.parser import ParseError
+from formulae.parser import ParseError, Parser
 from formulae.resolver import ResolverError
-from formulae.scanner import ScanError
+from formulae.scanner import ScanError, Scanner
 
 from bayesformula.errors import DataTypeError, FormulaError, FormulaSyntaxError
 from bayesformula.formula.namespace import check_silent_misparses, replace_list_literals
@@ -49,20 +49,34 @@ class Formula:
         return ", ".join((self.main, *self.additionals))
 
 
-_QUOTED = re.compile(r"'(.*)'")
-
-
 def _caret(formula: str, message: str) -> str:
     """Point at the place in ``formula`` a formulae scan/parse message refers to."""
     pos = len(formula)
     char = re.search(r"Unexpected character: (.)", message)
-    quoted = _QUOTED.search(message)
-    token = char.group(1) if char else (quoted.group(1) if quoted else "")
+    # the token sits between the message's last two quotes ("Don't know how to parse '*'")
+    parts = message.rsplit("'", 2)
+    token = char.group(1) if char else (parts[-2] if len(parts) == 3 else "")
     if token:
         found = formula.find(token, formula.find("~") + 1 if token != "~" else 0)
         if found >= 0:
             pos = found
     return f"    {formula}\n    {' ' * pos}^"
+
+
+def _check_fully_parsed(rewritten: str, text: str) -> None:
+    """formulae stops at the first token it cannot continue with; refuse leftover tokens."""
+    parser = Parser(Scanner(rewritten).scan())
+    parser.parse()
+    if not parser.at_end():
+        token = parser.peek()
+        lexeme = str(getattr(token, "lexeme", "") or "")
+        pos = text.find(lexeme, text.find("~") + 1) if lexeme else len(text)
+        pos = pos if pos >= 0 else len(text)
+        raise FormulaSyntaxError(
+            f"could not parse the formula: unexpected '{lexeme}' after a complete formula\n"
+            f"    {text}\n    {' ' * pos}^\n"
+            "Join terms with '+' (or ':' / '*' for interactions) and check the parentheses."
+        )
 
 
 def parse_formula(formula: str):
@@ -97,11 +111,20 @@ def parse_formula(formula: str):
     check_silent_misparses(text)
     rewritten, literals = replace_list_literals(text)
     try:
+        _check_fully_parsed(rewritten, text)
         description = fm.model_description(rewritten)
+    except FormulaError:
+        raise
     except (ScanError, ParseError, ResolverError) as err:
         raise FormulaSyntaxError(
             f"could not parse the formula: {err}\n{_caret(text, str(err))}\n"
             "Check the operators and parentheses around the marked position."
+        ) from None
+    except AttributeError:  # formulae cannot call the result of a call: f(a)(x)
+        raise FormulaError(
+            f"could not interpret the formula '{text}': a term calls the result of another call "
+            "(like f(a)(x)); call a named function instead, passing your own with "
+            "extra_namespace={'name': function} if needed."
         ) from None
     except Exception as err:  # formulae raises plain exceptions for some term algebra
         raise FormulaError(f"could not interpret the formula '{text}': {err}") from None

@@ -29,6 +29,9 @@ from bayesformula.priors.prior import Prior, is_scalar_number
 
 __all__ = ["PriorSet", "default_priors", "apply_user_priors", "STD"]
 
+# auxiliary parameter names used by built-in families (for clearer messages)
+_AUX_NAMES = {"sigma", "nu", "alpha", "kappa", "b", "lam"}
+
 #: Multiplier of the data scale in default priors (rstanarm and Bambi use 2.5).
 STD = 2.5
 
@@ -80,11 +83,15 @@ def _scalar_or_array(values: np.ndarray):
     return float(values[0]) if values.size == 1 else values
 
 
-def response_scale(family: Family, link: Link, response: ResponseData) -> tuple[float, float, float]:
+def response_scale(
+    family: Family, link: Link, response: ResponseData
+) -> tuple[float, float, float]:
     """Return ``(s_y, intercept location, sd_y)`` used by the default priors."""
     y = np.asarray(response.values, dtype=float)
-    mean = float(np.sum(y) / np.sum(response.trials)) if response.trials is not None else float(
-        np.mean(y)
+    mean = (
+        float(np.sum(y) / np.sum(response.trials))
+        if response.trials is not None
+        else float(np.mean(y))
     )
     sd_y = float(np.std(y)) if y.size > 1 and np.std(y) > 0 else 1.0
     if family.scale_by_response and link.name == "identity":
@@ -154,6 +161,11 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
     set_by_user: set[str] = set()
     known = set(common) | set(group) | set(family.aux_names) | {"common", "group_specific"}
     for key in user:
+        if key in _AUX_NAMES and key not in known:
+            raise PriorError(
+                f"family '{family.name}' has no auxiliary parameter '{key}'; its parameters with "
+                f"priors are: {', '.join(sorted(known - {'common', 'group_specific'}))}."
+            )
         if key not in known:
             raise PriorError(
                 did_you_mean(str(key), known, "term in priors")

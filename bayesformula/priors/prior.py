@@ -114,8 +114,10 @@ class Prior:
                 raise PriorError(f"{name}: parameter '{key}' must be > 0, got {value!r}.")
         if name == "Uniform" and {"lower", "upper"} <= set(kwargs):
             lo, hi = kwargs["lower"], kwargs["upper"]
-            if not isinstance(lo, Prior) and not isinstance(hi, Prior) and np.any(
-                np.asarray(lo) >= np.asarray(hi)
+            if (
+                not isinstance(lo, Prior)
+                and not isinstance(hi, Prior)
+                and np.any(np.asarray(lo) >= np.asarray(hi))
             ):
                 raise PriorError(f"Uniform: lower ({lo}) must be below upper ({hi}).")
         object.__setattr__(self, "name", name)
@@ -180,6 +182,8 @@ class Prior:
 
 def is_scalar_number(value: Any) -> bool:
     """True for int/float (not bool) values usable as constants."""
-    return isinstance(value, int | float | np.number) and not isinstance(value, bool) and math.isfinite(
-        float(value)
+    return (
+        isinstance(value, int | float | np.number)
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
     )

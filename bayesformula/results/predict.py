@@ -57,7 +57,11 @@ def compile_predictor(built: BuiltModel) -> Predictor:
     core_out = clone_replace(built.parent, {k: v for k, v in replace.items() if k in in_graph})
     out = vectorize_graph(core_out, replace=dict(zip(core_inputs, batched_inputs, strict=True)))
     if out.ndim == 1:  # parent did not depend on any coefficient: broadcast over draws
-        out = pt.broadcast_to(out, (batched_inputs[0].shape[0], out.shape[0])) if batched_inputs else out
+        out = (
+            pt.broadcast_to(out, (batched_inputs[0].shape[0], out.shape[0]))
+            if batched_inputs
+            else out
+        )
     function = pytensor.function(batched_inputs + data_inputs, out, on_unused_input="ignore")
     return Predictor(function=function, coef_names=coef_names, data_names=data_names)
 
@@ -114,7 +118,9 @@ def _group_effects(model, draws: xr.Dataset, new: NewData, include: bool, sample
             if isinstance(sigma_spec, Prior):
                 sigma = _stack(draws, f"{term.name}_sigma")
             else:
-                sigma = np.broadcast_to(np.asarray(sigma_spec, float), values.shape[:1] + values.shape[2:])
+                sigma = np.broadcast_to(
+                    np.asarray(sigma_spec, float), values.shape[:1] + values.shape[2:]
+                )
             extra_shape = (values.shape[0], needed - n_levels) + values.shape[2:]
             extra = rng.normal(size=extra_shape) * sigma[:, None, ...]
             values = np.concatenate([values, extra], axis=1)
@@ -149,8 +155,10 @@ def predict(
         )
     draws = idata[group]
     rng = np.random.default_rng(random_seed)
-    new = _training_data(model) if data is None else evaluate_new_data(
-        model.design, data, need_trials=(kind == "response")
+    new = (
+        _training_data(model)
+        if data is None
+        else evaluate_new_data(model.design, data, need_trials=(kind == "response"))
     )
     effects, index = _group_effects(
         model, draws, new, include_group_specific, sample_new_groups, rng
@@ -163,7 +171,9 @@ def predict(
         args.append(effects[name] if name in effects else _stack(draws, name))
     data_values = {data_name("X"): new.X, data_name("offset"): new.offset}
     for factor, idx in index.items():
-        data_values[data_name("idx", factor)] = idx.astype(built.data[data_name("idx", factor)].dtype)
+        data_values[data_name("idx", factor)] = idx.astype(
+            built.data[data_name("idx", factor)].dtype
+        )
     for term_name, z in new.Z.items():
         data_values[data_name("Z", term_name)] = z
     for name in predictor.data_names:
@@ -172,7 +182,11 @@ def predict(
 
     n_chain, n_draw = draws.sizes["chain"], draws.sizes["draw"]
     parent = parent.reshape(n_chain, n_draw, -1)
-    coords = {"chain": draws["chain"].values, "draw": draws["draw"].values, "__obs__": list(new.index)}
+    coords = {
+        "chain": draws["chain"].values,
+        "draw": draws["draw"].values,
+        "__obs__": list(new.index),
+    }
     dims = ("chain", "draw", "__obs__")
     family = model.family
     target = idata if inplace else copy.deepcopy(idata)

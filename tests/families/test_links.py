@@ -31,8 +31,17 @@ def test_family_links_and_defaults():
 
 def test_registry_lists_core_families_and_accepts_custom():
     names = set(bf.list_families())
-    assert {"gaussian", "t", "bernoulli", "binomial", "poisson", "negativebinomial", "gamma",
-            "beta", "exponential"} <= names
+    assert {
+        "gaussian",
+        "t",
+        "bernoulli",
+        "binomial",
+        "poisson",
+        "negativebinomial",
+        "gamma",
+        "beta",
+        "exponential",
+    } <= names
     import dataclasses
 
     laplace = dataclasses.replace(bf.get_family("gaussian"), name="my_gaussian")

@@ -53,7 +53,9 @@ def test_interactions(df):
 
 
 def test_transforms_and_their_state_on_new_data(df):
-    d = make_design("y ~ np.log(z) + log(z) + sqrt(z) + scale(x) + center(x) + I(x**2) + {x**2}", df)
+    d = make_design(
+        "y ~ np.log(z) + log(z) + sqrt(z) + scale(x) + center(x) + I(x**2) + {x**2}", df
+    )
     X = d.X
     np.testing.assert_allclose(X[:, 0], np.log(df.z))
     np.testing.assert_allclose(X[:, 1], np.log(df.z))
@@ -86,7 +88,7 @@ def test_group_terms_are_level_indices_not_dense_matrices(df):
     slope = d.group_terms[1]
     assert slope.Z.shape == (24, 1) and slope.dims == ("g1__factor_dim",)
     np.testing.assert_allclose(slope.Z[:, 0], df.x)
-    inter = d.group_terms[2]
+    assert d.group_terms[2].kind == "intercept" and d.group_terms[2].factor == "g1:g2"
     labels = np.array(d.group_levels["g1:g2"])[d.group_index["g1:g2"]]
     np.testing.assert_array_equal(labels, df.g1 + ":" + df.g2)
 

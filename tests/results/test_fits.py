@@ -18,7 +18,10 @@ import bayesformula as bf
 
 from ..conftest import FIT
 
-WIDE = {"common": bf.Prior("Normal", mu=0, sigma=1000), "Intercept": bf.Prior("Normal", mu=0, sigma=1000)}
+WIDE = {
+    "common": bf.Prior("Normal", mu=0, sigma=1000),
+    "Intercept": bf.Prior("Normal", mu=0, sigma=1000),
+}
 
 
 def _close(idata, var, reference, se, c, coord=None):
@@ -47,8 +50,16 @@ def test_sleepstudy_fixed_effects_near_lme4(sleep_fit):
 def test_gaussian_matches_statsmodels_ols():
     rng = np.random.default_rng(10)
     n = 200
-    df = pd.DataFrame({"x": rng.normal(size=n), "z": rng.uniform(0, 5, n), "a": rng.choice(list("pqr"), n)})
-    df["y"] = 1.0 + 2.0 * df.x - 0.5 * df.z + df.a.map({"p": 0, "q": 1.5, "r": -1}) + rng.normal(0, 1.2, n)
+    df = pd.DataFrame(
+        {"x": rng.normal(size=n), "z": rng.uniform(0, 5, n), "a": rng.choice(list("pqr"), n)}
+    )
+    df["y"] = (
+        1.0
+        + 2.0 * df.x
+        - 0.5 * df.z
+        + df.a.map({"p": 0, "q": 1.5, "r": -1})
+        + rng.normal(0, 1.2, n)
+    )
     ols = smf.ols("y ~ x + z + a", df).fit()
     model = bf.Model("y ~ x + z + a", df, priors=WIDE)
     idata = model.fit(random_seed=1, **FIT)
@@ -86,7 +97,9 @@ def test_known_truth_is_recovered(family):
     df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice([f"s{i}" for i in range(6)], n)})
     u = dict(zip([f"s{i}" for i in range(6)], rng.normal(0, 0.5, 6), strict=True))
     eta = 0.5 + 0.7 * df.x + df.g.map(u)
-    df["y"] = rng.poisson(np.exp(eta)) if family == "poisson" else rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    df["y"] = (
+        rng.poisson(np.exp(eta)) if family == "poisson" else rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    )
     model = bf.Model("y ~ x + (1|g)", df, family=family)
     idata = model.fit(random_seed=4, **FIT)
     post = idata.posterior
@@ -101,15 +114,21 @@ def test_known_truth_is_recovered(family):
 
 
 def test_same_seed_gives_same_draws(bioassay):
-    a = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial").fit(random_seed=9, **{**FIT, "draws": 100, "tune": 100})
-    b = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial").fit(random_seed=9, **{**FIT, "draws": 100, "tune": 100})
+    a = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial").fit(
+        random_seed=9, **{**FIT, "draws": 100, "tune": 100}
+    )
+    b = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial").fit(
+        random_seed=9, **{**FIT, "draws": 100, "tune": 100}
+    )
     np.testing.assert_array_equal(a.posterior["dose"].values, b.posterior["dose"].values)
 
 
 def test_fit_layout_names_and_dims(group_fit, group_data):
     model, idata = group_fit
     post = idata.posterior
-    assert {"Intercept", "Intercept_centered", "x", "a", "1|g", "1|g_sigma", "sigma"} <= set(post.data_vars)
+    assert {"Intercept", "Intercept_centered", "x", "a", "1|g", "1|g_sigma", "sigma"} <= set(
+        post.data_vars
+    )
     assert "1|g_offset" not in post  # omitted by default
     assert post["1|g"].dims == ("chain", "draw", "g__factor_dim")
     assert list(post["g__factor_dim"].values) == [f"g{i}" for i in range(8)]

@@ -94,7 +94,10 @@ def test_response_draws_binomial(bioassay_fit):
     new = pd.DataFrame({"dose": [-1.0, 0.0, 1.0]})
     out = model.predict(idata, data=new, kind="response", inplace=False, random_seed=3)
     p = out.posterior["p"].values.reshape(-1, 3)
-    ref = special.expit(_draws(idata, "Intercept")[:, None] + _draws(idata, "dose")[:, None] * new["dose"].to_numpy())
+    ref = special.expit(
+        _draws(idata, "Intercept")[:, None]
+        + _draws(idata, "dose")[:, None] * new["dose"].to_numpy()
+    )
     np.testing.assert_allclose(p, ref, rtol=1e-10)
     deaths = out.posterior_predictive["deaths"]
     assert deaths.dims == ("chain", "draw", "__obs__")
