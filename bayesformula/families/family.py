@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bayesformula.errors import FamilyError, ResponseError
-from bayesformula.families.links import Link, get_link
+from bayesformula.families.links import LINKS, Link, get_link
 from bayesformula.priors.prior import Prior
 
 __all__ = ["AuxParam", "Family", "ResponseData"]
@@ -108,6 +108,8 @@ class Family:
             link = link.get(self.parent)
         if link is None:
             return get_link(self.default_link)
+        if isinstance(link, Link) and link.name not in LINKS:
+            return link  # a user-defined link: the caller vouches for its range
         name = link.name if isinstance(link, Link) else link
         resolved = get_link(name)
         if resolved.name not in self.links:

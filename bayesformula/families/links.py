@@ -17,6 +17,9 @@ __all__ = ["Link", "LINKS", "get_link"]
 class Link:
     """A link function ``g`` with ``eta = g(param)``.
 
+    Pass a ``Link`` with a new name as ``link=`` to use your own; it needs the numpy pair and a
+    PyTensor inverse, e.g. ``Link("loglog", link=..., linkinv=..., linkinv_pt=...)``.
+
     Attributes
     ----------
     name : str

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from formulae.environment import Environment
 from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, LazyVariable
+from formulae.terms.call import ENCODINGS  # contrast names: C(x, Sum)
 from formulae.transforms import TRANSFORMS
 
 from bayesformula.errors import FormulaError, UnknownNameError, UnsafeFormulaError, did_you_mean
@@ -219,7 +220,7 @@ def check_names(description, columns, extra_namespace, literals) -> None:
             "you pass explicitly with extra_namespace={'name': function}; nothing else from your "
             "Python session is visible to a formula."
         )
-    known_values = set(columns) | set(extra) | set(literals) | {"np", "numpy"}
+    known_values = set(columns) | set(extra) | set(literals) | {"np", "numpy"} | set(ENCODINGS)
     for name in names:
         if name in known_values:
             continue

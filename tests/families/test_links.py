@@ -54,3 +54,17 @@ def test_registry_lists_core_families_and_accepts_custom():
         from bayesformula.families.registry import FAMILIES
 
         FAMILIES.pop("my_gaussian")
+
+
+def test_custom_link_object_is_used():
+    import pandas as pd
+
+    loglog = bf.Link(
+        "loglog",
+        link=lambda p: -np.log(-np.log(p)),
+        linkinv=lambda e: np.exp(-np.exp(-e)),
+        linkinv_pt=lambda e: pt.exp(-pt.exp(-e)),
+    )
+    df = pd.DataFrame({"y": [0, 1, 1, 0, 1], "x": [0.1, 0.4, 0.8, 0.3, 0.9]})
+    model = bf.Model("y ~ x", df, family="bernoulli", link=loglog)
+    assert model.link is loglog and "p = loglog" in str(model)

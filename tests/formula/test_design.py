@@ -126,3 +126,9 @@ def test_model_coords_name_terms_and_levels(df):
     assert len(coords["__obs__"]) == 24
     names = {v.name for v in m.build().free_RVs}
     assert {"Intercept_centered", "x", "a", "1|g1_sigma", "1|g1_offset", "a|g2_sigma"} <= names
+
+
+def test_contrast_names_are_allowed(df):
+    d = make_design("y ~ C(a, Sum)", df)
+    # sum-to-zero coding: the last level is -1 in every column
+    np.testing.assert_array_equal(d.X[df.a.to_numpy() == "r"], -1.0)
