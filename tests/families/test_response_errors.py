@@ -20,22 +20,14 @@ from bayesformula.errors import (
     ResponseError,
 )
 
+from ..helpers import raises_each
+
 INDEX = ["r0", "r1", "r2", "r3"]
 X = [0.0, 1.0, 2.0, 3.0]
 
 
 def _df(y, **extra) -> pd.DataFrame:
     return pd.DataFrame({"y": y, "x": X, **extra}, index=INDEX)
-
-
-def _raises_each(fn, classes, match):
-    """Call ``fn`` once per class and check it raises that class with ``match``."""
-    infos = []
-    for cls in classes:
-        with pytest.raises(cls, match=match) as info:
-            fn()
-        infos.append(info)
-    return infos[-1].value
 
 
 RESPONSE = (ResponseError, DataError, BayesformulaError, ValueError)
@@ -47,7 +39,7 @@ FAMILY = (FamilyError, BayesformulaError, ValueError)
 @pytest.mark.parametrize(("bad", "shown"), [(1.5, "1.5"), (-1.0, "-1")])
 def test_counts_must_be_non_negative_whole_numbers(family, bad, shown):
     y = [0.0, 2.0, bad, 3.0]
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("y ~ x", _df(y), family=family),
         RESPONSE,
         match=rf"'y' \(family '{family}'\) must be non-negative whole numbers",
@@ -70,7 +62,7 @@ def test_offending_value_is_shown_plainly():
 
 
 def test_binomial_negative_successes():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("p(y, n) ~ x", _df([0, -1, 2, 3], n=[5, 5, 5, 5]), family="binomial"),
         RESPONSE,
         match=r"the successes in p\(y, n\) must be non-negative whole numbers; "
@@ -79,7 +71,7 @@ def test_binomial_negative_successes():
 
 
 def test_binomial_negative_trials():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("p(y, n) ~ x", _df([0, 1, 2, 3], n=[5, -5, 5, 5]), family="binomial"),
         RESPONSE,
         match=r"trials in p\(y, n\) must be non-negative.*row 'r1'",
@@ -88,7 +80,7 @@ def test_binomial_negative_trials():
 
 def test_binomial_trials_smaller_than_successes_is_refused():
     # Whatever the class, the model must not be built and the message must say why.
-    _raises_each(
+    raises_each(
         lambda: bf.Model("p(y, n) ~ x", _df([0, 1, 7, 3], n=[5, 5, 5, 5]), family="binomial"),
         (BayesformulaError, ValueError),
         match=r"successes.*greater than.*trials|successes exceed trials",
@@ -96,7 +88,7 @@ def test_binomial_trials_smaller_than_successes_is_refused():
 
 
 def test_binomial_without_p():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x", _df([0, 1, 2, 3]), family="binomial"),
         RESPONSE,
         match=r"family 'binomial' needs the number of trials: write the response as p\(y, n\)",
@@ -111,7 +103,7 @@ def test_binomial_with_p_is_accepted():
 
 @pytest.mark.parametrize("family", ["gaussian", "poisson", "bernoulli"])
 def test_p_response_for_a_family_without_trials(family):
-    _raises_each(
+    raises_each(
         lambda: bf.Model("p(y, 5) ~ x", _df([0, 1, 2, 3]), family=family),
         RESPONSE,
         match=rf"p\(y, 5\) gives successes and trials.*family '{family}' needs a plain response",
@@ -120,7 +112,7 @@ def test_p_response_for_a_family_without_trials(family):
 
 # ------------------------------------------------------------------------------ bernoulli
 def test_bernoulli_response_not_zero_one():
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("y ~ x", _df([0, 1, 2, 1]), family="bernoulli"),
         RESPONSE,
         match=r"family 'bernoulli' needs 0/1 .*'y' has 1 value\(s\) \(row 'r2'",
@@ -129,7 +121,7 @@ def test_bernoulli_response_not_zero_one():
 
 
 def test_bernoulli_three_level_category():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x", _df(["a", "b", "c", "a"]), family="bernoulli"),
         RESPONSE,
         match=r"'y' has 3 levels \(a, b, c\)\. Pick one with y\[level\]",
@@ -170,7 +162,7 @@ def test_bernoulli_pick_one_level_as_suggested():
 @pytest.mark.parametrize("family", ["gamma", "exponential"])
 @pytest.mark.parametrize("bad", [0.0, -0.5])
 def test_positive_families_reject_non_positive(family, bad):
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("y ~ x", _df([1.0, 2.0, bad, 3.0]), family=family),
         RESPONSE,
         match=rf"family '{family}' needs a response > 0; 'y' has 1 value\(s\) \(row 'r2'",
@@ -180,7 +172,7 @@ def test_positive_families_reject_non_positive(family, bad):
 
 @pytest.mark.parametrize("bad", [0.0, 1.0, 1.5, -0.2])
 def test_beta_rejects_outside_open_unit_interval(bad):
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("y ~ x", _df([0.2, 0.5, bad, 0.9]), family="beta"),
         RESPONSE,
         match=r"family 'beta' needs a response strictly between 0 and 1; 'y' has 1 value\(s\) "
@@ -200,7 +192,7 @@ def test_beta_accepts_open_unit_interval():
     [(["a", "b", "c", "d"], "a, b, c, d"), (["1", "2", "x", "4"], "1, 2, 4, x")],
 )
 def test_gaussian_and_t_need_a_numeric_response(family, y, levels):
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("y ~ x", _df(y), family=family),
         RESPONSE,
         match=rf"family '{family}' needs a numeric response, but 'y' is categorical with levels "
@@ -211,7 +203,7 @@ def test_gaussian_and_t_need_a_numeric_response(family, y, levels):
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf])
 def test_non_finite_response(bad):
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x", _df([1.0, bad, 2.0, 3.0])),
         RESPONSE,
         match=r"'y' has 1 value\(s\) \(row 'r1'.*that are not finite",
@@ -224,7 +216,7 @@ def test_non_finite_response(bad):
     [("gausian", "gaussian"), ("poison", "poisson"), ("binomal", "binomial")],
 )
 def test_unknown_family_suggests_the_nearest(name, suggestion):
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("y ~ x", _df([1.0, 2.0, 3.0, 4.0]), family=name),
         FAMILY,
         match=rf"unknown family '{name}'; did you mean '{suggestion}'\?",
@@ -233,14 +225,12 @@ def test_unknown_family_suggests_the_nearest(name, suggestion):
 
 
 def test_unknown_family_without_close_match():
-    err = _raises_each(
-        lambda: bf.get_family("zzz"), FAMILY, match=r"unknown family 'zzz'\. Known: "
-    )
+    err = raises_each(lambda: bf.get_family("zzz"), FAMILY, match=r"unknown family 'zzz'\. Known: ")
     assert "did you mean" not in str(err)
 
 
 def test_family_of_wrong_type():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x", _df([1.0, 2.0, 3.0, 4.0]), family=3),
         FAMILY,
         match="family must be a name or a Family, got int",
@@ -248,7 +238,7 @@ def test_family_of_wrong_type():
 
 
 def test_unknown_link_suggests_the_nearest():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x", _df([1.0, 2.0, 3.0, 4.0]), link="logg"),
         FAMILY,
         match=r"unknown link 'logg'; did you mean 'log'\? Known: 'cloglog', 'identity'",
@@ -265,7 +255,7 @@ def test_unknown_link_suggests_the_nearest():
 )
 def test_link_the_family_does_not_support(family, link, supported):
     y = [0, 1, 1, 0]
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x", _df(y), family=family, link=link),
         FAMILY,
         match=rf"family '{family}' does not support link '{link}'; supported links: "
@@ -274,7 +264,7 @@ def test_link_the_family_does_not_support(family, link, supported):
 
 
 def test_link_for_a_parameter_without_one():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x", _df([1.0, 2.0, 3.0, 4.0]), link={"sigma": "log"}),
         FAMILY,
         match=r"link was given for \['sigma'\], but only the parent parameter 'mu'",

@@ -26,6 +26,8 @@ from bayesformula.errors import (
     UnsafeFormulaError,
 )
 
+from ..helpers import raises_each
+
 
 def _df() -> pd.DataFrame:
     return pd.DataFrame(
@@ -36,16 +38,6 @@ def _df() -> pd.DataFrame:
         },
         index=["r0", "r1", "r2", "r3", "r4"],
     )
-
-
-def _raises_each(fn, classes, match):
-    """Call ``fn`` once per class and check it raises that class with ``match``."""
-    infos = []
-    for cls in classes:
-        with pytest.raises(cls, match=match) as info:
-            fn()
-        infos.append(info)
-    return infos[-1].value
 
 
 def _caret_column(message: str, formula: str) -> int:
@@ -63,7 +55,7 @@ def _caret_column(message: str, formula: str) -> int:
     [("y ~ x $ 2", "$"), ("y ~ x + g & x", "&"), ("y ~ x ? g", "?")],
 )
 def test_syntax_error_shows_caret_under_offending_character(formula, offender):
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model(formula, _df()),
         (FormulaSyntaxError, FormulaError, ValueError),
         match=re.escape(f"Unexpected character: {offender}"),
@@ -83,7 +75,7 @@ def test_syntax_error_caret_under_dangling_operator():
 
 def test_unclosed_parenthesis_points_at_end():
     formula = "y ~ (x + g"
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model(formula, _df()),
         (FormulaSyntaxError, ValueError),
         match=r"Expect '\)'",
@@ -102,7 +94,7 @@ def test_unclosed_parenthesis_points_at_end():
     ],
 )
 def test_malformed_formula_is_a_syntax_error(formula, match):
-    _raises_each(lambda: bf.Model(formula, _df()), (FormulaSyntaxError, ValueError), match)
+    raises_each(lambda: bf.Model(formula, _df()), (FormulaSyntaxError, ValueError), match)
 
 
 @pytest.mark.parametrize("formula", ["y ~ x z", "y ~ x ) + z", "y ~ x + 1 2"])
@@ -113,7 +105,7 @@ def test_trailing_tokens_are_not_silently_dropped(formula):
 
 
 def test_formula_that_is_not_a_string():
-    _raises_each(
+    raises_each(
         lambda: bf.Model(3, _df()),
         (DataTypeError, TypeError),
         match="a formula must be a string, got int",
@@ -132,7 +124,7 @@ def test_formula_that_is_not_a_string():
     ],
 )
 def test_unknown_column_is_named_with_suggestion(formula, wrong, suggested):
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model(formula, _df()),
         (UnknownNameError, FormulaError, KeyError, ValueError),
         match=re.escape(f"unknown column '{wrong}'; did you mean '{suggested}'?"),
@@ -145,7 +137,7 @@ def test_unknown_column_is_named_with_suggestion(formula, wrong, suggested):
 
 
 def test_unknown_column_without_close_match_lists_columns():
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("y ~ temperature", _df()),
         (UnknownNameError, KeyError),
         match=r"unknown column 'temperature'\. Data columns: 'g', 'x', 'y'",
@@ -165,7 +157,7 @@ def test_unknown_column_without_close_match_lists_columns():
     ],
 )
 def test_data_not_a_dataframe(data, typename):
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x", data),
         (DataTypeError, BayesformulaError, TypeError),
         match=rf"data must be a pandas DataFrame, got {typename}; wrap it with pandas\.DataFrame",
@@ -174,7 +166,7 @@ def test_data_not_a_dataframe(data, typename):
 
 def test_empty_data():
     empty = _df().iloc[:0]
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x", empty),
         (DataError, BayesformulaError, ValueError),
         match="data has no rows",
@@ -190,7 +182,7 @@ def _with_missing() -> pd.DataFrame:
 
 
 def test_missing_values_are_an_error_that_counts_rows_and_suggests_dropna():
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("y ~ x", _with_missing()),
         (DataError, BayesformulaError, ValueError),
         match=r"2 of 5 rows have missing values",
@@ -224,7 +216,7 @@ def test_dropna_with_nothing_left_is_an_error():
     df = _df().assign(x=np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "dropped" warning before the error
-        _raises_each(
+        raises_each(
             lambda: bf.Model("y ~ x", df, dropna=True),
             (DataError, ValueError),
             match=r"all 5 rows have missing values \('x': 5\); nothing is left",
@@ -235,7 +227,7 @@ def test_dropna_with_nothing_left_is_an_error():
 def test_os_system_is_refused_and_not_run(tmp_path):
     target = tmp_path / "pwned"
     formula = f"y ~ os.system('touch {target}') + x"
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model(formula, _df()),
         (UnsafeFormulaError, UnknownNameError, FormulaError, KeyError, ValueError),
         match=r"unknown function 'os\.system'",
@@ -245,7 +237,7 @@ def test_os_system_is_refused_and_not_run(tmp_path):
 
 
 def test_echo_hacked_is_refused():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ os.system('echo hacked') + x", _df()),
         (UnsafeFormulaError, KeyError),
         match=r"unknown function 'os\.system' in term 'os\.system\('echo hacked'\)'",
@@ -279,7 +271,7 @@ def test_echo_hacked_is_refused():
 def test_escapes_are_refused_and_not_run(tmp_path, template, callee):
     target = tmp_path / "pwned.npy"
     formula = template.format(p=target)
-    _raises_each(
+    raises_each(
         lambda: bf.Model(formula, _df()),
         (UnsafeFormulaError, KeyError, ValueError),
         match=rf"unknown function '{re.escape(callee)}'",
@@ -290,7 +282,7 @@ def test_escapes_are_refused_and_not_run(tmp_path, template, callee):
 def test_dunder_import_is_refused_and_not_run(tmp_path):
     target = tmp_path / "pwned"
     formula = f"y ~ __import__('os').system('touch {target}') + x"
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model(formula, _df()),
         (FormulaSyntaxError, FormulaError, ValueError),
         match="Unexpected character: _",
@@ -300,7 +292,7 @@ def test_dunder_import_is_refused_and_not_run(tmp_path):
 
 
 def test_dunder_attribute_is_not_a_name():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ np.__class__ + x", _df()),
         (UnknownNameError, KeyError),
         match=r"unknown column 'np\.__class__'",
@@ -317,7 +309,7 @@ def test_dunder_attribute_is_not_a_name():
 )
 def test_calling_a_call_is_refused_and_not_run(tmp_path, template):
     target = tmp_path / "pwned.npy"
-    _raises_each(
+    raises_each(
         lambda: bf.Model(template.format(p=target), _df()),
         (FormulaError, ValueError),
         match="could not interpret the formula",
@@ -344,7 +336,7 @@ def test_numpy_ufuncs_and_bare_math_still_work():
 # ------------------------------------------------------------------------------ misparses
 @pytest.mark.parametrize(("formula", "power"), [("y ~ x**2", "2"), ("y ~ g + x**3", "3")])
 def test_power_on_a_name_is_an_error_with_the_fix(formula, power):
-    _raises_each(
+    raises_each(
         lambda: bf.Model(formula, _df()),
         (FormulaError, ValueError),
         match=rf"'x\*\*{power}' in a formula is the interaction .*I\(x\*\*{power}\)",
@@ -363,7 +355,7 @@ def test_arithmetic_power_value():
 
 
 def test_percent_in_is_an_error():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ x %in% g", _df()),
         (FormulaError, ValueError),
         match=r"'%in%' is not supported.*'a/x'",
@@ -387,7 +379,7 @@ def test_levels_order_changes_the_reference_level():
 
 def test_levels_list_with_code_is_refused(tmp_path):
     target = tmp_path / "pwned"
-    _raises_each(
+    raises_each(
         lambda: bf.Model(f"y ~ C(g, levels=[os.system('touch {target}')])", _df()),
         (FormulaError, ValueError),
         match=r"must contain only literal values",
@@ -396,7 +388,7 @@ def test_levels_list_with_code_is_refused(tmp_path):
 
 
 def test_levels_not_matching_the_data():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ C(g, levels=['a', 'b'])", _df()),
         (FormulaError, ValueError),
         match=r"could not build the design for .*levels",
@@ -405,7 +397,7 @@ def test_levels_not_matching_the_data():
 
 # ------------------------------------------------------------------------------ extra_namespace
 def test_user_function_needs_extra_namespace():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ double(x)", _df()),
         (UnsafeFormulaError, KeyError),
         match=r"unknown function 'double'.*extra_namespace=",

@@ -10,6 +10,8 @@ import pytest
 import bayesformula as bf
 from bayesformula.errors import BayesformulaError, PriorError
 
+from ..helpers import raises_each
+
 ERR = (PriorError, BayesformulaError, ValueError)
 
 
@@ -21,16 +23,6 @@ def _df() -> pd.DataFrame:
             "g": ["a", "b", "a", "b", "c", "c"],
         }
     )
-
-
-def _raises_each(fn, classes, match):
-    """Call ``fn`` once per class and check it raises that class with ``match``."""
-    infos = []
-    for cls in classes:
-        with pytest.raises(cls, match=match) as info:
-            fn()
-        infos.append(info)
-    return infos[-1].value
 
 
 def _normal(sigma=1.0):
@@ -53,7 +45,7 @@ def _group(sigma=1.0):
     ],
 )
 def test_prior_for_unknown_term_suggests_the_nearest(formula, key, suggestion, prior):
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model(formula, _df(), priors={key: prior}),
         ERR,
         match=rf"unknown term in priors '{key}'; did you mean '{suggestion}'\?",
@@ -65,7 +57,7 @@ def test_prior_for_unknown_term_suggests_the_nearest(formula, key, suggestion, p
 
 def test_auxiliary_prior_for_a_family_without_it():
     df = _df().assign(y=[0, 1, 2, 3, 1, 2])
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("p(y, 5) ~ dose", df, family="binomial", priors={"sigma": 1.0}),
         ERR,
         match=r"family 'binomial' has no auxiliary parameter 'sigma'",
@@ -74,7 +66,7 @@ def test_auxiliary_prior_for_a_family_without_it():
 
 
 def test_priors_not_a_dict():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ dose", _df(), priors=[("dose", _normal())]),
         ERR,
         match=r"priors must be a dict of name -> bf\.Prior, got list",
@@ -87,7 +79,7 @@ def test_priors_not_a_dict():
     [("Normall", "Normal"), ("normal", "Normal"), ("HalfNormall", "HalfNormal")],
 )
 def test_unknown_distribution_name(name, suggestion):
-    _raises_each(
+    raises_each(
         lambda: bf.Prior(name, mu=0, sigma=1),
         ERR,
         match=rf"unknown distribution '{name}'; did you mean '{suggestion}'\?",
@@ -95,7 +87,7 @@ def test_unknown_distribution_name(name, suggestion):
 
 
 def test_distribution_name_not_a_string():
-    _raises_each(
+    raises_each(
         lambda: bf.Prior(3, mu=0),
         ERR,
         match=r"distribution name must be a string, got 3",
@@ -103,7 +95,7 @@ def test_distribution_name_not_a_string():
 
 
 def test_unknown_parameter_name():
-    _raises_each(
+    raises_each(
         lambda: bf.Prior("Normal", mu=0, sd=1),
         ERR,
         match=r"Normal has no parameter 'sd'; its parameters are mu, sigma, tau",
@@ -125,7 +117,7 @@ def test_scale_parameters_must_be_positive(dist, param, value, shown):
     kwargs = {"mu": 0} if dist in ("Normal", "StudentT") else {}
     if dist == "StudentT":
         kwargs["sigma"] = 1
-    _raises_each(
+    raises_each(
         lambda: bf.Prior(dist, **kwargs, **{param: value}),
         ERR,
         match=rf"{dist}: parameter '{param}' must be > 0, got {shown}",
@@ -138,7 +130,7 @@ def test_scale_parameters_must_be_positive(dist, param, value, shown):
 )
 def test_parameters_must_be_finite(param, value, shown):
     kwargs = {"mu": 0, "sigma": 1, param: value}
-    _raises_each(
+    raises_each(
         lambda: bf.Prior("Normal", **kwargs),
         ERR,
         match=rf"Normal: parameter '{param}' must be finite, got {shown}",
@@ -146,7 +138,7 @@ def test_parameters_must_be_finite(param, value, shown):
 
 
 def test_parameter_not_a_number():
-    _raises_each(
+    raises_each(
         lambda: bf.Prior("Normal", mu="zero", sigma=1),
         ERR,
         match=r"parameter 'mu' must be a number, an array or a Prior, got 'zero'",
@@ -154,7 +146,7 @@ def test_parameter_not_a_number():
 
 
 def test_uniform_bounds_in_order():
-    _raises_each(
+    raises_each(
         lambda: bf.Prior("Uniform", lower=2, upper=1),
         ERR,
         match=r"Uniform: lower \(2\) must be below upper \(1\)",
@@ -178,7 +170,7 @@ def test_skewnormal_alpha_may_be_negative():
 )
 @pytest.mark.parametrize("key", ["1|g", "group_specific"])
 def test_group_specific_prior_must_be_normal_zero_sigma(prior, key):
-    err = _raises_each(
+    err = raises_each(
         lambda: bf.Model("y ~ dose + (1|g)", _df(), priors={key: prior}),
         ERR,
         match=rf"group-specific term '{key}' takes a prior of the form "
@@ -188,7 +180,7 @@ def test_group_specific_prior_must_be_normal_zero_sigma(prior, key):
 
 
 def test_group_specific_prior_not_a_prior():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ dose + (1|g)", _df(), priors={"1|g": 1.0}),
         ERR,
         match=r"the prior for '1\|g' must be a bf\.Prior, got 1\.0",
@@ -197,7 +189,7 @@ def test_group_specific_prior_not_a_prior():
 
 @pytest.mark.parametrize("key", ["dose", "Intercept"])
 def test_common_prior_not_a_prior(key):
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ dose", _df(), priors={key: "Normal"}),
         ERR,
         match=rf"the prior for '{key}' must be a bf\.Prior, got 'Normal'",
@@ -205,7 +197,7 @@ def test_common_prior_not_a_prior(key):
 
 
 def test_common_key_not_a_prior():
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ dose", _df(), priors={"common": 2.5}),
         ERR,
         match=r"priors\['common'\] must be a bf\.Prior, got 2\.5",
@@ -216,7 +208,7 @@ def test_common_key_not_a_prior():
     ("value", "shown"), [(-1.0, "-1.0"), (0, "0"), (np.nan, "nan"), ("1", "'1'"), (True, "True")]
 )
 def test_fixed_auxiliary_value_must_be_a_positive_number(value, shown):
-    _raises_each(
+    raises_each(
         lambda: bf.Model("y ~ dose", _df(), priors={"sigma": value}),
         ERR,
         match=rf"the prior for 'sigma' must be a bf\.Prior or a positive number to fix it, "
