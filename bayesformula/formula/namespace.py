@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 from formulae.environment import Environment
-from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, LazyVariable
 from formulae.terms.call import ENCODINGS  # contrast names: C(x, Sum)
+from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, LazyVariable
 from formulae.transforms import TRANSFORMS
 
 from bayesformula.errors import FormulaError, UnknownNameError, UnsafeFormulaError, did_you_mean
