@@ -233,7 +233,6 @@ class Model:
         """Drop internal data containers and (optionally) offsets; tag the result."""
         if "constant_data" in idata.groups():
             del idata.constant_data
-            idata._groups = [g for g in idata._groups if g != "constant_data"]
         offsets = [f"{t.name}_offset" for t in self.design.group_terms] if omit_offsets else []
         for group in ("posterior", "prior"):
             if group in idata.groups() and offsets:

@@ -149,7 +149,6 @@ class Design:
     index: pd.Index = field(repr=False)
     n_dropped: int = 0
     matrices: Any = field(default=None, repr=False, compare=False)
-    literals: dict[str, list] = field(default_factory=dict, repr=False)
 
     @property
     def n_obs(self) -> int:
@@ -456,7 +455,6 @@ def make_design(
         index=data.index,
         n_dropped=n_dropped,
         matrices=dm,
-        literals=literals,
     )
 
 

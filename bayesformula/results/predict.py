@@ -56,12 +56,6 @@ def compile_predictor(built: BuiltModel) -> Predictor:
     in_graph = set(ancestors([built.parent]))
     core_out = clone_replace(built.parent, {k: v for k, v in replace.items() if k in in_graph})
     out = vectorize_graph(core_out, replace=dict(zip(core_inputs, batched_inputs, strict=True)))
-    if out.ndim == 1:  # parent did not depend on any coefficient: broadcast over draws
-        out = (
-            pt.broadcast_to(out, (batched_inputs[0].shape[0], out.shape[0]))
-            if batched_inputs
-            else out
-        )
     function = pytensor.function(batched_inputs + data_inputs, out, on_unused_input="ignore")
     return Predictor(function=function, coef_names=coef_names, data_names=data_names)
 
@@ -163,7 +157,7 @@ def predict(
     effects, index = _group_effects(
         model, draws, new, include_group_specific, sample_new_groups, rng
     )
-    built = model.backend if model.backend is not None else model._build()
+    built = model._build()
     predictor = model._get_predictor()
 
     args = []
