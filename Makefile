@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+DOCS_STAMP := $(VENV)/.docs-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test docs lint bench clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,14 +13,21 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[test]"
 	touch $(STAMP)
 
+$(DOCS_STAMP): $(STAMP) pyproject.toml requirements/lock.txt
+	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[docs]"
+	touch $(DOCS_STAMP)
+
 demo: $(STAMP)
 	MPLBACKEND=Agg $(PY) examples/bioassay.py
 
-test: $(STAMP)
+test: $(STAMP) $(DOCS_STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q tests
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
 lint: $(STAMP)
 	$(PY) -m ruff check bayesformula tests examples benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info bioassay_figures
+	rm -rf $(VENV) build *.egg-info bioassay_figures site
