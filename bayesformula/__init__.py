@@ -17,6 +17,9 @@ from bayesformula.families import Family, Link, get_family, list_families, regis
 from bayesformula.formula import Formula
 from bayesformula.model import Model
 from bayesformula.priors import Prior
+from bayesformula.results.compare import bayes_r2 as r2
+from bayesformula.results.compare import compare, loo
+from bayesformula.results.tables import conf_int, params, summary
 from bayesformula.samplers import list_samplers, register_sampler
 
 __version__ = "0.1.0"
@@ -28,12 +31,18 @@ __all__ = [
     "Link",
     "Model",
     "Prior",
+    "compare",
+    "conf_int",
     "errors",
     "get_family",
     "list_datasets",
     "list_families",
     "list_samplers",
     "load_data",
+    "loo",
+    "params",
+    "r2",
     "register_family",
     "register_sampler",
+    "summary",
 ]

@@ -100,6 +100,7 @@ class Model:
         self.priors: PriorSet = apply_user_priors(defaults, priors, self.family)
         self.backend: BuiltModel | None = None
         self._predictor = None
+        self._loglik = None
 
     # ------------------------------------------------------------------ building
     @property
@@ -173,6 +174,8 @@ class Model:
         random_seed: Any = None,
         target_accept: float | None = None,
         progressbar: bool = True,
+        log_likelihood: bool = False,
+        diagnostics: bool = True,
         **kwargs: Any,
     ):
         """Draw from the posterior.
@@ -197,6 +200,11 @@ class Model:
             NUTS target acceptance rate (raise it, e.g. 0.95, if there are divergences).
         progressbar : bool, default True
             Show sampling progress.
+        log_likelihood : bool, default False
+            Add the pointwise log-likelihood (a ``log_likelihood`` group) for LOO and
+            :func:`bayesformula.compare`. ``idata_kwargs={"log_likelihood": True}`` works too.
+        diagnostics : bool, default True
+            Print the sampler diagnostics (:meth:`check`) once the fit is done.
         **kwargs
             Passed to the engine (``pm.sample`` for "pymc").
 
@@ -211,8 +219,13 @@ class Model:
                     f"'{key}' is chosen through inference_method=; got {key}={kwargs[key]!r}."
                 )
         sampler = get_sampler(inference_method)
+        idata_kwargs = dict(kwargs.pop("idata_kwargs", None) or {})
+        log_likelihood = bool(idata_kwargs.pop("log_likelihood", False)) or log_likelihood
+        if idata_kwargs:
+            kwargs["idata_kwargs"] = idata_kwargs
         built = self._build()
-        idata = sampler.sample(
+        idata = _sample_with_advice(
+            sampler,
             built.model,
             draws=draws,
             tune=tune,
@@ -227,7 +240,41 @@ class Model:
         idata = self._clean(idata, omit_offsets)
         if include_response_params:
             self.predict(idata, kind="response_params", inplace=True)
+        if log_likelihood:
+            self.compute_log_likelihood(idata, inplace=True)
+        if diagnostics and "sample_stats" in idata.groups():
+            print(self.check(idata))
         return idata
+
+    def check(self, idata, var_names=None):
+        """Sampler diagnostics with the next step for each problem.
+
+        Checks divergences, r_hat > 1.01, bulk and tail ESS below 100 per chain, tree-depth
+        saturation, non-finite energies and E-BFMI. ``print()`` the result for a report;
+        ``.ok``, ``.problems`` and ``.to_frame()`` give it as data.
+
+        Returns
+        -------
+        bayesformula.diagnostics.Diagnostics
+        """
+        from bayesformula.diagnostics import check
+
+        return check(idata, model=self, var_names=var_names)
+
+    def compute_log_likelihood(self, idata, inplace: bool = True):
+        """Add the pointwise log-likelihood of the observed data (a ``log_likelihood`` group).
+
+        Needed by :func:`bayesformula.loo` and :func:`bayesformula.compare`.
+        """
+        from bayesformula.results.compare import log_likelihood
+
+        return log_likelihood(self, idata, inplace=inplace)
+
+    def r2(self, idata, summary: bool = True, prob: float = 0.94):
+        """Bayesian R-squared; see :func:`bayesformula.r2`."""
+        from bayesformula.results.compare import bayes_r2
+
+        return bayes_r2(self, idata, summary=summary, prob=prob)
 
     def _clean(self, idata, omit_offsets: bool):
         """Drop internal data containers and (optionally) offsets; tag the result."""
@@ -312,6 +359,66 @@ class Model:
             group=group,
         )
 
+    def predictions(
+        self,
+        idata,
+        data: pd.DataFrame | None = None,
+        kind: str = "response_params",
+        prob: float = 0.94,
+        include_group_specific: bool = True,
+        sample_new_groups: bool = False,
+        random_seed: Any = None,
+        group: str = "posterior",
+        chunk_size: int | None = None,
+        progressbar: bool | None = None,
+    ) -> pd.DataFrame:
+        """Predictions summarised as a DataFrame with one row per row of ``data``.
+
+        The table has ``data``'s index (the fitting data's index when ``data`` is None), so it
+        joins back onto the input: ``new_df.join(model.predictions(idata, new_df))``.
+
+        Parameters
+        ----------
+        idata : arviz.InferenceData
+            From :meth:`fit`; it is not modified.
+        data : pandas.DataFrame, optional
+            New data (default: the data the model was built on).
+        kind : {"response_params", "response"}
+            ``"response_params"``: the parent parameter (``mu`` or ``p``) with columns
+            ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%`` (for ``prob=0.94``). ``"response"`` adds
+            draws of new responses: ``response_mean``, ``response_sd`` and the equal-tailed
+            predictive interval ``pi_3%``, ``pi_97%``.
+        prob : float, default 0.94
+            Probability of the intervals.
+        include_group_specific, sample_new_groups, random_seed, group
+            As in :meth:`predict`.
+        chunk_size : int, optional
+            Rows evaluated at a time. By default chunks hold at most four million draws x
+            rows, so memory stays bounded however large ``data`` is.
+        progressbar : bool, optional
+            Show progress over chunks (default: when there is more than one chunk).
+
+        Examples
+        --------
+        >>> table = model.predictions(idata, data=new_df, kind="response")  # doctest: +SKIP
+        >>> new_df.join(table)  # doctest: +SKIP
+        """
+        from bayesformula.results.tables import prediction_table
+
+        return prediction_table(
+            self,
+            idata,
+            data=data,
+            kind=kind,
+            prob=prob,
+            include_group_specific=include_group_specific,
+            sample_new_groups=sample_new_groups,
+            random_seed=random_seed,
+            group=group,
+            chunk_size=chunk_size,
+            progressbar=progressbar,
+        )
+
     # ------------------------------------------------------------------ display
     def prior_table(self) -> pd.DataFrame:
         """Every prior in use as a DataFrame (parameter, kind, prior, source)."""
@@ -352,3 +459,18 @@ class Model:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def _sample_with_advice(sampler, model, **kwargs):
+    """Run a sampler; a log-density that is not finite at the start becomes a clear error."""
+    try:
+        return sampler.sample(model, **kwargs)
+    except Exception as err:
+        if type(err).__name__ != "SamplingError":
+            raise
+        raise SamplerError(
+            "sampling could not start: the log-density is not finite at the initial point "
+            f"(bad initial energy). {err} Check the priors with model.prior_predictive() and "
+            "the data for extreme values or a response outside the family's support; a prior "
+            "allowing impossible parameter values is the usual cause."
+        ) from err

@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pytensor
 import pytensor.tensor as pt
 import xarray as xr
@@ -23,7 +24,15 @@ from bayesformula.errors import PredictionError
 from bayesformula.formula.design import NewData, evaluate_new_data
 from bayesformula.priors.prior import Prior
 
-__all__ = ["Predictor", "compile_predictor", "predict"]
+__all__ = [
+    "Prepared",
+    "Predictor",
+    "compile_predictor",
+    "parent_draws",
+    "predict",
+    "prepare",
+    "response_draws",
+]
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,119 @@ def _group_effects(model, draws: xr.Dataset, new: NewData, include: bool, sample
     return effects, index
 
 
+@dataclass
+class Prepared:
+    """Everything a prediction needs, row-aligned so that it can be evaluated in row chunks.
+
+    ``coef_args`` are the coefficient draws ``(S, ...)`` in the predictor's order, ``rows`` the
+    data arrays (first axis = rows of the new data), ``aux`` the auxiliary parameters per draw
+    ``(S, 1)`` or fixed numbers.
+    """
+
+    coef_args: list
+    rows: dict
+    aux: dict
+    trials: np.ndarray | None
+    index: pd.Index
+    chain: np.ndarray
+    draw: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.index)
+
+    @property
+    def n_draws(self) -> int:
+        return len(self.chain) * len(self.draw)
+
+
+def _check_args(idata, kind: str, group: str) -> str:
+    if kind in ("mean", "pps"):
+        kind = {"mean": "response_params", "pps": "response"}[kind]
+    if kind not in ("response_params", "response"):
+        raise PredictionError(f"kind must be 'response_params' or 'response', got {kind!r}.")
+    if not hasattr(idata, "groups") or group not in idata.groups():
+        have = list(idata.groups()) if hasattr(idata, "groups") else type(idata).__name__
+        raise PredictionError(
+            f"idata has no '{group}' group (it has {have}); pass the result of fit() "
+            "(posterior) or prior_predictive() with group='prior'."
+        )
+    return kind
+
+
+def prepare(
+    model,
+    idata,
+    *,
+    kind: str,
+    data=None,
+    include_group_specific: bool = True,
+    sample_new_groups: bool = False,
+    rng=None,
+    group: str = "posterior",
+) -> Prepared:
+    """Encode new data and gather the draws a prediction needs (no model evaluation yet)."""
+    draws = idata[group]
+    rng = np.random.default_rng() if rng is None else rng
+    new = (
+        _training_data(model)
+        if data is None
+        else evaluate_new_data(model.design, data, need_trials=(kind == "response"))
+    )
+    effects, index = _group_effects(
+        model, draws, new, include_group_specific, sample_new_groups, rng
+    )
+    built = model._build()
+    predictor = model._get_predictor()
+    coef_args = [
+        effects[name] if name in effects else _stack(draws, name)
+        for name in predictor.coef_names
+    ]
+    values = {data_name("X"): new.X, data_name("offset"): new.offset}
+    for factor, idx in index.items():
+        values[data_name("idx", factor)] = idx
+    for term_name, z in new.Z.items():
+        values[data_name("Z", term_name)] = z
+    rows = {
+        name: np.asarray(values[name], dtype=built.data[name].dtype)
+        for name in predictor.data_names
+    }
+    aux = {}
+    for param in model.family.aux:
+        spec = model.priors.aux[param.name]
+        aux[param.name] = (
+            _stack(draws, param.name)[:, None] if isinstance(spec, Prior) else float(spec)
+        )
+    return Prepared(
+        coef_args=coef_args,
+        rows=rows,
+        aux=aux,
+        trials=None if new.trials is None else np.asarray(new.trials),
+        index=pd.Index(new.index),
+        chain=draws["chain"].values,
+        draw=draws["draw"].values,
+    )
+
+
+def parent_draws(model, prepared: Prepared, rows: slice | None = None) -> np.ndarray:
+    """The parent parameter for every draw and the selected rows, shape ``(S, n_rows)``."""
+    rows = slice(None) if rows is None else rows
+    predictor = model._get_predictor()
+    args = list(prepared.coef_args)
+    args += [prepared.rows[name][rows] for name in predictor.data_names]
+    return np.asarray(predictor.function(*args))
+
+
+def response_draws(model, prepared: Prepared, parent: np.ndarray, rng, rows=None) -> np.ndarray:
+    """Responses drawn from the likelihood given parent draws ``(S, n)`` of the same rows."""
+    rows = slice(None) if rows is None else rows
+    family = model.family
+    params = {family.parent: parent, **prepared.aux}
+    if prepared.trials is not None:
+        params["trials"] = prepared.trials[rows][None, :]
+    return np.asarray(family.draw(rng, **family.to_dist(params)))
+
+
 def predict(
     model,
     idata,
@@ -138,67 +260,32 @@ def predict(
 
     See :meth:`bayesformula.Model.predict` for the parameters.
     """
-    if kind in ("mean", "pps"):
-        kind = {"mean": "response_params", "pps": "response"}[kind]
-    if kind not in ("response_params", "response"):
-        raise PredictionError(f"kind must be 'response_params' or 'response', got {kind!r}.")
-    if group not in idata.groups():
-        raise PredictionError(
-            f"idata has no '{group}' group (it has {list(idata.groups())}); pass the result of "
-            "fit() (posterior) or prior_predictive() with group='prior'."
-        )
-    draws = idata[group]
+    kind = _check_args(idata, kind, group)
     rng = np.random.default_rng(random_seed)
-    new = (
-        _training_data(model)
-        if data is None
-        else evaluate_new_data(model.design, data, need_trials=(kind == "response"))
+    prepared = prepare(
+        model,
+        idata,
+        kind=kind,
+        data=data,
+        include_group_specific=include_group_specific,
+        sample_new_groups=sample_new_groups,
+        rng=rng,
+        group=group,
     )
-    effects, index = _group_effects(
-        model, draws, new, include_group_specific, sample_new_groups, rng
-    )
-    built = model._build()
-    predictor = model._get_predictor()
-
-    args = []
-    for name in predictor.coef_names:
-        args.append(effects[name] if name in effects else _stack(draws, name))
-    data_values = {data_name("X"): new.X, data_name("offset"): new.offset}
-    for factor, idx in index.items():
-        data_values[data_name("idx", factor)] = idx.astype(
-            built.data[data_name("idx", factor)].dtype
-        )
-    for term_name, z in new.Z.items():
-        data_values[data_name("Z", term_name)] = z
-    for name in predictor.data_names:
-        args.append(np.asarray(data_values[name], dtype=built.data[name].dtype))
-    parent = np.asarray(predictor.function(*args))
-
-    n_chain, n_draw = draws.sizes["chain"], draws.sizes["draw"]
-    parent = parent.reshape(n_chain, n_draw, -1)
-    coords = {
-        "chain": draws["chain"].values,
-        "draw": draws["draw"].values,
-        "__obs__": list(new.index),
-    }
+    parent = parent_draws(model, prepared)
+    n_chain, n_draw = len(prepared.chain), len(prepared.draw)
+    coords = {"chain": prepared.chain, "draw": prepared.draw, "__obs__": list(prepared.index)}
     dims = ("chain", "draw", "__obs__")
     family = model.family
     target = idata if inplace else copy.deepcopy(idata)
     updated = target[group].drop_vars([family.parent, "__obs__"], errors="ignore")
-    updated[family.parent] = xr.DataArray(parent, coords=coords, dims=dims)
+    updated[family.parent] = xr.DataArray(
+        parent.reshape(n_chain, n_draw, -1), coords=coords, dims=dims
+    )
     setattr(target, group, updated)
 
     if kind == "response":
-        params = {family.parent: parent.reshape(n_chain * n_draw, -1)}
-        for aux in family.aux:
-            spec = model.priors.aux[aux.name]
-            params[aux.name] = (
-                _stack(draws, aux.name)[:, None] if isinstance(spec, Prior) else float(spec)
-            )
-        if new.trials is not None:
-            params["trials"] = new.trials[None, :]
-        y = family.draw(rng, **family.to_dist(params))
-        y = np.asarray(y).reshape(n_chain, n_draw, -1)
+        y = response_draws(model, prepared, parent, rng).reshape(n_chain, n_draw, -1)
         name = model.response_name
         out_group = "posterior_predictive" if group == "posterior" else "prior_predictive"
         dataset = xr.Dataset({name: xr.DataArray(y, coords=coords, dims=dims)})

@@ -1,0 +1,5 @@
+"""Sampler diagnostics with advice: :func:`check`."""
+
+from bayesformula.diagnostics.checks import Diagnostics, Finding, check
+
+__all__ = ["Diagnostics", "Finding", "check"]

@@ -1,0 +1,311 @@
+"""Sampler diagnostics that say what went wrong and what to do next.
+
+Each check reads a fitted InferenceData and returns :class:`Finding` values. The advice follows
+the usual troubleshooting order: look at divergences first (they bias the posterior), then
+convergence (r_hat), then efficiency (ESS, tree depth, E-BFMI).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bayesformula.errors import BayesformulaError
+
+__all__ = ["Diagnostics", "Finding", "check"]
+
+RHAT_MAX = 1.01
+ESS_PER_CHAIN = 100  # ArviZ/Stan guidance: at least 100 effective draws per chain
+BFMI_MIN = 0.3
+TREE_DEPTH_FRACTION = 0.01
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnostic result.
+
+    Attributes
+    ----------
+    check : str
+        "divergences", "r_hat", "ess_bulk", "ess_tail", "tree_depth", "energy" or "bfmi".
+    ok : bool
+        Whether the check passed.
+    value : float
+        The measured quantity (count, worst r_hat, smallest ESS, ...).
+    threshold : float
+        The limit it was compared against.
+    message : str
+        What was found.
+    advice : str
+        The concrete next step ("" when the check passed).
+    variables : tuple of str
+        The parameters concerned, worst first.
+    """
+
+    check: str
+    ok: bool
+    value: float
+    threshold: float
+    message: str
+    advice: str = ""
+    variables: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """All findings of :func:`check`; ``ok`` is True when every check passed.
+
+    ``str(diagnostics)`` is the printed report; :meth:`to_frame` gives a DataFrame.
+    """
+
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+    @property
+    def problems(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.ok)
+
+    def __getitem__(self, name: str) -> Finding:
+        for finding in self.findings:
+            if finding.check == name:
+                return finding
+        raise KeyError(f"no check named {name!r}; checks: {[f.check for f in self.findings]}")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per check: ok, value, threshold, message, advice, variables."""
+        rows = [
+            {
+                "check": f.check,
+                "ok": f.ok,
+                "value": f.value,
+                "threshold": f.threshold,
+                "message": f.message,
+                "advice": f.advice,
+                "variables": ", ".join(f.variables),
+            }
+            for f in self.findings
+        ]
+        return pd.DataFrame(rows).set_index("check")
+
+    def __str__(self) -> str:
+        if self.ok:
+            checks = ", ".join(f.check for f in self.findings)
+            return f"Diagnostics: no problems found ({checks})."
+        lines = [f"Diagnostics: {len(self.problems)} problem(s)."]
+        for f in self.problems:
+            lines.append(f"  - {f.message}")
+            lines.append(f"    Next step: {f.advice}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _stat(stats, *names):
+    for name in names:
+        if name in stats:
+            return stats[name].values
+    return None
+
+
+def _names(table: pd.Series, limit: int = 5) -> tuple[str, ...]:
+    return tuple(str(i) for i in table.index[:limit])
+
+
+def _list(names: tuple[str, ...], total: int) -> str:
+    shown = ", ".join(names)
+    return shown + (f" and {total - len(names)} more" if total > len(names) else "")
+
+
+def check(idata, model=None, var_names=None) -> Diagnostics:
+    """Run the sampler diagnostics on a fit.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        From :meth:`bayesformula.Model.fit`.
+    model : bayesformula.Model, optional
+        Makes the advice specific (e.g. whether group effects are centered).
+    var_names : list of str, optional
+        Parameters for r_hat and ESS (default: every parameter, no per-observation values).
+
+    Returns
+    -------
+    Diagnostics
+    """
+    import arviz as az
+
+    from bayesformula.results.tables import _default_vars, _posterior
+
+    posterior = _posterior(idata)
+    names = _default_vars(posterior, var_names, include_internal=True)
+    n_chains = posterior.sizes["chain"]
+    findings: list[Finding] = []
+    stats = idata.sample_stats if "sample_stats" in idata.groups() else {}
+    has_groups = bool(model is not None and model.design.group_terms)
+    centered = bool(has_groups and not model.noncentered)
+
+    # divergences
+    diverging = _stat(stats, "diverging")
+    if diverging is not None:
+        n_div = int(np.sum(diverging))
+        total = int(np.size(diverging))
+        advice = (
+            "raise target_accept (e.g. model.fit(target_accept=0.95)); "
+            + (
+                "non-center the group effects (Model(..., noncentered=True)); "
+                if centered
+                else "if group effects have few observations per level, tighter priors on "
+                "their sigmas help; "
+                if has_groups
+                else ""
+            )
+            + "check that the priors are sensible with a prior predictive run "
+            "(model.prior_predictive())."
+        )
+        findings.append(
+            Finding(
+                "divergences",
+                n_div == 0,
+                float(n_div),
+                0.0,
+                f"{n_div} of {total} draws diverged: the posterior may be biased."
+                if n_div
+                else "no divergent transitions.",
+                advice if n_div else "",
+            )
+        )
+
+    # convergence and efficiency, per parameter
+    if names:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
+        if n_chains > 1:
+            rhat = table["r_hat"].dropna().sort_values(ascending=False)
+            bad = rhat[rhat > RHAT_MAX]
+            findings.append(
+                Finding(
+                    "r_hat",
+                    bad.empty,
+                    float(rhat.iloc[0]) if len(rhat) else float("nan"),
+                    RHAT_MAX,
+                    f"r_hat above {RHAT_MAX} for {_list(_names(bad), len(bad))} (worst "
+                    f"{bad.iloc[0]:.3f}): the chains disagree."
+                    if len(bad)
+                    else f"all r_hat <= {RHAT_MAX}.",
+                    "run longer (more tune and draws); if it persists, look at plot_trace for "
+                    "chains stuck in different modes and check the priors and the model "
+                    "(model.prior_predictive())."
+                    if len(bad)
+                    else "",
+                    _names(bad),
+                )
+            )
+        limit = ESS_PER_CHAIN * n_chains
+        for column in ("ess_bulk", "ess_tail"):
+            ess = table[column].dropna().sort_values()
+            bad = ess[ess < limit]
+            findings.append(
+                Finding(
+                    column,
+                    bad.empty,
+                    float(ess.iloc[0]) if len(ess) else float("nan"),
+                    float(limit),
+                    f"{column} below {limit} ({ESS_PER_CHAIN} per chain) for "
+                    f"{_list(_names(bad), len(bad))} (lowest {bad.iloc[0]:.0f}): estimates "
+                    + ("of the posterior's bulk" if column == "ess_bulk" else "of its tails")
+                    + " are noisy."
+                    if len(bad)
+                    else f"{column} >= {limit} for all parameters.",
+                    "draw more (model.fit(draws=...)); strong correlations between parameters "
+                    "slow sampling down, so also check the trace and pair plots"
+                    + (
+                        " and try the other parameterisation of the group effects "
+                        "(noncentered=)."
+                        if has_groups
+                        else "."
+                    )
+                    if len(bad)
+                    else "",
+                    _names(bad),
+                )
+            )
+
+    # tree depth saturation
+    depth = _stat(stats, "tree_depth", "depth")
+    reached = _stat(stats, "reached_max_treedepth")
+    if reached is not None or depth is not None:
+        if reached is None:
+            reached = depth >= np.max(depth)
+            saturated = float(np.mean(reached)) if np.max(depth) >= 10 else 0.0
+        else:
+            saturated = float(np.mean(reached))
+        findings.append(
+            Finding(
+                "tree_depth",
+                saturated <= TREE_DEPTH_FRACTION,
+                saturated,
+                TREE_DEPTH_FRACTION,
+                f"{100 * saturated:.1f}% of draws hit the maximum tree depth: the sampler is "
+                "taking many small steps."
+                if saturated > TREE_DEPTH_FRACTION
+                else "tree depth below its maximum.",
+                "the posterior is hard to traverse: put predictors on similar scales, "
+                "reparameterise (noncentered=), or raise max_treedepth "
+                "(model.fit(max_treedepth=12))."
+                if saturated > TREE_DEPTH_FRACTION
+                else "",
+            )
+        )
+
+    # energy: bad (non-finite) energies and E-BFMI
+    energy = _stat(stats, "energy")
+    if energy is not None:
+        finite = np.isfinite(energy)
+        if not finite.all():
+            findings.append(
+                Finding(
+                    "energy",
+                    False,
+                    float(np.sum(~finite)),
+                    0.0,
+                    f"{int(np.sum(~finite))} draws have a non-finite energy (bad initial "
+                    "energy): the log-density is not finite somewhere the sampler went.",
+                    "check the priors with model.prior_predictive() and the data for extreme "
+                    "values; a prior allowing impossible parameter values or a badly scaled "
+                    "predictor is the usual cause.",
+                )
+            )
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                bfmi = np.atleast_1d(az.bfmi(idata))
+            low = bfmi < BFMI_MIN
+            findings.append(
+                Finding(
+                    "bfmi",
+                    not low.any(),
+                    float(np.min(bfmi)),
+                    BFMI_MIN,
+                    f"E-BFMI below {BFMI_MIN} in {int(low.sum())} chain(s) (lowest "
+                    f"{np.min(bfmi):.2f}): the sampler explores the energy poorly, typical of "
+                    "heavy tails or funnels."
+                    if low.any()
+                    else f"E-BFMI >= {BFMI_MIN} in every chain.",
+                    "reparameterise (switch noncentered=), use tighter priors on scale "
+                    "parameters, or rescale predictors."
+                    if low.any()
+                    else "",
+                )
+            )
+    if not findings:
+        raise BayesformulaError(
+            "nothing to check: idata has no sample_stats and no parameters (was it sampled?)."
+        )
+    return Diagnostics(tuple(findings))

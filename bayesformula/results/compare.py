@@ -1,0 +1,184 @@
+"""Pointwise log-likelihood, LOO model comparison and Bayesian R-squared."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesformula.errors import BayesformulaError
+from bayesformula.priors.prior import Prior
+from bayesformula.results.predict import _check_args, parent_draws, prepare
+
+__all__ = ["bayes_r2", "compare", "log_likelihood", "loo"]
+
+
+def _compile_loglik(model):
+    """Elementwise log-likelihood (S, n) from parent draws, auxiliary draws and the data."""
+    import pymc as pm
+    import pytensor
+    import pytensor.tensor as pt
+
+    family = model.family
+    parent = pt.matrix("parent", dtype="float64")
+    inputs = [parent]
+    params: dict[str, Any] = {family.parent: parent}
+    for aux in family.aux:
+        spec = model.priors.aux[aux.name]
+        if isinstance(spec, Prior):
+            var = pt.tensor(aux.name, dtype="float64", shape=(None, 1))
+            inputs.append(var)
+            params[aux.name] = var
+        else:
+            params[aux.name] = pt.constant(float(spec), dtype="float64")
+    y = pt.tensor("y", dtype="float64", shape=(1, None))
+    inputs.append(y)
+    if model.response_data.trials is not None:
+        trials = pt.tensor("trials", dtype="float64", shape=(1, None))
+        inputs.append(trials)
+        params["trials"] = trials
+    dist = getattr(pm, family.likelihood).dist(**family.to_dist(params))
+    return pytensor.function(inputs, pm.logp(dist, y), on_unused_input="ignore")
+
+
+def log_likelihood(model, idata, inplace: bool = True):
+    """Pointwise log-likelihood of the observed data for every posterior draw.
+
+    Adds a ``log_likelihood`` group (variable named after the response, dims ``chain, draw,
+    __obs__``), as ArviZ's LOO and WAIC expect. Works for every sampler, since it only needs the
+    posterior draws.
+    """
+    _check_args(idata, "response_params", "posterior")
+    prepared = prepare(model, idata, kind="response_params")
+    parent = parent_draws(model, prepared)
+    if model._loglik is None:
+        model._loglik = _compile_loglik(model)
+    args = [parent]
+    for aux in model.family.aux:
+        value = prepared.aux[aux.name]
+        if not isinstance(value, float):
+            args.append(np.asarray(value, dtype=float))
+    args.append(np.asarray(model.response_data.values, dtype=float)[None, :])
+    if model.response_data.trials is not None:
+        args.append(np.asarray(model.response_data.trials, dtype=float)[None, :])
+    values = np.asarray(model._loglik(*args))
+    values = np.broadcast_to(values, parent.shape)
+    n_chain, n_draw = len(prepared.chain), len(prepared.draw)
+    da = xr.DataArray(
+        values.reshape(n_chain, n_draw, -1),
+        coords={"chain": prepared.chain, "draw": prepared.draw, "__obs__": list(prepared.index)},
+        dims=("chain", "draw", "__obs__"),
+    )
+    target = idata if inplace else copy.deepcopy(idata)
+    dataset = xr.Dataset({model.response_name: da})
+    if "log_likelihood" in target.groups():
+        target.log_likelihood = dataset
+    else:
+        target.add_groups({"log_likelihood": dataset})
+    return None if inplace else target
+
+
+def _with_loglik(name: str, entry):
+    """An idata with a log_likelihood group, from an idata or a (model, idata) pair."""
+    model = None
+    if isinstance(entry, tuple | list) and len(entry) == 2:
+        model, idata = entry
+    else:
+        idata = entry
+    if not hasattr(idata, "groups"):
+        raise BayesformulaError(
+            f"{name!r}: expected an InferenceData or a (model, idata) pair, got "
+            f"{type(entry).__name__}."
+        )
+    if "log_likelihood" in idata.groups():
+        return idata
+    if model is None:
+        raise BayesformulaError(
+            f"{name!r} has no log_likelihood group. Fit with model.fit(log_likelihood=True), "
+            "call model.compute_log_likelihood(idata), or pass the pair (model, idata)."
+        )
+    return log_likelihood(model, idata, inplace=False)
+
+
+def loo(entry, pointwise: bool = False):
+    """PSIS-LOO of one fit (an idata with a log_likelihood group, or a (model, idata) pair)."""
+    import arviz as az
+
+    return az.loo(_with_loglik("model", entry), pointwise=pointwise)
+
+
+def compare(models: dict, ic: str = "loo", **kwargs) -> pd.DataFrame:
+    """Rank fitted models by expected log predictive density (ArviZ's ``compare``).
+
+    Parameters
+    ----------
+    models : dict
+        Name -> InferenceData with a log_likelihood group, or name -> (model, idata); for the
+        latter the log-likelihood is computed when missing.
+    ic : {"loo", "waic"}
+        Information criterion.
+    **kwargs
+        Passed to ``arviz.compare``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ArviZ's comparison table, best model first (``elpd_loo``, ``p_loo``, ``elpd_diff``,
+        ``weight``, ``se``, ``dse``, ``warning``).
+
+    Examples
+    --------
+    >>> bf.compare({"linear": (m1, idata1), "quadratic": (m2, idata2)})  # doctest: +SKIP
+    """
+    import arviz as az
+
+    if not isinstance(models, dict) or len(models) < 2:
+        raise BayesformulaError("compare needs a dict of at least two named fits.")
+    prepared = {str(k): _with_loglik(str(k), v) for k, v in models.items()}
+    return az.compare(prepared, ic=ic, **kwargs)
+
+
+def _expected_response(model, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of E[y] and the observed y, on the proportion scale for binomial responses."""
+    y = np.asarray(model.response_data.values, dtype=float)
+    if model.response_data.trials is not None:
+        y = y / np.asarray(model.response_data.trials, dtype=float)
+    return parent, y
+
+
+def bayes_r2(model, idata, summary: bool = True, prob: float = 0.94):
+    """Bayesian R-squared (Gelman, Goodrich, Gabry and Vehtari, 2019), per posterior draw.
+
+    ``R2 = var(E[y]) / (var(E[y]) + var(residual))`` over the observations, for each draw. The
+    residual variance is the model's ``sigma**2`` for gaussian models and the variance of
+    ``y - E[y]`` otherwise (binomial responses on the proportion scale).
+
+    Returns
+    -------
+    pandas.Series
+        ``r2`` (posterior mean), ``sd`` and the HDI bounds, or with ``summary=False`` a numpy
+        array of one R2 per draw.
+    """
+    from bayesformula.results.tables import hdi_bounds, interval_names
+
+    _check_args(idata, "response_params", "posterior")
+    prepared = prepare(model, idata, kind="response_params")
+    parent = parent_draws(model, prepared)
+    fitted, y = _expected_response(model, parent)
+    var_fit = fitted.var(axis=1, ddof=1)
+    sigma = prepared.aux.get("sigma")
+    if model.family.name == "gaussian" and sigma is not None:
+        var_res = np.broadcast_to(np.square(np.asarray(sigma, dtype=float)).ravel(), var_fit.shape)
+    else:
+        var_res = (y[None, :] - fitted).var(axis=1, ddof=1)
+    r2 = var_fit / (var_fit + var_res)
+    if not summary:
+        return r2
+    lower, upper = interval_names(prob)
+    lo, hi = hdi_bounds(r2[:, None], prob)
+    return pd.Series(
+        {"r2": r2.mean(), "sd": r2.std(ddof=1), lower: lo[0], upper: hi[0]}, name="bayes_r2"
+    )

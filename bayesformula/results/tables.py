@@ -1,0 +1,304 @@
+"""pandas tables in statsmodels' vocabulary: summary, params, conf_int, prediction tables."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayesformula.errors import BayesformulaError, PredictionError
+from bayesformula.results.predict import (
+    _check_args,
+    parent_draws,
+    prepare,
+    response_draws,
+)
+
+__all__ = ["conf_int", "hdi_bounds", "params", "prediction_table", "summary"]
+
+#: Variables a fit keeps for internal reasons; tables leave them out unless asked for.
+INTERNAL_SUFFIXES = ("_centered", "_offset")
+
+#: Rows per chunk are chosen so that one chunk holds at most this many draws x rows.
+CHUNK_CELLS = 4_000_000
+
+
+def _percent(p: float) -> str:
+    return f"{100 * p:g}%"
+
+
+def interval_names(prob: float, prefix: str = "hdi") -> tuple[str, str]:
+    """Column names of a central interval, e.g. ``("hdi_3%", "hdi_97%")`` for 0.94."""
+    return f"{prefix}_{_percent((1 - prob) / 2)}", f"{prefix}_{_percent((1 + prob) / 2)}"
+
+
+def _check_prob(prob: float) -> float:
+    if not isinstance(prob, int | float) or isinstance(prob, bool) or not 0 < prob < 1:
+        raise BayesformulaError(f"prob must be a number strictly between 0 and 1, got {prob!r}.")
+    return float(prob)
+
+
+def hdi_bounds(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray]:
+    """Highest-density interval of each column of ``samples`` (draws along axis 0).
+
+    The narrowest interval holding ``floor(prob * n)`` + 1 sorted draws, as ArviZ computes it.
+    """
+    x = np.sort(np.asarray(samples, dtype=float), axis=0)
+    n = x.shape[0]
+    inside = int(np.floor(prob * n))
+    n_intervals = n - inside
+    if n_intervals < 1 or inside < 1:
+        raise BayesformulaError(f"{n} draws are too few for a {prob:g} interval.")
+    widths = x[inside:] - x[:n_intervals]
+    start = np.argmin(widths, axis=0)
+    cols = np.arange(x.shape[1]) if x.ndim > 1 else None
+    if cols is None:
+        return x[start], x[start + inside]
+    return x[start, cols], x[start + inside, cols]
+
+
+def _posterior(idata):
+    if not hasattr(idata, "groups") or "posterior" not in idata.groups():
+        raise BayesformulaError(
+            "expected the InferenceData returned by model.fit() (it needs a 'posterior' group); "
+            f"got {type(idata).__name__}"
+            + (f" with groups {list(idata.groups())}" if hasattr(idata, "groups") else "")
+            + "."
+        )
+    return idata.posterior
+
+
+def _default_vars(posterior, var_names, include_internal: bool) -> list[str]:
+    if var_names is not None:
+        names = [var_names] if isinstance(var_names, str) else list(var_names)
+        missing = [v for v in names if v not in posterior.data_vars]
+        if missing:
+            from bayesformula.errors import did_you_mean
+
+            raise BayesformulaError(
+                did_you_mean(missing[0], list(posterior.data_vars), "posterior variable")
+            )
+        return names
+    names = []
+    for name, da in posterior.data_vars.items():
+        if "__obs__" in da.dims:
+            continue
+        if not include_internal and str(name).endswith(INTERNAL_SUFFIXES):
+            continue
+        names.append(str(name))
+    return names
+
+
+def summary(
+    idata,
+    var_names: str | list[str] | None = None,
+    prob: float = 0.94,
+    include_internal: bool = False,
+    round_to: int | None = None,
+) -> pd.DataFrame:
+    """Posterior summary as a DataFrame: one row per parameter (by term and level).
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        From :meth:`bayesformula.Model.fit`.
+    var_names : str or list of str, optional
+        Variables to include (default: every parameter; per-observation quantities and the
+        internal ``Intercept_centered`` / ``*_offset`` variables are left out).
+    prob : float, default 0.94
+        Probability of the highest-density interval.
+    include_internal : bool, default False
+        Also show the internal variables.
+    round_to : int, optional
+        Round the table to this many decimals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%`` (for ``prob=0.94``), ``mcse_mean``,
+        ``mcse_sd``, ``ess_bulk``, ``ess_tail`` and ``r_hat``; rows named like ``dose``,
+        ``a[mid]`` or ``1|g[g3]``.
+
+    Examples
+    --------
+    >>> import bayesformula as bf
+    >>> model = bf.Model("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
+    >>> idata = model.fit(draws=200, tune=200, chains=2, progressbar=False)  # doctest: +SKIP
+    >>> bf.summary(idata).loc["dose", ["mean", "r_hat"]]  # doctest: +SKIP
+    """
+    import arviz as az
+
+    prob = _check_prob(prob)
+    posterior = _posterior(idata)
+    names = _default_vars(posterior, var_names, include_internal)
+    with warnings.catch_warnings():  # one chain: ArviZ warns it cannot compute r_hat
+        warnings.simplefilter("ignore", UserWarning)
+        table = az.summary(idata, var_names=names, hdi_prob=prob, round_to="none")
+    lower, upper = interval_names(prob)
+    table = table.rename(
+        columns={
+            c: (lower if c.startswith("hdi_") and i == 2 else upper)
+            for i, c in enumerate(table.columns)
+            if c.startswith("hdi_")
+        }
+    )
+    table.index.name = "parameter"
+    return table.round(round_to) if round_to is not None else table
+
+
+def _flat_draws(idata, var_names, include_internal) -> pd.DataFrame:
+    """Draws as a (draws x parameters) frame with summary-style column names."""
+    posterior = _posterior(idata)
+    names = _default_vars(posterior, var_names, include_internal)
+    columns = {}
+    for name in names:
+        da = posterior[name]
+        other = [d for d in da.dims if d not in ("chain", "draw")]
+        values = da.transpose("chain", "draw", *other).values
+        values = values.reshape(values.shape[0] * values.shape[1], -1)
+        if not other:
+            columns[name] = values[:, 0]
+            continue
+        labels = [da[d].values for d in other]
+        grids = np.meshgrid(*labels, indexing="ij")
+        flat = [g.ravel() for g in grids]
+        for j in range(values.shape[1]):
+            label = ", ".join(str(f[j]) for f in flat)
+            columns[f"{name}[{label}]"] = values[:, j]
+    return pd.DataFrame(columns)
+
+
+def params(
+    idata, var_names: str | list[str] | None = None, include_internal: bool = False
+) -> pd.Series:
+    """Posterior means as a Series named like :func:`summary`'s rows.
+
+    Examples
+    --------
+    >>> bf.params(idata)["dose"]  # doctest: +SKIP
+    """
+    draws = _flat_draws(idata, var_names, include_internal)
+    out = draws.mean(axis=0)
+    out.index.name = "parameter"
+    out.name = "mean"
+    return out
+
+
+def conf_int(
+    idata,
+    prob: float = 0.94,
+    var_names: str | list[str] | None = None,
+    kind: str = "hdi",
+    include_internal: bool = False,
+) -> pd.DataFrame:
+    """Credible intervals as two columns, ``lower`` and ``upper``, one row per parameter.
+
+    Parameters
+    ----------
+    prob : float, default 0.94
+        Probability mass inside the interval.
+    kind : {"hdi", "eti"}
+        Highest-density interval, or equal-tailed (quantile) interval.
+
+    Examples
+    --------
+    >>> bf.conf_int(idata, prob=0.9).loc["dose"]  # doctest: +SKIP
+    """
+    prob = _check_prob(prob)
+    if kind not in ("hdi", "eti"):
+        raise BayesformulaError(f"kind must be 'hdi' or 'eti', got {kind!r}.")
+    draws = _flat_draws(idata, var_names, include_internal)
+    values = draws.to_numpy()
+    if kind == "hdi":
+        lower, upper = hdi_bounds(values, prob)
+    else:
+        lower, upper = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    out = pd.DataFrame({"lower": lower, "upper": upper}, index=draws.columns)
+    out.index.name = "parameter"
+    return out
+
+
+def _progress(total: int, show: bool):
+    """A rich progress bar over row chunks (a no-op context when hidden)."""
+    from contextlib import nullcontext
+
+    if not show:
+        return nullcontext(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    )
+
+
+def prediction_table(
+    model,
+    idata,
+    *,
+    data: pd.DataFrame | None = None,
+    kind: str = "response_params",
+    prob: float = 0.94,
+    include_group_specific: bool = True,
+    sample_new_groups: bool = False,
+    random_seed: Any = None,
+    group: str = "posterior",
+    chunk_size: int | None = None,
+    progressbar: bool | None = None,
+) -> pd.DataFrame:
+    """Summaries of predictions, one row per row of ``data``; see :meth:`Model.predictions`."""
+    kind = _check_args(idata, kind, group)
+    prob = _check_prob(prob)
+    rng = np.random.default_rng(random_seed)
+    prepared = prepare(
+        model,
+        idata,
+        kind=kind,
+        data=data,
+        include_group_specific=include_group_specific,
+        sample_new_groups=sample_new_groups,
+        rng=rng,
+        group=group,
+    )
+    n, s = prepared.n_rows, prepared.n_draws
+    if chunk_size is None:
+        chunk_size = max(1, CHUNK_CELLS // max(s, 1))
+    elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise PredictionError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+    starts = range(0, n, chunk_size)
+    if progressbar is None:
+        progressbar = len(starts) > 1
+    lower, upper = interval_names(prob)
+    p_lower, p_upper = interval_names(prob, "pi")
+    q = [(1 - prob) / 2, (1 + prob) / 2]
+    parts: dict[str, list[np.ndarray]] = {}
+
+    def add(name, values):
+        parts.setdefault(name, []).append(values)
+
+    with _progress(len(starts), progressbar) as bar:
+        task = bar.add_task("predicting", total=len(starts)) if bar is not None else None
+        for start in starts:
+            rows = slice(start, min(start + chunk_size, n))
+            parent = parent_draws(model, prepared, rows)
+            lo, hi = hdi_bounds(parent, prob)
+            add("mean", parent.mean(axis=0))
+            add("sd", parent.std(axis=0, ddof=1) if s > 1 else np.zeros(parent.shape[1]))
+            add(lower, lo)
+            add(upper, hi)
+            if kind == "response":
+                y = response_draws(model, prepared, parent, rng, rows)
+                add("response_mean", y.mean(axis=0))
+                add("response_sd", y.std(axis=0, ddof=1) if s > 1 else np.zeros(y.shape[1]))
+                pl, pu = np.quantile(y, q, axis=0)
+                add(p_lower, pl)
+                add(p_upper, pu)
+            if bar is not None:
+                bar.advance(task)
+    columns = {name: np.concatenate(values) for name, values in parts.items()}
+    return pd.DataFrame(columns, index=prepared.index)
