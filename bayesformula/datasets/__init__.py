@@ -12,7 +12,26 @@ __all__ = ["load_data", "list_datasets"]
 
 _DESCRIPTIONS = {
     "bioassay": "dose-response of animal deaths at four doses (Racine et al. 1986; BDA3 3.7)",
+    "epilepsy": "seizure counts of 59 epileptics in four 2-week periods (Thall & Vail 1990; MASS)",
+    "radon": "log radon in 919 Minnesota homes in 85 counties (Gelman & Hill 2007)",
     "sleepstudy": "reaction times over 10 days of sleep deprivation, 18 subjects (lme4)",
+    "wine": "ordinal bitterness ratings of wine by 9 judges (Randall 1989; ordinal)",
+}
+
+# Column dtypes applied after ``read_csv`` (the CSVs stay plain): factors that are stored as
+# numeric ids become categoricals, so formulas treat them as groups or levels, not numbers.
+_DTYPES: dict[str, dict[str, pd.CategoricalDtype]] = {
+    "epilepsy": {
+        "trt": pd.CategoricalDtype(["placebo", "progabide"]),
+        "subject": pd.CategoricalDtype(range(1, 60)),
+    },
+    "wine": {
+        "rating": pd.CategoricalDtype(range(1, 6), ordered=True),
+        "temp": pd.CategoricalDtype(["cold", "warm"]),
+        "contact": pd.CategoricalDtype(["no", "yes"]),
+        "bottle": pd.CategoricalDtype(range(1, 9)),
+        "judge": pd.CategoricalDtype(range(1, 10)),
+    },
 }
 
 
@@ -22,7 +41,7 @@ def list_datasets() -> dict[str, str]:
     Examples
     --------
     >>> sorted(list_datasets())
-    ['bioassay', 'sleepstudy']
+    ['bioassay', 'epilepsy', 'radon', 'sleepstudy', 'wine']
     """
     return dict(_DESCRIPTIONS)
 
@@ -44,8 +63,14 @@ def load_data(name: str) -> pd.DataFrame:
     --------
     >>> load_data("bioassay").shape
     (4, 3)
+    >>> load_data("wine")["rating"].cat.categories.tolist()
+    [1, 2, 3, 4, 5]
     """
     if name not in _DESCRIPTIONS:
         raise DatasetError(did_you_mean(str(name), _DESCRIPTIONS, "dataset"))
     with resources.files(__name__).joinpath(f"{name}.csv").open("r") as handle:
-        return pd.read_csv(handle)
+        data = pd.read_csv(handle)
+    dtypes = _DTYPES.get(name)
+    if dtypes:
+        data = data.astype(dtypes)
+    return data
