@@ -1,5 +1,5 @@
-"""Results: predictions from draws (summaries, log-likelihood, R2 and LOO build on these)."""
+"""Results: predictions from draws, pandas tables, log-likelihood, LOO and R2.
 
-from bayesformula.results.predict import Predictor, compile_predictor, predict
-
-__all__ = ["Predictor", "compile_predictor", "predict"]
+Modules: :mod:`~bayesformula.results.predict`, :mod:`~bayesformula.results.tables`,
+:mod:`~bayesformula.results.compare`.
+"""
