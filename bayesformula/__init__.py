@@ -15,6 +15,7 @@ from bayesformula.datasets import list_datasets, load_data
 from bayesformula.errors import BayesformulaError
 from bayesformula.families import Family, Link, get_family, list_families, register_family
 from bayesformula.formula import Formula
+from bayesformula.io import load, save
 from bayesformula.model import Model
 from bayesformula.priors import Prior
 from bayesformula.results.compare import bayes_r2 as r2
@@ -38,11 +39,13 @@ __all__ = [
     "list_datasets",
     "list_families",
     "list_samplers",
+    "load",
     "load_data",
     "loo",
     "params",
     "r2",
     "register_family",
     "register_sampler",
+    "save",
     "summary",
 ]

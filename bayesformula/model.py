@@ -75,6 +75,14 @@ class Model:
         extra_namespace: dict[str, Any] | None = None,
     ):
         self.formula = formula if isinstance(formula, Formula) else Formula(formula)
+        self.data = data
+        self._options = {
+            "priors": dict(priors) if isinstance(priors, dict) else priors,
+            "link": link,
+            "categorical": categorical,
+            "dropna": dropna,
+            "extra_namespace": sorted(extra_namespace) if isinstance(extra_namespace, dict) else [],
+        }
         if self.formula.additionals:
             raise FormulaError(
                 "formulas for auxiliary parameters (distributional regression, e.g. "

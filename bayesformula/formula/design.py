@@ -149,6 +149,7 @@ class Design:
     index: pd.Index = field(repr=False)
     n_dropped: int = 0
     matrices: Any = field(default=None, repr=False, compare=False)
+    data_columns: tuple[str, ...] = ()
 
     @property
     def n_obs(self) -> int:
@@ -455,6 +456,7 @@ def make_design(
         index=data.index,
         n_dropped=n_dropped,
         matrices=dm,
+        data_columns=tuple(used),
     )
 
 
