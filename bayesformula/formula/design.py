@@ -253,6 +253,17 @@ def _check_proportion(description, data: pd.DataFrame) -> None:
         )
 
 
+def _keep_category_order(data: pd.DataFrame, used: list[str]) -> None:
+    """Make pandas categoricals keep their category order (the first is the reference).
+
+    formulae sorts the levels of unordered categoricals; like R's factors, the order the user
+    set is kept here. Categories with no rows are dropped: they would give all-zero columns.
+    """
+    for col in used:
+        if isinstance(data[col].dtype, pd.CategoricalDtype):
+            data[col] = data[col].cat.remove_unused_categories().cat.as_ordered()
+
+
 def _handle_missing(data: pd.DataFrame, used: list[str], dropna: bool) -> tuple[pd.DataFrame, int]:
     if not used:
         return data, 0
@@ -358,6 +369,7 @@ def make_design(
             data[col] = data[col].astype("category")
     used = [c for c in data.columns if str(c) in description.var_names]
     data, n_dropped = _handle_missing(data, used, dropna)
+    _keep_category_order(data, used)
     env = build_environment(extra_namespace, literals)
     dm = _evaluate(rewritten, data, env, formula)
 

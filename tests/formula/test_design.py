@@ -132,3 +132,23 @@ def test_contrast_names_are_allowed(df):
     d = make_design("y ~ C(a, Sum)", df)
     # sum-to-zero coding: the last level is -1 in every column
     np.testing.assert_array_equal(d.X[df.a.to_numpy() == "r"], -1.0)
+
+
+def test_pandas_category_order_sets_the_reference_level():
+    """Like R's factors: the first category is the reference; unused categories are dropped."""
+    df = pd.DataFrame(
+        {
+            "y": np.arange(6.0),
+            "a": pd.Categorical(list("abcabc"), categories=["c", "b", "a", "unused"]),
+            "g": pd.Categorical(list("xyxyxy"), categories=["y", "x"]),
+        }
+    )
+    design = make_design("y ~ a + (1|g)", df)
+    assert design.common_terms[0].columns == ("a[b]", "a[a]")
+    np.testing.assert_array_equal(design.X, [[0, 1], [1, 0], [0, 0]] * 2)
+    assert design.group_levels == {"g": ("y", "x")}
+    new = evaluate_new_data(design, pd.DataFrame({"a": ["a", "c", "b"], "g": ["x", "y", "x"]}))
+    np.testing.assert_array_equal(new.X, [[0, 1], [0, 0], [1, 0]])
+    # plain strings keep formulae's sorted order
+    plain = make_design("y ~ a", df.assign(a=df["a"].astype(str)))
+    assert plain.common_terms[0].columns == ("a[b]", "a[c]")
