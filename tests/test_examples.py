@@ -27,3 +27,23 @@ def test_bioassay_example_runs_and_writes_figures(tmp_path):
     text = out.stdout
     assert "Formula: p(deaths, n) ~ dose" in text and "dose ~ Normal" in text
     assert "r_hat" in text and "ess_bulk" in text
+
+
+def test_plots_example_writes_six_figures(tmp_path):
+    env = {**os.environ, "BAYESFORMULA_FAST": "1", "MPLBACKEND": "Agg"}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "plots.py"), str(tmp_path / "figs")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    names = ("priors", "prior_predictive", "trace", "posterior", "ppc", "predictions")
+    for name in names:
+        path = tmp_path / "figs" / f"{name}.png"
+        assert path.exists() and path.stat().st_size > 10_000, name
+        assert f"wrote {path}" in out.stdout
+    written = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert written == sorted(f"{name}.png" for name in names)

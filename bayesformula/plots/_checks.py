@@ -1,0 +1,72 @@
+"""Small argument checks and helpers shared by the plotting functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from bayesformula.errors import DataTypeError, PredictionError, did_you_mean
+
+OBS_DIM = "__obs__"
+
+
+def figure_of(axes):
+    """The Figure that holds ``axes`` (an Axes or an array of them, as ArviZ returns)."""
+    return np.ravel(np.asarray(axes, dtype=object))[0].get_figure()
+
+
+def check_idata(idata, group: str, where: str, fix: str) -> None:
+    """Raise a clear error when ``idata`` is not InferenceData or lacks ``group``."""
+    groups = getattr(idata, "groups", None)
+    if not callable(groups):
+        raise DataTypeError(
+            f"{where} expects an arviz.InferenceData, got {type(idata).__name__}; {fix}"
+        )
+    if group not in groups():
+        raise PredictionError(
+            f"{where} needs the '{group}' group, but idata has only {list(groups())}; {fix}"
+        )
+
+
+def check_prob(prob: float, where: str) -> float:
+    """``prob`` must be a number strictly between 0 and 1."""
+    try:
+        value = float(prob)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0 < value < 1:
+        raise PredictionError(
+            f"{where}: prob must be between 0 and 1 (e.g. 0.94 for a 94% interval), got {prob!r}."
+        )
+    return value
+
+
+def parameter_names(dataset) -> list[str]:
+    """Variables of ``dataset`` that are not per-observation (no ``__obs__`` dimension).
+
+    ``Intercept_centered``, the sampler's internal intercept, is left out when the reported
+    ``Intercept`` is there too.
+    """
+    names = [str(n) for n, v in dataset.data_vars.items() if OBS_DIM not in v.dims]
+    if "Intercept" in names:
+        names = [n for n in names if n != "Intercept_centered"]
+    return names
+
+
+def check_var_names(var_names, known: Iterable[str], group: str) -> list[str]:
+    """Return ``var_names`` as a list after checking each plain name exists in ``known``.
+
+    Names starting with ``~`` (ArviZ's exclusion syntax) are passed through unchecked.
+    """
+    names = [var_names] if isinstance(var_names, str) else list(var_names)
+    known = list(known)
+    for name in names:
+        if not isinstance(name, str):
+            raise DataTypeError(f"var_names must hold strings, got {name!r}.")
+        if not name.startswith("~") and name not in known:
+            raise PredictionError(
+                did_you_mean(name, known, "variable")
+                + f" (looked up in the '{group}' group); pass names from that group."
+            )
+    return names

@@ -1,0 +1,238 @@
+"""Conditional predictions: the parent parameter (or responses) along one predictor."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from bayesformula.errors import DataTypeError, PredictionError
+from bayesformula.formula.design import evaluate_new_data
+from bayesformula.plots._checks import OBS_DIM, check_idata, check_prob
+from bayesformula.plots.grid import check_variable, make_grid, model_variables
+
+__all__ = ["plot_predictions"]
+
+_KINDS = {"response_params": "response_params", "mean": "response_params"}
+_KINDS.update({"response": "response", "pps": "response"})
+_MEAN_PARENTS = {"mu", "p"}
+
+
+def _label(value) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _draws(model, pred, kind: str, n_rows: int) -> np.ndarray:
+    if kind == "response_params":
+        da = pred.posterior[model.family.parent]
+    else:
+        da = pred.posterior_predictive[model.response_name]
+    extra = [d for d in da.dims if d not in ("chain", "draw", OBS_DIM)]
+    if extra:
+        raise PredictionError(
+            f"plot_predictions draws one value per row, but '{da.name}' has the extra "
+            f"dimensions {extra} (a multi-category response); use model.predict directly."
+        )
+    values = da.transpose("chain", "draw", OBS_DIM).values
+    return values.reshape(-1, n_rows).astype(float)
+
+
+def _observed(model, variables, covariate: str):
+    """Observed (x, y) on the scale of the plot: y, or successes / trials for p(y, n)."""
+    response = model.design.response
+    if response.kind not in ("numeric", "proportion") or np.ndim(response.values) != 1:
+        return None
+    y = np.asarray(response.values, dtype=float)
+    if response.kind == "proportion":
+        y = y / np.asarray(response.trials, dtype=float)
+    x = variables.data[covariate]
+    if len(x) != len(y):
+        return None
+    return x.to_numpy(), y
+
+
+def plot_predictions(
+    model,
+    idata,
+    covariate: str,
+    by: str | None = None,
+    kind: str = "response_params",
+    prob: float = 0.94,
+    data: pd.DataFrame | None = None,
+    n_points: int = 100,
+    ax=None,
+    random_seed=None,
+):
+    """Plot conditional predictions along one predictor (conditional effects).
+
+    Builds a grid over ``covariate`` (``n_points`` evenly spaced values from its minimum to
+    its maximum, or its levels if it is categorical), optionally crossed with the values of
+    ``by``, and holds every other predictor of the formula at its mean (numeric) or its most
+    common value (categorical). Predictions leave group-specific effects out: they are for a
+    typical group. The figure shows the posterior mean and the central ``prob`` interval: a
+    line and band for a numeric covariate, points with error bars for a categorical one, one
+    colour per ``by`` value. Observed data are drawn as points when they are on the scale of
+    the plot (``kind="response"``, or a parent parameter that is the response mean, such as
+    ``mu`` or ``p``; a ``p(y, n)`` response is shown as the proportion ``y / n``).
+
+    Like Bambi's ``plot_predictions`` and brms's ``conditional_effects``.
+
+    Parameters
+    ----------
+    model : bayesformula.Model
+        The fitted model.
+    idata : arviz.InferenceData
+        The result of :meth:`Model.fit` (needs the ``posterior`` group).
+    covariate : str
+        The predictor on the x axis: a data column the formula uses.
+    by : str, optional
+        A predictor drawn as one coloured line per value: each level of a categorical
+        column; for a numeric column its values if it has at most 5, else its 10%, 30%, 50%,
+        70% and 90% quantiles.
+    kind : {"response_params", "response"}, default "response_params"
+        Plot the family's parent parameter (``mu``, ``p``), or new responses drawn from the
+        posterior predictive distribution (for ``p(y, n)`` as proportions ``y / n``, with
+        ``n`` held at its most common value).
+    prob : float, default 0.94
+        Probability of the central (equal-tailed) interval.
+    data : pandas.DataFrame, optional
+        Data whose ranges, levels and typical values define the grid (default: the data the
+        model was built on). The observed points always show the model's data.
+    n_points : int, default 100
+        Number of grid values of a numeric covariate.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new figure).
+    random_seed : int, optional
+        Seed of the response draws for ``kind="response"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    PredictionError
+        If ``covariate`` or ``by`` is not a predictor of the formula (the message suggests the
+        nearest name), ``idata`` has no posterior, or ``prob`` is not in (0, 1).
+
+    Examples
+    --------
+    >>> import bayesformula as bf
+    >>> model = bf.Model("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
+    >>> idata = model.fit(draws=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fig = bf.plot_predictions(model, idata, "dose")  # doctest: +SKIP
+    >>> fig.savefig("dose_response.png")  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    if kind not in _KINDS:
+        raise PredictionError(f"kind must be 'response_params' or 'response', got {kind!r}.")
+    kind = _KINDS[kind]
+    prob = check_prob(prob, "plot_predictions")
+    check_idata(idata, "posterior", "plot_predictions", "pass the result of model.fit().")
+    if isinstance(n_points, bool) or not isinstance(n_points, int | np.integer) or n_points < 2:
+        raise PredictionError(f"n_points must be an integer of at least 2, got {n_points!r}.")
+    if data is not None and not isinstance(data, pd.DataFrame):
+        raise DataTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+
+    variables = model_variables(model)
+    formula = model.design.formula
+    check_variable(covariate, variables, "covariate", formula)
+    if by is not None:
+        check_variable(by, variables, "by", formula)
+        if by == covariate:
+            raise PredictionError(
+                f"by and covariate are both '{by}'; choose another predictor for by, or leave "
+                "it out."
+            )
+    source = variables.data if data is None else data
+    grid, xs, by_levels = make_grid(variables, covariate, by, source, n_points)
+
+    light = az.InferenceData(posterior=idata.posterior)
+    pred = model.predict(
+        light,
+        data=grid,
+        kind=kind,
+        inplace=False,
+        include_group_specific=False,
+        random_seed=random_seed,
+    )
+    values = _draws(model, pred, kind, len(grid))
+    response = model.design.response
+    if kind == "response":
+        ylabel = model.response_name
+        if response.kind == "proportion":
+            trials = evaluate_new_data(model.design, grid, need_trials=True).trials
+            values = values / trials
+            denominator = variables.trials[0] if len(variables.trials) == 1 else "trials"
+            ylabel = f"{model.response_name} / {denominator}"
+    else:
+        ylabel = model.family.parent
+    mean = values.mean(axis=0)
+    low, high = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    categorical = covariate in variables.categorical
+    n_x, n_by = len(xs), len(by_levels)
+    positions = np.arange(n_x, dtype=float)
+    for i, level in enumerate(by_levels):
+        rows = slice(i * n_x, (i + 1) * n_x)
+        color = f"C{i}"
+        label = None if by is None else _label(level)
+        if categorical:
+            shift = (i - (n_by - 1) / 2) * min(0.15, 0.6 / n_by)
+            ax.errorbar(
+                positions + shift,
+                mean[rows],
+                yerr=np.vstack([mean[rows] - low[rows], high[rows] - mean[rows]]),
+                fmt="o",
+                color=color,
+                capsize=3,
+                label=label,
+            )
+        else:
+            ax.fill_between(xs, low[rows], high[rows], color=color, alpha=0.25, linewidth=0)
+            ax.plot(xs, mean[rows], color=color, label=label)
+
+    observed = None
+    if response.kind in ("numeric", "proportion") and (
+        kind == "response" or model.family.parent in _MEAN_PARENTS
+    ):
+        observed = _observed(model, variables, covariate)
+    if observed is not None:
+        x_obs, y_obs = observed
+        colors = np.full(len(x_obs), "black", dtype=object)
+        if by is not None and by in variables.categorical:  # colour points like their line
+            colour_of = {level: f"C{i}" for i, level in enumerate(by_levels)}
+            colors = np.array([colour_of.get(v, "black") for v in variables.data[by]], object)
+        if categorical:
+            where = {level: k for k, level in enumerate(xs)}
+            keep = np.array([x in where for x in x_obs], dtype=bool)
+            x_obs = np.array([where[x] for x in x_obs[keep]], dtype=float)
+            y_obs, colors = y_obs[keep], colors[keep]
+        ax.scatter(
+            x_obs,
+            y_obs,
+            s=14,
+            c=list(colors),
+            edgecolors="black",
+            linewidths=0.5,
+            alpha=0.4 if categorical else 0.7,
+            zorder=1 if categorical else 3,
+        )
+    if categorical:
+        ax.set_xticks(positions, labels=[_label(x) for x in xs])
+    ax.set_xlabel(covariate)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"posterior mean and {prob:.0%} interval", fontsize="medium")
+    handles, labels = ax.get_legend_handles_labels()
+    if observed is not None:  # a neutral marker: the points may carry the by colours
+        handles.append(Line2D([], [], ls="", marker="o", ms=4, mfc="lightgrey", mec="black"))
+        labels.append("observed")
+    if handles:
+        ax.legend(handles, labels, title=by, fontsize="small")
+    return ax.get_figure()
