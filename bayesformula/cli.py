@@ -130,7 +130,8 @@ def _cmd_predict(args) -> int:
         random_seed=args.seed,
         progressbar=None if not args.no_progress else False,
     )
-    out = data.join(table, rsuffix="_pred")
+    clash = {c: f"{c}_pred" for c in table.columns if c in data.columns}
+    out = data.join(table.rename(columns=clash))
     if args.out:
         _write(lambda p: out.to_csv(p, index=False), args.out)
         print(f"Wrote {len(out)} predictions to {args.out}", file=sys.stderr)
