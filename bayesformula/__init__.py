@@ -17,6 +17,14 @@ from bayesformula.families import Family, Link, get_family, list_families, regis
 from bayesformula.formula import Formula
 from bayesformula.io import load, save
 from bayesformula.model import Model
+from bayesformula.plots import (
+    plot_posterior,
+    plot_ppc,
+    plot_predictions,
+    plot_prior_predictive,
+    plot_priors,
+    plot_trace,
+)
 from bayesformula.priors import Prior
 from bayesformula.results.compare import bayes_r2 as r2
 from bayesformula.results.compare import compare, loo
@@ -43,6 +51,12 @@ __all__ = [
     "load_data",
     "loo",
     "params",
+    "plot_posterior",
+    "plot_ppc",
+    "plot_predictions",
+    "plot_prior_predictive",
+    "plot_priors",
+    "plot_trace",
     "r2",
     "register_family",
     "register_sampler",
