@@ -1,6 +1,6 @@
 """One exception tree for everything bayesformula raises on bad input.
 
-Every class derives from :class:`BayesformulaError` *and* from the builtin exception a caller
+Every class derives from `BayesformulaError` *and* from the builtin exception a caller
 would naturally catch (``ValueError``, ``TypeError``, ``KeyError``), so both
 ``except bf.BayesformulaError`` and ``except ValueError`` work.
 

@@ -300,7 +300,7 @@ def _diff(stored: Any, rebuilt: Any, where: str = "") -> str | None:
 
 
 def load(path: str | Path, extra_namespace: dict[str, Any] | None = None):
-    """Load a file written by :func:`save`: ``model, idata = bf.load("fit.nc")``.
+    """Load a file written by `save`: ``model, idata = bf.load("fit.nc")``.
 
     Parameters
     ----------

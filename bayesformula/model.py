@@ -1,4 +1,4 @@
-"""The :class:`Model` facade: it wires formula -> priors -> family -> PyMC model -> sampler."""
+"""The `Model` facade: it wires formula -> priors -> family -> PyMC model -> sampler."""
 
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ class Model:
     data : pandas.DataFrame
         The data; only the columns the formula uses are read.
     family : str or Family, default "gaussian"
-        One of :func:`bayesformula.list_families` or a registered/custom :class:`Family`.
+        One of `bayesformula.list_families` or a registered/custom `Family`.
     priors : dict, optional
         Overrides of default priors, keyed by term (``"dose"``, ``"Intercept"``, ``"1|g"``),
         auxiliary parameter (``"sigma"``; a number fixes it), ``"common"`` or
-        ``"group_specific"``. Values are :class:`Prior` objects.
+        ``"group_specific"``. Values are `Prior` objects.
     link : str or dict, optional
         Link of the parent parameter (default: the family's default link).
     categorical : str or list of str, optional
@@ -199,7 +199,7 @@ class Model:
         include_response_params : bool, default False
             Also store the parent parameter (``mu``/``p``) per observation in the posterior.
         inference_method : str, default "pymc"
-            A registered sampler (see :func:`bayesformula.samplers.list_samplers`).
+            A registered sampler (see `bayesformula.samplers.list_samplers`).
         chains, cores : int, optional
             Number of chains and of processes (engine defaults if None).
         random_seed : int, optional
@@ -210,9 +210,9 @@ class Model:
             Show sampling progress.
         log_likelihood : bool, default False
             Add the pointwise log-likelihood (a ``log_likelihood`` group) for LOO and
-            :func:`bayesformula.compare`. ``idata_kwargs={"log_likelihood": True}`` works too.
+            `bayesformula.compare`. ``idata_kwargs={"log_likelihood": True}`` works too.
         diagnostics : bool, default True
-            Print the sampler diagnostics (:meth:`check`) once the fit is done.
+            Print the sampler diagnostics (`check`) once the fit is done.
         **kwargs
             Passed to the engine (``pm.sample`` for "pymc").
 
@@ -272,14 +272,14 @@ class Model:
     def compute_log_likelihood(self, idata, inplace: bool = True):
         """Add the pointwise log-likelihood of the observed data (a ``log_likelihood`` group).
 
-        Needed by :func:`bayesformula.loo` and :func:`bayesformula.compare`.
+        Needed by `bayesformula.loo` and `bayesformula.compare`.
         """
         from bayesformula.results.compare import log_likelihood
 
         return log_likelihood(self, idata, inplace=inplace)
 
     def r2(self, idata, summary: bool = True, prob: float = 0.94):
-        """Bayesian R-squared; see :func:`bayesformula.r2`."""
+        """Bayesian R-squared; see `bayesformula.r2`."""
         from bayesformula.results.compare import bayes_r2
 
         return bayes_r2(self, idata, summary=summary, prob=prob)
@@ -305,7 +305,7 @@ class Model:
         -------
         arviz.InferenceData
             With groups prior, prior_predictive and observed_data. Pass it to
-            :meth:`predict` with ``group="prior"`` for prior curves on new data.
+            `predict` with ``group="prior"`` for prior curves on new data.
         """
         import pymc as pm
 
@@ -335,7 +335,7 @@ class Model:
         Parameters
         ----------
         idata : arviz.InferenceData
-            From :meth:`fit` (or :meth:`prior_predictive` with ``group="prior"``).
+            From `fit` (or `prior_predictive` with ``group="prior"``).
         kind : {"response_params", "response"}
             ``"response_params"`` adds the parent parameter (``mu`` or ``p``) per observation to
             ``idata.posterior``; ``"response"`` also draws responses into
@@ -388,7 +388,7 @@ class Model:
         Parameters
         ----------
         idata : arviz.InferenceData
-            From :meth:`fit`; it is not modified.
+            From `fit`; it is not modified.
         data : pandas.DataFrame, optional
             New data (default: the data the model was built on).
         kind : {"response_params", "response"}
@@ -399,7 +399,7 @@ class Model:
         prob : float, default 0.94
             Probability of the intervals.
         include_group_specific, sample_new_groups, random_seed, group
-            As in :meth:`predict`.
+            As in `predict`.
         chunk_size : int, optional
             Rows evaluated at a time. By default chunks hold at most four million draws x
             rows, so memory stays bounded however large ``data`` is.

@@ -141,7 +141,7 @@ def build_model(
     Parameters
     ----------
     design : Design
-        From :func:`bayesformula.formula.make_design`.
+        From `bayesformula.formula.make_design`.
     family : Family
         The response family.
     link : Link

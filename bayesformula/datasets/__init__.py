@@ -52,7 +52,7 @@ def load_data(name: str) -> pd.DataFrame:
     Parameters
     ----------
     name : str
-        One of :func:`list_datasets`.
+        One of `list_datasets`.
 
     Raises
     ------

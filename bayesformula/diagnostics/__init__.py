@@ -1,4 +1,4 @@
-"""Sampler diagnostics with advice: :func:`check`."""
+"""Sampler diagnostics with advice: `check`."""
 
 from bayesformula.diagnostics.checks import Diagnostics, Finding, check
 

@@ -1,6 +1,6 @@
 """Sampler diagnostics that say what went wrong and what to do next.
 
-Each check reads a fitted InferenceData and returns :class:`Finding` values. The advice follows
+Each check reads a fitted InferenceData and returns `Finding` values. The advice follows
 the usual troubleshooting order: look at divergences first (they bias the posterior), then
 convergence (r_hat), then efficiency (ESS, tree depth, E-BFMI).
 """
@@ -56,9 +56,9 @@ class Finding:
 
 @dataclass(frozen=True)
 class Diagnostics:
-    """All findings of :func:`check`; ``ok`` is True when every check passed.
+    """All findings of `check`; ``ok`` is True when every check passed.
 
-    ``str(diagnostics)`` is the printed report; :meth:`to_frame` gives a DataFrame.
+    ``str(diagnostics)`` is the printed report; `to_frame` gives a DataFrame.
     """
 
     findings: tuple[Finding, ...]
@@ -128,7 +128,7 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
     Parameters
     ----------
     idata : arviz.InferenceData
-        From :meth:`bayesformula.Model.fit`.
+        From `bayesformula.Model.fit`.
     model : bayesformula.Model, optional
         Makes the advice specific (e.g. whether group effects are centered).
     var_names : list of str, optional

@@ -1,4 +1,4 @@
-"""The :class:`Family` value: likelihood, parameters, links, response checks, default priors."""
+"""The `Family` value: likelihood, parameters, links, response checks, default priors."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ class Family:
 
     # ------------------------------------------------------------------ response checks
     def check_response(self, response, index: pd.Index) -> ResponseData:
-        """Validate a :class:`~bayesformula.formula.Response` for this family.
+        """Validate a `bayesformula.formula.Response` for this family.
 
         Raises
         ------

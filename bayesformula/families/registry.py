@@ -1,6 +1,6 @@
 """The family registry and the built-in families.
 
-Register your own with :func:`register_family`; look one up with :func:`get_family`.
+Register your own with `register_family`; look one up with `get_family`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def register_family(family: Family, *, overwrite: bool = False) -> Family:
 
 
 def get_family(family: str | Family) -> Family:
-    """Return a registered family by name (or pass a :class:`Family` through).
+    """Return a registered family by name (or pass a `Family` through).
 
     Examples
     --------

@@ -1,4 +1,4 @@
-"""Formula + DataFrame -> :class:`Design`, and the same encoding applied to new data.
+"""Formula + DataFrame -> `Design`, and the same encoding applied to new data.
 
 The design holds everything later stages need and nothing PyMC-specific:
 

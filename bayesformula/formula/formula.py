@@ -1,4 +1,4 @@
-"""The :class:`Formula` value and formula-string checks (syntax errors with a caret)."""
+"""The `Formula` value and formula-string checks (syntax errors with a caret)."""
 
 from __future__ import annotations
 

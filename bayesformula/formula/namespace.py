@@ -91,7 +91,7 @@ def replace_list_literals(formula: str) -> tuple[str, dict[str, list]]:
     """Replace ``[...]`` list literals used as call arguments by generated names.
 
     Returns the rewritten formula and a mapping of generated names to the (safely evaluated,
-    via :func:`ast.literal_eval`) lists. Brackets that index a name (``y[Yes]``) are left alone.
+    via `ast.literal_eval`) lists. Brackets that index a name (``y[Yes]``) are left alone.
     """
     out: list[str] = []
     literals: dict[str, list] = {}
@@ -138,7 +138,7 @@ def replace_list_literals(formula: str) -> tuple[str, dict[str, list]]:
 
 
 def restore_literals(text: str, literals: Mapping[str, list]) -> str:
-    """Undo :func:`replace_list_literals` in a term name, for display."""
+    """Undo `replace_list_literals` in a term name, for display."""
     for name, value in literals.items():
         text = text.replace(name, repr(value))
     return text

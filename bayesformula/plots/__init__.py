@@ -1,6 +1,6 @@
 """Figures of priors, posteriors, predictive checks and conditional predictions.
 
-Every function returns its :class:`matplotlib.figure.Figure` and never calls ``plt.show()``.
+Every function returns its `matplotlib.figure.Figure` and never calls ``plt.show()``.
 """
 
 from bayesformula.plots.inference import (

@@ -45,7 +45,7 @@ def _select(dataset, var_names, group: str) -> list[str]:
 def plot_priors(model, draws: int = 1000, var_names=None, random_seed=None, **kwargs: Any):
     """Plot the prior density of each parameter of the model.
 
-    Draws from the prior with :meth:`Model.prior_predictive` (forward sampling, no MCMC) and
+    Draws from the prior with `Model.prior_predictive` (forward sampling, no MCMC) and
     shows one density panel per parameter (and per level of vector-valued ones, such as the
     effects of a categorical term or of a group-specific term).
 
@@ -62,7 +62,7 @@ def plot_priors(model, draws: int = 1000, var_names=None, random_seed=None, **kw
     random_seed : int, optional
         Seed of the prior draws.
     **kwargs
-        Passed to :func:`arviz.plot_posterior` (for example ``figsize``, ``hdi_prob``).
+        Passed to `arviz.plot_posterior` (for example ``figsize``, ``hdi_prob``).
 
     Returns
     -------
@@ -105,7 +105,7 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
     random_seed : int, optional
         Seed of the prior draws and of the subset of draws shown.
     **kwargs
-        Passed to :func:`arviz.plot_ppc` (for example ``num_pp_samples``, ``kind``).
+        Passed to `arviz.plot_ppc` (for example ``num_pp_samples``, ``kind``).
 
     Returns
     -------
@@ -132,18 +132,18 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
 def plot_trace(idata, var_names=None, **kwargs: Any):
     """Trace plot of posterior draws: density per chain (left) and draws in order (right).
 
-    A thin wrapper of :func:`arviz.plot_trace` that leaves per-observation variables (dims
+    A thin wrapper of `arviz.plot_trace` that leaves per-observation variables (dims
     containing ``__obs__``, such as ``mu`` added by ``predict``) out by default.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        The result of :meth:`Model.fit`.
+        The result of `Model.fit`.
     var_names : str or list of str, optional
         Variables to show. Default: every posterior variable that is not per-observation
         (without the internal ``Intercept_centered`` when ``Intercept`` is there).
     **kwargs
-        Passed to :func:`arviz.plot_trace`.
+        Passed to `arviz.plot_trace`.
 
     Returns
     -------
@@ -169,20 +169,20 @@ def plot_trace(idata, var_names=None, **kwargs: Any):
 def plot_posterior(idata, var_names=None, prob: float = 0.94, **kwargs: Any):
     """Posterior density of each parameter with its mean and highest-density interval.
 
-    A thin wrapper of :func:`arviz.plot_posterior` that leaves per-observation variables out
+    A thin wrapper of `arviz.plot_posterior` that leaves per-observation variables out
     by default.
 
     Parameters
     ----------
     idata : arviz.InferenceData
-        The result of :meth:`Model.fit`.
+        The result of `Model.fit`.
     var_names : str or list of str, optional
         Variables to show. Default: every posterior variable that is not per-observation
         (without the internal ``Intercept_centered`` when ``Intercept`` is there).
     prob : float, default 0.94
         Probability mass of the highest-density interval drawn under each density.
     **kwargs
-        Passed to :func:`arviz.plot_posterior`.
+        Passed to `arviz.plot_posterior`.
 
     Returns
     -------
@@ -214,14 +214,14 @@ def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs
     model : bayesformula.Model
         The fitted model.
     idata : arviz.InferenceData
-        The result of :meth:`Model.fit` (groups ``posterior`` and ``observed_data``), with or
+        The result of `Model.fit` (groups ``posterior`` and ``observed_data``), with or
         without ``posterior_predictive``.
     num_pp_samples : int, default 100
         Number of simulated data sets drawn as thin lines (at most the number of draws).
     random_seed : int, optional
         Seed of the response draws and of the subset of draws shown.
     **kwargs
-        Passed to :func:`arviz.plot_ppc` (for example ``kind="cumulative"``).
+        Passed to `arviz.plot_ppc` (for example ``kind="cumulative"``).
 
     Returns
     -------

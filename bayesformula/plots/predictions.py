@@ -85,7 +85,7 @@ def plot_predictions(
     model : bayesformula.Model
         The fitted model.
     idata : arviz.InferenceData
-        The result of :meth:`Model.fit` (needs the ``posterior`` group).
+        The result of `Model.fit` (needs the ``posterior`` group).
     covariate : str
         The predictor on the x axis: a data column the formula uses.
     by : str, optional

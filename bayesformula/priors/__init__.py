@@ -1,4 +1,4 @@
-"""Priors: the frozen :class:`Prior` value (here) and data-scaled defaults (``priors.auto``)."""
+"""Priors: the frozen `Prior` value (here) and data-scaled defaults (``priors.auto``)."""
 
 from bayesformula.priors.prior import Prior
 

@@ -1,4 +1,4 @@
-"""The frozen :class:`Prior` value: a PyMC distribution name and its parameters."""
+"""The frozen `Prior` value: a PyMC distribution name and its parameters."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ def _fmt(value: Any) -> str:
 class Prior:
     """A prior distribution: a PyMC distribution name and its parameters.
 
-    Priors are immutable values; use :meth:`replace` to derive a changed copy.
-    Parameters may themselves be :class:`Prior` objects (hyperpriors), as in
+    Priors are immutable values; use `replace` to derive a changed copy.
+    Parameters may themselves be `Prior` objects (hyperpriors), as in
     ``Prior("Normal", mu=0, sigma=Prior("HalfNormal", sigma=1))`` for group-specific terms.
 
     Parameters

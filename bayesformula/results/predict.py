@@ -258,7 +258,7 @@ def predict(
 ):
     """Compute the parent parameter (and optionally responses) for every draw.
 
-    See :meth:`bayesformula.Model.predict` for the parameters.
+    See `bayesformula.Model.predict` for the parameters.
     """
     kind = _check_args(idata, kind, group)
     rng = np.random.default_rng(random_seed)

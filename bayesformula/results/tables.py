@@ -103,7 +103,7 @@ def summary(
     Parameters
     ----------
     idata : arviz.InferenceData
-        From :meth:`bayesformula.Model.fit`.
+        From `bayesformula.Model.fit`.
     var_names : str or list of str, optional
         Variables to include (default: every parameter; per-observation quantities and the
         internal ``Intercept_centered`` / ``*_offset`` variables are left out).
@@ -173,7 +173,7 @@ def _flat_draws(idata, var_names, include_internal) -> pd.DataFrame:
 def params(
     idata, var_names: str | list[str] | None = None, include_internal: bool = False
 ) -> pd.Series:
-    """Posterior means as a Series named like :func:`summary`'s rows.
+    """Posterior means as a Series named like `summary`'s rows.
 
     Examples
     --------
@@ -251,7 +251,7 @@ def prediction_table(
     chunk_size: int | None = None,
     progressbar: bool | None = None,
 ) -> pd.DataFrame:
-    """Summaries of predictions, one row per row of ``data``; see :meth:`Model.predictions`."""
+    """Summaries of predictions, one row per row of ``data``; see `Model.predictions`."""
     kind = _check_args(idata, kind, group)
     prob = _check_prob(prob)
     rng = np.random.default_rng(random_seed)

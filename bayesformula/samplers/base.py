@@ -37,7 +37,7 @@ class Sampler(Protocol):
     ) -> Any: ...
 
 
-#: name -> zero-argument factory returning a :class:`Sampler`.
+#: name -> zero-argument factory returning a `Sampler`.
 SAMPLERS: dict[str, Callable[[], Sampler]] = {}
 
 
