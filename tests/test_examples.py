@@ -47,3 +47,31 @@ def test_plots_example_writes_six_figures(tmp_path):
         assert f"wrote {path}" in out.stdout
     written = sorted(p.name for p in (tmp_path / "figs").iterdir())
     assert written == sorted(f"{name}.png" for name in names)
+
+
+def test_radon_workflow_example_reproduces_gelman_hill(tmp_path):
+    env = {**os.environ, "BAYESFORMULA_FAST": "1", "MPLBACKEND": "Agg"}
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "radon_workflow.py"), str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    text = out.stdout
+    assert (tmp_path / "radon_fit.nc").exists()
+    assert (tmp_path / "uranium_by_floor.png").stat().st_size > 10_000
+    assert "the loaded model predicts identically" in text
+    means = {}
+    for line in text.split("posterior means:")[1].splitlines()[2:7]:
+        name, value = line.split()
+        means[name] = float(value)
+    # Gelman & Hill (2007, section 12.6): floor -0.67, uranium 0.72, county sd 0.16, sigma 0.76.
+    # Posterior sds are 0.07, 0.10, 0.05 and 0.02; 600 draws give MCSEs below 0.01.
+    assert abs(means["floor"] + 0.67) < 0.1
+    assert abs(means["uranium"] - 0.72) < 0.15
+    assert abs(means["1|county_sigma"] - 0.16) < 0.08
+    assert abs(means["sigma"] - 0.76) < 0.03
+    assert "elpd_loo" in text and "Bayesian R2" in text
