@@ -65,7 +65,7 @@ def log_likelihood(model, idata, inplace: bool = True):
     if model.response_data.trials is not None:
         args.append(np.asarray(model.response_data.trials, dtype=float)[None, :])
     values = np.asarray(model._loglik(*args))
-    values = np.broadcast_to(values, parent.shape)
+    values = np.array(np.broadcast_to(values, parent.shape))
     n_chain, n_draw = len(prepared.chain), len(prepared.draw)
     da = xr.DataArray(
         values.reshape(n_chain, n_draw, -1),
@@ -162,8 +162,9 @@ def bayes_r2(model, idata, summary: bool = True, prob: float = 0.94):
         ``r2`` (posterior mean), ``sd`` and the HDI bounds, or with ``summary=False`` a numpy
         array of one R2 per draw.
     """
-    from bayesformula.results.tables import hdi_bounds, interval_names
+    from bayesformula.results.tables import _check_prob, hdi_bounds, interval_names
 
+    prob = _check_prob(prob)
     _check_args(idata, "response_params", "posterior")
     prepared = prepare(model, idata, kind="response_params")
     parent = parent_draws(model, prepared)

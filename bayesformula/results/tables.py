@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any
 
@@ -35,7 +36,7 @@ def interval_names(prob: float, prefix: str = "hdi") -> tuple[str, str]:
 
 
 def _check_prob(prob: float) -> float:
-    if not isinstance(prob, int | float) or isinstance(prob, bool) or not 0 < prob < 1:
+    if not isinstance(prob, numbers.Real) or isinstance(prob, bool) or not 0 < prob < 1:
         raise BayesformulaError(f"prob must be a number strictly between 0 and 1, got {prob!r}.")
     return float(prob)
 
@@ -268,8 +269,13 @@ def prediction_table(
     n, s = prepared.n_rows, prepared.n_draws
     if chunk_size is None:
         chunk_size = max(1, CHUNK_CELLS // max(s, 1))
-    elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+    elif (
+        not isinstance(chunk_size, numbers.Integral)
+        or isinstance(chunk_size, bool)
+        or chunk_size < 1
+    ):
         raise PredictionError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+    chunk_size = int(chunk_size)
     starts = range(0, n, chunk_size)
     if progressbar is None:
         progressbar = len(starts) > 1

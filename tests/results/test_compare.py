@@ -273,3 +273,19 @@ def test_r2_recovers_known_truth():
     out = bf.r2(model, idata)
     assert abs(out["r2"] - 0.8) < 0.05
     assert out["hdi_3%"] < out["r2"] < out["hdi_97%"]
+
+
+@pytest.mark.parametrize("prob", [0, 1.5, "x"])
+def test_r2_bad_prob(bioassay_fit, prob):
+    model, idata = bioassay_fit
+    with pytest.raises(BayesformulaError, match="prob must be a number strictly between 0 and 1"):
+        bf.r2(model, idata, prob=prob)
+
+
+def test_numpy_scalars_are_accepted(bioassay_fit):
+    model, idata = bioassay_fit
+    new = pd.DataFrame({"dose": [0.0, 0.3, 0.6], "n": 5})
+    table = model.predictions(idata, data=new, prob=np.float32(0.9), chunk_size=np.int64(2))
+    assert list(table.columns[2:4]) == ["hdi_5%", "hdi_95%"]
+    ll = model.compute_log_likelihood(idata, inplace=False)
+    ll.log_likelihood["deaths"].values[:] = 0.0  # a real array, not a read-only view
