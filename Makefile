@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DOCS_STAMP := $(VENV)/.docs-stamp
+ENGINES_STAMP := $(VENV)/.engines-stamp
 
 .PHONY: demo test docs lint bench clean
 
@@ -17,10 +18,16 @@ $(DOCS_STAMP): $(STAMP) pyproject.toml requirements/lock.txt
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[docs]"
 	touch $(DOCS_STAMP)
 
+# the optional inference engines (nutpie, JAX with NumPyro and BlackJAX, pymc-extras), so that
+# the tests check every sampler adapter
+$(ENGINES_STAMP): $(STAMP) pyproject.toml requirements/lock.txt
+	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[all]"
+	touch $(ENGINES_STAMP)
+
 demo: $(STAMP)
 	MPLBACKEND=Agg $(PY) examples/bioassay.py
 
-test: $(STAMP) $(DOCS_STAMP)
+test: $(STAMP) $(DOCS_STAMP) $(ENGINES_STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q tests
 
 docs: $(DOCS_STAMP)

@@ -250,7 +250,13 @@ class Model:
             self.predict(idata, kind="response_params", inplace=True)
         if log_likelihood:
             self.compute_log_likelihood(idata, inplace=True)
-        if diagnostics and "sample_stats" in idata.groups():
+        approximation = idata.posterior.attrs.get("approximation")
+        if approximation and diagnostics:
+            print(
+                f"Approximate posterior ({approximation}): not MCMC draws, so there are no "
+                "sampler diagnostics; check important results with inference_method='pymc'."
+            )
+        elif diagnostics and "sample_stats" in idata.groups():
             print(self.check(idata))
         return idata
 

@@ -1,5 +1,8 @@
 """Inference engines behind one protocol; ``inference_method=`` picks one by name."""
 
+from bayesformula.samplers import approx as _approx  # noqa: F401  (laplace, vi, pathfinder)
+from bayesformula.samplers import auto as _auto  # noqa: F401  (registers "auto")
+from bayesformula.samplers import external as _external  # noqa: F401  (nutpie, numpyro, ...)
 from bayesformula.samplers import pymc as _pymc  # noqa: F401  (registers "pymc")
 from bayesformula.samplers.base import (
     SAMPLERS,
@@ -8,5 +11,13 @@ from bayesformula.samplers.base import (
     list_samplers,
     register_sampler,
 )
+from bayesformula.samplers.conformance import check_sampler
 
-__all__ = ["SAMPLERS", "Sampler", "get_sampler", "list_samplers", "register_sampler"]
+__all__ = [
+    "SAMPLERS",
+    "Sampler",
+    "check_sampler",
+    "get_sampler",
+    "list_samplers",
+    "register_sampler",
+]

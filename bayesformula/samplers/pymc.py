@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bayesformula.samplers.base import register_sampler
+from bayesformula.samplers.layout import standardize
 
 __all__ = ["PymcSampler"]
 
@@ -31,7 +32,8 @@ class PymcSampler:
 
         if target_accept is not None:
             kwargs["target_accept"] = target_accept
-        return pm.sample(
+        discard = kwargs.get("discard_tuned_samples", True)
+        idata = pm.sample(
             draws=draws,
             tune=tune,
             chains=chains,
@@ -41,6 +43,9 @@ class PymcSampler:
             model=model,
             **kwargs,
         )
+        if not hasattr(idata, "groups"):  # return_inferencedata=False: a raw trace
+            return idata
+        return standardize(idata, model, engine=self.name, discard_tuned_samples=discard)
 
 
 register_sampler("pymc", PymcSampler)

@@ -1,0 +1,192 @@
+"""Approximate inference through the same call: Laplace, ADVI and Pathfinder.
+
+Each returns InferenceData in the MCMC layout (posterior with the model's names, coords and
+dims, observed_data) without sample_stats, and says in the posterior's attrs that the result
+is approximate: ``attrs["approximation"]`` is "laplace", "advi" or "pathfinder".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bayesformula.errors import SamplerError
+from bayesformula.samplers.base import register_sampler
+from bayesformula.samplers.external import _seed, require
+from bayesformula.samplers.layout import model_variable_names, standardize
+
+__all__ = ["AdviSampler", "LaplaceSampler", "PathfinderSampler", "unconstrained_to_idata"]
+
+
+def _value_layout(model) -> list[tuple[str, tuple[int, ...]]]:
+    point = model.initial_point()
+    return [(v.name, np.shape(point[v.name])) for v in model.value_vars]
+
+
+def unconstrained_to_idata(model, flat: np.ndarray, method: str):
+    """Draws of the raveled value variables ``(S, k)`` -> InferenceData in the common layout.
+
+    Value variables live on the unconstrained scale (``sigma_log__``); the model's variables
+    and deterministics are computed from them with the model's own graph.
+    """
+    import arviz as az
+    import pymc as pm
+    import pytensor
+    import pytensor.tensor as pt
+    from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_observations
+    from pytensor.graph.replace import vectorize_graph
+
+    names = model_variable_names(model)
+    outputs = model.replace_rvs_by_values([model[n] for n in names])
+    # one compiled function for all draws: the graph vectorised over a leading draw axis
+    batched = [
+        pt.tensor(name=f"draws_{i}", dtype=v.dtype, shape=(None, *v.type.shape))
+        for i, v in enumerate(model.value_vars)
+    ]
+    vector_outputs = vectorize_graph(
+        outputs, replace=dict(zip(model.value_vars, batched, strict=True))
+    )
+    fn = pytensor.function(batched, vector_outputs, on_unused_input="ignore")
+    layout = _value_layout(model)
+    sizes = [int(np.prod(shape)) for _, shape in layout]
+    flat = np.asarray(flat, dtype=float)
+    parts = np.split(flat, np.cumsum(sizes)[:-1], axis=1)
+    args = [
+        np.asarray(part.reshape(len(flat), *shape), dtype=v.dtype)
+        for part, (_, shape), v in zip(parts, layout, model.value_vars, strict=True)
+    ]
+    values = dict(zip(names, fn(*args), strict=True))
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    posterior = {n: np.asarray(v)[None, ...] for n, v in values.items()}
+    idata = az.from_dict(
+        posterior=posterior,
+        coords=coords,
+        dims={n: d for n, d in dims.items() if n in posterior},
+    )
+    observed = pm.backends.arviz.dict_to_dataset(
+        find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
+    )
+    idata.add_groups({"observed_data": observed})
+    idata.posterior.attrs["approximation"] = method
+    return standardize(idata, model, engine=method, mcmc=False)
+
+
+def _flat_point(model, point: dict) -> np.ndarray:
+    return np.concatenate(
+        [np.asarray(point[name], dtype=float).ravel() for name, _ in _value_layout(model)]
+    )
+
+
+class LaplaceSampler:
+    """Laplace approximation: the posterior mode and the inverse Hessian there, on the
+    unconstrained scale, then draws transformed back (so ``sigma`` stays positive)."""
+
+    name = "laplace"
+    approximate = True
+
+    def sample(
+        self,
+        model: Any,
+        *,
+        draws: int = 1000,
+        random_seed: Any = None,
+        progressbar: bool = True,
+        **_: Any,
+    ):
+        import pymc as pm
+
+        point = pm.find_MAP(model=model, progressbar=progressbar, include_transformed=True)
+        precision = np.asarray(pm.find_hessian(point, vars=model.free_RVs, model=model))
+        mode = _flat_point(model, point)
+        try:
+            chol = np.linalg.cholesky(np.linalg.inv(precision))
+        except np.linalg.LinAlgError:
+            raise SamplerError(
+                "laplace: the Hessian at the posterior mode is not positive definite (the mode "
+                "is on a boundary or the posterior is flat in some direction); use MCMC "
+                "(inference_method='pymc') or stronger priors."
+            ) from None
+        rng = np.random.default_rng(random_seed)
+        flat = mode + rng.standard_normal((draws, mode.size)) @ chol.T
+        return unconstrained_to_idata(model, flat, self.name)
+
+
+class AdviSampler:
+    """Mean-field ADVI (``pm.fit(method="advi")``); ``n`` sets the optimisation steps."""
+
+    name = "vi"
+    approximate = True
+
+    def sample(
+        self,
+        model: Any,
+        *,
+        draws: int = 1000,
+        random_seed: Any = None,
+        progressbar: bool = True,
+        n: int = 20_000,
+        method: str = "advi",
+        **_: Any,
+    ):
+        import pymc as pm
+
+        seed = _seed(random_seed)
+        approx = pm.fit(
+            n=n, method=method, model=model, random_seed=seed, progressbar=progressbar
+        )
+        rng = np.random.default_rng(seed)
+        # draws of the approximation's flat parameter vector, on the unconstrained scale
+        mean = approx.mean.get_value() if hasattr(approx, "mean") else None
+        if mean is None:
+            raise SamplerError(f"vi: method '{method}' is not supported; use 'advi'.")
+        std = approx.std.eval()
+        flat = mean + rng.standard_normal((draws, mean.size)) * std
+        order = [v.name for v in model.value_vars]
+        slices = [approx.ordering[n][1] for n in order]
+        columns = np.concatenate([np.arange(sl.start, sl.stop) for sl in slices])
+        idata = unconstrained_to_idata(model, flat[:, columns], "advi")
+        return idata
+
+
+class PathfinderSampler:
+    """Multi-path Pathfinder with importance resampling (pymc-extras' ``fit_pathfinder``)."""
+
+    name = "pathfinder"
+    approximate = True
+
+    def sample(
+        self,
+        model: Any,
+        *,
+        draws: int = 1000,
+        random_seed: Any = None,
+        progressbar: bool = True,
+        **kwargs: Any,
+    ):
+        require("pymc_extras", method=self.name)
+        import pymc_extras as pmx
+
+        for key in ("tune", "chains", "cores", "target_accept", "discard_tuned_samples"):
+            kwargs.pop(key, None)
+        # paths one after another: forking worker processes after JAX or PyTensor threads
+        # have started can deadlock
+        kwargs.setdefault("concurrent", None)
+        kwargs.setdefault("display_summary", progressbar)
+        idata = pmx.fit_pathfinder(
+            model=model,
+            num_draws=draws,
+            random_seed=_seed(random_seed),
+            progressbar=progressbar,
+            **kwargs,
+        )
+        for group in ("constant_data", "sample_stats"):
+            if group in idata.groups():
+                delattr(idata, group)
+        idata.posterior.attrs["approximation"] = self.name
+        return standardize(idata, model, engine=self.name, mcmc=False)
+
+
+register_sampler("laplace", LaplaceSampler)
+register_sampler("vi", AdviSampler)
+register_sampler("pathfinder", PathfinderSampler)

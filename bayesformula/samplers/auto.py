@@ -1,0 +1,69 @@
+"""``inference_method="auto"``: pick an engine from what is installed, the hardware JAX sees
+and the model's size, and say in one line what was chosen and why."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import numpy as np
+
+from bayesformula.samplers.base import get_sampler, register_sampler
+
+__all__ = ["AutoSampler", "choose"]
+
+#: Observed values x free parameters above which sampling, not compiling, dominates a fit and
+#: nutpie's numba log-density (which brings its own BLAS) pays for its longer compile.
+LARGE_MODEL = 1_000_000
+
+
+def _installed(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+def _jax_gpu() -> bool:
+    if not _installed("jax"):
+        return False
+    try:
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    except Exception:  # no usable JAX backend: CPU engines it is
+        return False
+
+
+def model_size(model) -> tuple[int, int]:
+    """(observed values, free parameters) of a ``pm.Model``."""
+    point = model.initial_point()
+    n_params = int(sum(np.size(v) for v in point.values()))
+    n_obs = sum(
+        int(np.prod(model.rvs_to_values[rv].shape.eval())) for rv in model.observed_RVs
+    )
+    return n_obs, n_params
+
+
+def choose(model) -> tuple[str, str]:
+    """The engine for ``model`` and the reason, e.g. ``("pymc", "small model: ...")``."""
+    n_obs, n_params = model_size(model)
+    size = f"{n_obs:,} observations x {n_params:,} parameters"
+    if _jax_gpu() and _installed("numpyro", "jax"):
+        return "numpyro", f"JAX sees a GPU ({size})"
+    if n_obs * n_params >= LARGE_MODEL and _installed("nutpie"):
+        return "nutpie", f"large model ({size}): sampling dominates, nutpie is fastest per draw"
+    if n_obs * n_params >= LARGE_MODEL:
+        return "pymc", f"large model ({size}), nutpie not installed"
+    return "pymc", f"small model ({size}): PyMC's cached C compile starts sampling soonest"
+
+
+class AutoSampler:
+    """Delegates to the engine `choose` picks and prints the choice in one line."""
+
+    name = "auto"
+
+    def sample(self, model: Any, **kwargs: Any):
+        name, reason = choose(model)
+        print(f"inference_method='auto' chose '{name}': {reason}.")
+        return get_sampler(name).sample(model, **kwargs)
+
+
+register_sampler("auto", AutoSampler)

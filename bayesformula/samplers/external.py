@@ -1,0 +1,243 @@
+"""NUTS from other engines: nutpie (numba or JAX), NumPyro and BlackJAX (JAX).
+
+Each engine is an optional extra, imported only when used; a missing one is a `SamplerError`
+with the line that installs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import weakref
+from typing import Any
+
+import numpy as np
+
+from bayesformula.errors import SamplerError
+from bayesformula.samplers.base import register_sampler
+from bayesformula.samplers.layout import standardize
+
+__all__ = ["BlackjaxSampler", "NumpyroSampler", "NutpieSampler", "require"]
+
+#: engine module -> (what to install, extra)
+INSTALL = {
+    "nutpie": ("nutpie", "nutpie"),
+    "numpyro": ("numpyro and jax", "jax"),
+    "blackjax": ("blackjax and jax", "jax"),
+    "jax": ("jax", "jax"),
+    "pymc_extras": ("pymc-extras", "pathfinder"),
+}
+
+
+def require(*modules: str, method: str) -> None:
+    """Raise a `SamplerError` with the install line if an engine module is missing."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        what, extra = INSTALL[missing[0]]
+        raise SamplerError(
+            f"inference_method='{method}' needs {what}, which is not installed. Install it with "
+            f"pip install 'bayesformula[{extra}]' (or pip install 'bayesformula[all]' for every "
+            "engine)."
+        )
+
+
+def _seed(random_seed: Any) -> int:
+    """An int seed for engines that take one (None: fresh entropy)."""
+    if random_seed is None:
+        return int(np.random.default_rng().integers(2**31 - 1))
+    if isinstance(random_seed, int | np.integer):
+        return int(random_seed)
+    return int(np.random.default_rng(random_seed).integers(2**31 - 1))
+
+
+class NutpieSampler:
+    """nutpie's NUTS (Rust) on a numba-compiled log-density (``backend="jax"`` for JAX).
+
+    The compiled model is cached per ``pm.Model``: a second fit of the same model object does
+    not compile again.
+    """
+
+    name = "nutpie"
+    _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def compile(self, model: Any, backend: str = "numba"):
+        require("nutpie", method=self.name)
+        import nutpie
+
+        cache = self._compiled.setdefault(model, {})
+        if backend not in cache:
+            cache[backend] = nutpie.compile_pymc_model(model, backend=backend)
+        return cache[backend]
+
+    def sample(
+        self,
+        model: Any,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int | None = None,
+        cores: int | None = None,
+        random_seed: Any = None,
+        target_accept: float | None = None,
+        progressbar: bool = True,
+        discard_tuned_samples: bool = True,
+        backend: str = "numba",
+        **kwargs: Any,
+    ):
+        import pymc as pm
+        from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_observations
+        from pymc.util import get_default_varnames  # noqa: F401  (keeps PyMC's import order)
+
+        compiled = self.compile(model, backend)
+        if target_accept is not None:
+            kwargs["target_accept"] = target_accept
+        idata = _sample_quietly(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains or 4,
+            cores=cores,
+            seed=_seed(random_seed),
+            progress_bar=progressbar,
+            save_warmup=not discard_tuned_samples,
+            **kwargs,
+        )
+        coords, dims = coords_and_dims_for_inferencedata(model)
+        from arviz import InferenceData  # noqa: F401
+        from pymc.backends.arviz import dict_to_dataset
+
+        observed = dict_to_dataset(
+            find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
+        )
+        idata.add_groups({"observed_data": observed})
+        return standardize(
+            idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
+        )
+
+
+def _sample_quietly(compiled, **kwargs):
+    import nutpie
+
+    return nutpie.sample(compiled, **kwargs)
+
+
+class _PymcExternal:
+    """NUTS from a JAX engine through PyMC's ``pm.sample(nuts_sampler=...)``."""
+
+    name = ""
+    modules: tuple[str, ...] = ()
+
+    def _context(self):
+        return contextlib.nullcontext()
+
+    def sample(
+        self,
+        model: Any,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int | None = None,
+        cores: int | None = None,
+        random_seed: Any = None,
+        target_accept: float | None = None,
+        progressbar: bool = True,
+        discard_tuned_samples: bool = True,
+        **kwargs: Any,
+    ):
+        require(*self.modules, method=self.name)
+        import pymc as pm
+
+        if target_accept is not None:
+            kwargs["target_accept"] = target_accept
+        chain_method = kwargs.pop("chain_method", "vectorized" if (cores or 1) == 1 else None)
+        if chain_method is not None:
+            kwargs.setdefault("nuts_sampler_kwargs", {})["chain_method"] = chain_method
+        with self._context():
+            idata = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains or 4,
+                random_seed=_seed(random_seed),
+                progressbar=progressbar,
+                model=model,
+                nuts_sampler=self.name,
+                discard_tuned_samples=discard_tuned_samples,
+                **kwargs,
+            )
+        return standardize(
+            idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
+        )
+
+
+class NumpyroSampler(_PymcExternal):
+    """NumPyro's NUTS on a JAX-compiled log-density (CPU or GPU)."""
+
+    name = "numpyro"
+    modules = ("numpyro", "jax")
+
+
+class BlackjaxSampler(_PymcExternal):
+    """BlackJAX's NUTS with window adaptation on a JAX-compiled log-density."""
+
+    name = "blackjax"
+    modules = ("blackjax", "jax")
+
+    def _context(self):
+        return _blackjax_step_size_stat()
+
+
+def _blackjax_loop(seed, init_position, logp_fn, draws, tune, target_accept, **kwargs):
+    """One chain: window adaptation, then NUTS draws with the adapted step size recorded."""
+    import blackjax
+    import jax
+    import jax.numpy as jnp
+
+    kwargs.pop("progress_bar", None)  # newer BlackJAX has no such argument
+    algorithm = blackjax.hmc if kwargs.pop("algorithm", "nuts") == "hmc" else blackjax.nuts
+    adapt = blackjax.window_adaptation(
+        algorithm=algorithm,
+        logdensity_fn=logp_fn,
+        target_acceptance_rate=target_accept,
+        **kwargs,
+    )
+    (state, params), _ = adapt.run(seed, init_position, num_steps=tune)
+    kernel = algorithm(logp_fn, **params).step
+    step_size = jnp.asarray(params["step_size"])
+
+    def one_step(state, key):
+        state, info = kernel(key, state)
+        stats = {
+            "diverging": info.is_divergent,
+            "energy": info.energy,
+            "tree_depth": info.num_trajectory_expansions,
+            "n_steps": info.num_integration_steps,
+            "acceptance_rate": info.acceptance_rate,
+            "lp": state.logdensity,
+            "step_size": step_size,
+        }
+        return state, (state.position, stats)
+
+    _, (samples, stats) = jax.lax.scan(one_step, state, jax.random.split(seed, draws))
+    return samples, stats
+
+
+@contextlib.contextmanager
+def _blackjax_step_size_stat():
+    """Run PyMC's BlackJAX path with `_blackjax_loop`, which also reports the step size.
+
+    PyMC's own loop (``pymc.sampling.jax._blackjax_inference_loop``) keeps the adapted step
+    size to itself and passes arguments that BlackJAX 1.6+ no longer accepts.
+    """
+    import pymc.sampling.jax as pmjax
+
+    original = pmjax._blackjax_inference_loop
+    pmjax._blackjax_inference_loop = _blackjax_loop
+    try:
+        yield
+    finally:
+        pmjax._blackjax_inference_loop = original
+
+
+register_sampler("nutpie", NutpieSampler)
+register_sampler("numpyro", NumpyroSampler)
+register_sampler("blackjax", BlackjaxSampler)

@@ -1,0 +1,138 @@
+"""Every registered sampler: conformance, the same layout, optional engines and "auto"."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import bayesformula as bf
+from bayesformula.errors import SamplerError
+from bayesformula.samplers import auto as auto_module
+from bayesformula.samplers import check_sampler, get_sampler
+from bayesformula.samplers.conformance import reference_model
+from bayesformula.samplers.layout import REQUIRED_STATS
+from tests.conftest import FIT
+
+ENGINE_MODULES = {
+    "pymc": (),
+    "laplace": (),
+    "vi": (),
+    "nutpie": ("nutpie",),
+    "numpyro": ("numpyro", "jax"),
+    "blackjax": ("blackjax", "jax"),
+    "pathfinder": ("pymc_extras",),
+}
+MCMC = ("pymc", "nutpie", "numpyro", "blackjax")
+
+
+def installed(name: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ENGINE_MODULES[name])
+
+
+def needs(name: str):
+    return pytest.mark.skipif(not installed(name), reason=f"{name} engine not installed")
+
+
+def test_every_registered_sampler_is_covered():
+    assert set(bf.list_samplers()) == set(ENGINE_MODULES) | {"auto"}
+
+
+@pytest.mark.parametrize("name", sorted(ENGINE_MODULES))
+def test_check_sampler_passes(name):
+    if not installed(name):
+        pytest.skip(f"{name} engine not installed")
+    report = check_sampler(name, draws=300, tune=300)
+    assert report.ok, str(report)
+    assert "same seed, same draws" in report.passed
+    assert "posterior mean of theta" in report.passed
+    assert report.approximate == (name not in MCMC)
+
+
+class _Leaky:
+    """PyMC underneath, but keeps transformed names and ignores the seed: must fail."""
+
+    name = "leaky"
+
+    def sample(self, model, *, random_seed=None, target_accept=None, **kwargs):
+        import pymc as pm
+
+        idata = pm.sample(model=model, random_seed=None, **kwargs)
+        idata.posterior["tau_log__"] = np.log(idata.posterior["tau"])
+        return idata
+
+
+def test_check_sampler_catches_a_nonconforming_adapter(monkeypatch):
+    from bayesformula.samplers.base import SAMPLERS
+
+    monkeypatch.setitem(SAMPLERS, "leaky", _Leaky)
+    report = check_sampler("leaky", draws=100, tune=100, raise_on_failure=False)
+    assert not report.ok
+    assert "variable names" in report.failed and "tau_log__" in report.failed["variable names"]
+    assert "same seed, same draws" in report.failed
+    with pytest.raises(SamplerError, match="check_sampler\\('leaky'\\).*failed"):
+        check_sampler("leaky", draws=100, tune=100)
+
+
+def test_missing_engine_names_the_install_line(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda m, *a: None if m == "nutpie" else real(m, *a)
+    )
+    with pytest.raises(SamplerError, match=r"pip install 'bayesformula\[nutpie\]'"):
+        get_sampler("nutpie").sample(reference_model(), draws=10, tune=10)
+
+
+@pytest.mark.parametrize("name", ["nutpie", "numpyro", "blackjax"])
+def test_core_model_agrees_across_backends(name, group_fit, group_data):
+    """y ~ x + a + (1|g) with each engine: same layout and the same posterior as PyMC."""
+    if not installed(name):
+        pytest.skip(f"{name} engine not installed")
+    reference_model_, reference = group_fit
+    model = bf.Model("y ~ x + a + (1|g)", group_data)
+    idata = model.fit(inference_method=name, random_seed=4, diagnostics=False, **FIT)
+    assert set(idata.groups()) == set(reference.groups())
+    assert set(idata.posterior.data_vars) == set(reference.posterior.data_vars)
+    for var in idata.posterior.data_vars:
+        assert idata.posterior[var].dims == reference.posterior[var].dims
+        for dim in idata.posterior[var].dims[2:]:
+            assert list(idata.posterior[dim].values) == list(reference.posterior[dim].values)
+    assert set(REQUIRED_STATS) <= set(idata.sample_stats.data_vars)
+    # posterior means agree within Monte Carlo error of both fits (5 combined MCSEs)
+    a, b = bf.summary(idata), bf.summary(reference)
+    tol = 5 * np.hypot(a["mcse_mean"], b["mcse_mean"])
+    assert (np.abs(a["mean"] - b["mean"]) <= tol).all(), (a["mean"] - b["mean"]).abs() / tol
+    # predictions and diagnostics work on every backend's output
+    assert len(model.check(idata).findings) == 6
+    table = model.predictions(idata, data=group_data.head(3))
+    assert list(table.index) == list(group_data.index[:3])
+
+
+@pytest.mark.parametrize("name", ["laplace", "vi"])
+def test_approximations_say_so(name, bioassay, capsys):
+    model = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial")
+    idata = model.fit(inference_method=name, draws=400, random_seed=1, progressbar=False)
+    assert idata.posterior.attrs["approximation"] == ("advi" if name == "vi" else name)
+    assert "Approximate posterior" in capsys.readouterr().out
+    assert set(idata.posterior.data_vars) == {"dose", "Intercept", "Intercept_centered"}
+    assert "sample_stats" not in idata.groups()
+    # the bioassay posterior of dose is clearly positive under both approximations
+    assert float(idata.posterior["dose"].mean()) > 2
+
+
+def test_auto_choice(monkeypatch, bioassay_fit, capsys):
+    model, _ = bioassay_fit
+    pm_model = model.build()
+    name, reason = auto_module.choose(pm_model)
+    assert name == "pymc" and "4 observations x 2 parameters" in reason
+    monkeypatch.setattr(auto_module, "LARGE_MODEL", 1)
+    monkeypatch.setattr(auto_module, "_installed", lambda *m: True)
+    assert auto_module.choose(pm_model)[0] == "nutpie"
+    monkeypatch.setattr(auto_module, "_jax_gpu", lambda: True)
+    name, reason = auto_module.choose(pm_model)
+    assert name == "numpyro" and "GPU" in reason
+    monkeypatch.undo()
+    idata = model.fit(inference_method="auto", random_seed=11, diagnostics=False, **FIT)
+    assert "inference_method='auto' chose 'pymc'" in capsys.readouterr().out
+    assert idata.posterior.attrs["inference_method"] == "pymc"
