@@ -10,10 +10,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_bioassay_example_runs_and_writes_figures(tmp_path):
+def run_example(script: str, out_dir: Path) -> str:
+    """Run examples/<script> in fast mode with OUT_DIR as its argument; return its stdout."""
     env = {**os.environ, "BAYESFORMULA_FAST": "1", "MPLBACKEND": "Agg"}
     out = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "bioassay.py"), str(tmp_path / "figs")],
+        [sys.executable, str(ROOT / "examples" / script), str(out_dir)],
         env=env,
         capture_output=True,
         text=True,
@@ -21,46 +22,31 @@ def test_bioassay_example_runs_and_writes_figures(tmp_path):
         check=False,
     )
     assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_bioassay_example_runs_and_writes_figures(tmp_path):
+    text = run_example("bioassay.py", tmp_path / "figs")
     for name in ("prior_curves.png", "trace.png", "posterior_curve.png"):
         path = tmp_path / "figs" / name
         assert path.exists() and path.stat().st_size > 10_000, name
-    text = out.stdout
     assert "Formula: p(deaths, n) ~ dose" in text and "dose ~ Normal" in text
     assert "r_hat" in text and "ess_bulk" in text
 
 
 def test_plots_example_writes_six_figures(tmp_path):
-    env = {**os.environ, "BAYESFORMULA_FAST": "1", "MPLBACKEND": "Agg"}
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "plots.py"), str(tmp_path / "figs")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
+    stdout = run_example("plots.py", tmp_path / "figs")
     names = ("priors", "prior_predictive", "trace", "posterior", "ppc", "predictions")
     for name in names:
         path = tmp_path / "figs" / f"{name}.png"
         assert path.exists() and path.stat().st_size > 10_000, name
-        assert f"wrote {path}" in out.stdout
+        assert f"wrote {path}" in stdout
     written = sorted(p.name for p in (tmp_path / "figs").iterdir())
     assert written == sorted(f"{name}.png" for name in names)
 
 
 def test_radon_workflow_example_reproduces_gelman_hill(tmp_path):
-    env = {**os.environ, "BAYESFORMULA_FAST": "1", "MPLBACKEND": "Agg"}
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "radon_workflow.py"), str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    text = out.stdout
+    text = run_example("radon_workflow.py", tmp_path)
     assert (tmp_path / "radon_fit.nc").exists()
     assert (tmp_path / "uranium_by_floor.png").stat().st_size > 10_000
     assert "the loaded model predicts identically" in text
