@@ -84,14 +84,18 @@ class NutpieSampler:
         backend: str = "numba",
         **kwargs: Any,
     ):
+        import nutpie
         import pymc as pm
-        from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_observations
-        from pymc.util import get_default_varnames  # noqa: F401  (keeps PyMC's import order)
+        from pymc.backends.arviz import (
+            coords_and_dims_for_inferencedata,
+            dict_to_dataset,
+            find_observations,
+        )
 
         compiled = self.compile(model, backend)
         if target_accept is not None:
             kwargs["target_accept"] = target_accept
-        idata = _sample_quietly(
+        idata = nutpie.sample(
             compiled,
             draws=draws,
             tune=tune,
@@ -103,9 +107,6 @@ class NutpieSampler:
             **kwargs,
         )
         coords, dims = coords_and_dims_for_inferencedata(model)
-        from arviz import InferenceData  # noqa: F401
-        from pymc.backends.arviz import dict_to_dataset
-
         observed = dict_to_dataset(
             find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
         )
@@ -113,12 +114,6 @@ class NutpieSampler:
         return standardize(
             idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
         )
-
-
-def _sample_quietly(compiled, **kwargs):
-    import nutpie
-
-    return nutpie.sample(compiled, **kwargs)
 
 
 class _PymcExternal:
