@@ -25,6 +25,10 @@ class _FileProblem(Exception):
     """A file could not be read or written (exit code 4)."""
 
 
+class _UsageProblem(Exception):
+    """A command-line combination argparse cannot express (exit code 2)."""
+
+
 def _read_table(path: str):
     import pandas as pd
 
@@ -49,10 +53,6 @@ def _data_for_fit(args):
     if args.dataset is not None:
         return bf.load_data(args.dataset)
     return _read_table(args.data)
-
-
-class _UsageProblem(Exception):
-    """A command-line combination argparse cannot express (exit code 2)."""
 
 
 def _cmd_fit(args) -> int:
@@ -239,8 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # a performance note from PyTensor's C backend, not about the user's model
     warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
-    from bayesformula.errors import BayesformulaError
-    from bayesformula.io import FileFormatError
+    from bayesformula.errors import BayesformulaError, FileFormatError
 
     try:
         return args.handler(args)

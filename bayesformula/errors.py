@@ -85,6 +85,10 @@ class PredictionError(BayesformulaError, ValueError):
     """New data cannot be predicted on (unseen category, new group level, missing column)."""
 
 
+class FileFormatError(BayesformulaError, ValueError):
+    """A file is not one `bayesformula.save` wrote, or cannot be rebuilt by this version."""
+
+
 class DatasetError(_KeyErrorMessage, BayesformulaError, KeyError):
     """Unknown bundled dataset."""
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesformula.errors import BayesformulaError, FamilyError
+from bayesformula.errors import BayesformulaError, FamilyError, FileFormatError
 from bayesformula.families.links import LINKS
 from bayesformula.families.registry import FAMILIES
 from bayesformula.priors.prior import Prior
@@ -37,10 +37,6 @@ __all__ = ["load", "save"]
 GROUP = "bayesformula"
 FORMAT = 1
 _ROW = "__row__"
-
-
-class FileFormatError(BayesformulaError, ValueError):
-    """The file is not a bayesformula save file, or one this version cannot read."""
 
 
 # ------------------------------------------------------------------ JSON helpers

@@ -53,11 +53,10 @@ def hdi_bounds(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray
     if n_intervals < 1 or inside < 1:
         raise BayesformulaError(f"{n} draws are too few for a {prob:g} interval.")
     widths = x[inside:] - x[:n_intervals]
-    start = np.argmin(widths, axis=0)
-    cols = np.arange(x.shape[1]) if x.ndim > 1 else None
-    if cols is None:
-        return x[start], x[start + inside]
-    return x[start, cols], x[start + inside, cols]
+    start = np.expand_dims(np.argmin(widths, axis=0), 0)
+    lower = np.take_along_axis(x, start, axis=0)[0]
+    upper = np.take_along_axis(x, start + inside, axis=0)[0]
+    return lower, upper
 
 
 def _posterior(idata):

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import bayesformula as bf
-from bayesformula.errors import BayesformulaError, FamilyError
-from bayesformula.io import FileFormatError, encodings
+from bayesformula.errors import BayesformulaError, FamilyError, FileFormatError
+from bayesformula.io import encodings
 from tests.conftest import FIT
 
 
