@@ -24,6 +24,7 @@ __all__ = [
     "FamilyError",
     "PriorError",
     "SamplerError",
+    "ModelError",
     "PredictionError",
     "DatasetError",
     "did_you_mean",
@@ -79,6 +80,10 @@ class PriorError(BayesformulaError, ValueError):
 
 class SamplerError(BayesformulaError, ValueError):
     """Unknown inference method or an engine that is not installed."""
+
+
+class ModelError(BayesformulaError, ValueError):
+    """An invalid `Model` option (for example ``noncentered=`` naming an unknown factor)."""
 
 
 class PredictionError(BayesformulaError, ValueError):

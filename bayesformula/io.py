@@ -219,7 +219,13 @@ def _spec(model) -> dict[str, Any]:
         "dropna": bool(options.pop("dropna")),
         "extra_namespace": list(options.pop("extra_namespace")),
         "auto_scale": bool(model.auto_scale),
-        "noncentered": bool(model.noncentered),
+        "noncentered": (
+            {str(k): bool(v) for k, v in model.noncentered.items()}
+            if isinstance(model.noncentered, dict)
+            else None
+            if model.noncentered is None
+            else bool(model.noncentered)
+        ),
         "center_predictors": bool(model.center_predictors),
         "n_dropped": int(model.design.n_dropped),
         "versions": {

@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from bayesformula.build.density import Unsupported, build_density
+from bayesformula.build.parameterization import anchor_factor, resolve_parameterization
 from bayesformula.build.pymc import BuiltModel, build_model
 from bayesformula.errors import FormulaError, SamplerError
 from bayesformula.families.registry import get_family
@@ -44,8 +46,11 @@ class Model:
         rows are an error.
     auto_scale : bool, default True
         Scale default priors to the data. If False, intercept and slopes get flat priors.
-    noncentered : bool, default True
-        Non-centered parameterisation of group-specific effects.
+    noncentered : None, bool or dict, default None
+        Parameterisation of group-specific effects. None chooses per grouping factor from the
+        data: centered when each level's data outweigh the population prior, non-centered
+        otherwise (the choice and its reason are printed with the model). True or False sets
+        every factor; ``{"g": True}`` sets some and lets the others be chosen.
     center_predictors : bool, default True
         Sample the intercept at the predictors' means (reported uncentered as ``Intercept``).
     extra_namespace : dict, optional
@@ -70,7 +75,7 @@ class Model:
         categorical: str | list[str] | None = None,
         dropna: bool = False,
         auto_scale: bool = True,
-        noncentered: bool = True,
+        noncentered: bool | dict[str, bool] | None = None,
         center_predictors: bool = True,
         extra_namespace: dict[str, Any] | None = None,
     ):
@@ -100,6 +105,10 @@ class Model:
         )
         self.response_data = self.family.check_response(self.design.response, self.design.index)
         self.noncentered = noncentered
+        self.parameterization = resolve_parameterization(
+            noncentered, self.design, self.family, self.response_data
+        )
+        self.anchor = anchor_factor(self.design, self.parameterization)
         self.center_predictors = center_predictors
         self.auto_scale = auto_scale
         defaults = default_priors(
@@ -107,6 +116,7 @@ class Model:
         )
         self.priors: PriorSet = apply_user_priors(defaults, priors, self.family)
         self.backend: BuiltModel | None = None
+        self._density = None
         self._predictor = None
         self._loglik = None
 
@@ -124,10 +134,42 @@ class Model:
                 self.link,
                 self.priors,
                 self.response_data,
-                noncentered=self.noncentered,
+                noncentered={f: c.noncentered for f, c in self.parameterization.items()},
                 center_predictors=self.center_predictors,
             )
         return self.backend
+
+    def density(self):
+        """The model's exact log-density in numpy (the fast path), or None where unsupported.
+
+        Returns
+        -------
+        bayesformula.samplers.density.DensityModel or None
+            None when the family, link or a prior is outside what the fast path computes;
+            ``model.fast_path_note`` then says why.
+        """
+        if self._density is None:
+            try:
+                self._density = build_density(
+                    self.design,
+                    self.family,
+                    self.link,
+                    self.priors,
+                    self.response_data,
+                    self.parameterization,
+                    center_predictors=self.center_predictors,
+                    anchor=self.anchor,
+                )
+                self.fast_path_note = self._density.description
+            except Unsupported as why:
+                self._density = False
+                self.fast_path_note = f"not available ({why}); the PyMC graph is compiled"
+        return self._density or None
+
+    @property
+    def centered_factors(self) -> list[str]:
+        """Grouping factors whose effects are sampled centered."""
+        return [f for f, c in self.parameterization.items() if not c.noncentered]
 
     def build(self):
         """Build (once) and return the underlying ``pymc.Model``.
@@ -176,7 +218,7 @@ class Model:
         discard_tuned_samples: bool = True,
         omit_offsets: bool = True,
         include_response_params: bool = False,
-        inference_method: str = "pymc",
+        inference_method: str = "auto",
         chains: int | None = None,
         cores: int | None = None,
         random_seed: Any = None,
@@ -184,6 +226,7 @@ class Model:
         progressbar: bool = True,
         log_likelihood: bool = False,
         diagnostics: bool = True,
+        fast_path: bool = True,
         **kwargs: Any,
     ):
         """Draw from the posterior.
@@ -198,8 +241,10 @@ class Model:
             Drop the standardised ``*_offset`` variables of non-centered group effects.
         include_response_params : bool, default False
             Also store the parent parameter (``mu``/``p``) per observation in the posterior.
-        inference_method : str, default "pymc"
-            A registered sampler (see `bayesformula.samplers.list_samplers`).
+        inference_method : str, default "auto"
+            A registered sampler (see `bayesformula.samplers.list_samplers`). "auto" samples
+            the fast path's numpy log-density with nutpie where the model allows it (nothing
+            to compile), and otherwise picks an engine for the PyMC graph; it prints its choice.
         chains, cores : int, optional
             Number of chains and of processes (engine defaults if None).
         random_seed : int, optional
@@ -213,6 +258,10 @@ class Model:
             `bayesformula.compare`. ``idata_kwargs={"log_likelihood": True}`` works too.
         diagnostics : bool, default True
             Print the sampler diagnostics (`check`) once the fit is done.
+        fast_path : bool, default True
+            Let samplers that take a plain log-density ("auto", "nutpie") use the model's
+            exact numpy log-density (`density`) instead of compiling the PyMC graph. The
+            posterior is the same; False compiles the graph.
         **kwargs
             Passed to the engine (``pm.sample`` for "pymc").
 
@@ -231,10 +280,14 @@ class Model:
         log_likelihood = bool(idata_kwargs.pop("log_likelihood", False)) or log_likelihood
         if idata_kwargs:
             kwargs["idata_kwargs"] = idata_kwargs
-        built = self._build()
+        target = None
+        if fast_path and getattr(sampler, "accepts_density", False):
+            target = self.density()
+        if target is None:
+            target = self._build().model
         idata = _sample_with_advice(
             sampler,
-            built.model,
+            target,
             draws=draws,
             tune=tune,
             chains=chains,
@@ -469,7 +522,10 @@ class Model:
                 shown = repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)"
                 lines.append(f"            {name} ~ {shown}")
         if d.group_terms:
-            lines.append("  Group effects: " + ("non-centered" if self.noncentered else "centered"))
+            lines.append("  Group effects (parameterisation per grouping factor):")
+            for factor, choice in self.parameterization.items():
+                anchored = ", centered on the intercept" if factor == self.anchor else ""
+                lines.append(f"            {factor}: {choice.label}{anchored} ({choice.reason})")
         return "\n".join(lines)
 
     __repr__ = __str__

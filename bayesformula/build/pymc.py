@@ -102,7 +102,7 @@ def _common_part(design, priors: PriorSet, data, center: bool):
     return eta, nodes
 
 
-def _group_part(design, priors: PriorSet, data, noncentered: bool):
+def _group_part(design, priors: PriorSet, data, noncentered):
     nodes: dict[str, object] = {}
     parts = []
     for term in design.group_terms:
@@ -112,7 +112,7 @@ def _group_part(design, priors: PriorSet, data, noncentered: bool):
             sigma = sigma_spec.create_variable(f"{term.name}_sigma", dims=term.expr_dim)
         else:
             sigma = pt.as_tensor_variable(np.asarray(sigma_spec, dtype=float))
-        if noncentered:
+        if noncentered if isinstance(noncentered, bool) else noncentered[term.factor]:
             offset = pm.Normal(f"{term.name}_offset", mu=_F0, sigma=_F1, dims=term.dims)
             effects = pm.Deterministic(term.name, offset * sigma, dims=term.dims)
         else:
@@ -133,7 +133,7 @@ def build_model(
     priors: PriorSet,
     response: ResponseData,
     *,
-    noncentered: bool = True,
+    noncentered: bool | dict[str, bool] = True,
     center_predictors: bool = True,
 ) -> BuiltModel:
     """Build the PyMC model of a design.
@@ -150,8 +150,9 @@ def build_model(
         Priors for every parameter.
     response : ResponseData
         The checked response (from ``family.check_response``).
-    noncentered : bool, default True
-        Non-centered group-specific effects (``offset * sigma``).
+    noncentered : bool or dict, default True
+        Non-centered group-specific effects (``offset * sigma``): for all grouping factors, or
+        per factor as ``{factor: bool}``.
     center_predictors : bool, default True
         Sample the intercept at the predictors' means (when there is an intercept).
 

@@ -148,7 +148,7 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
     findings: list[Finding] = []
     stats = idata.sample_stats if "sample_stats" in idata.groups() else {}
     has_groups = bool(model is not None and model.design.group_terms)
-    centered = bool(has_groups and not model.noncentered)
+    centered = model.centered_factors if has_groups else []
 
     # divergences
     diverging = _stat(stats, "diverging")
@@ -158,7 +158,9 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
         advice = (
             "raise target_accept (e.g. model.fit(target_accept=0.95)); "
             + (
-                "non-center the group effects (Model(..., noncentered=True)); "
+                "non-center the group effects of "
+                + ", ".join(f"'{f}'" for f in centered)
+                + " (Model(..., noncentered=True), or a dict per factor); "
                 if centered
                 else "if group effects have few observations per level, tighter priors on "
                 "their sigmas help; "
@@ -226,8 +228,7 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
                     "draw more (model.fit(draws=...)); strong correlations between parameters "
                     "slow sampling down, so also check the trace and pair plots"
                     + (
-                        " and try the other parameterisation of the group effects "
-                        "(noncentered=)."
+                        " and try the other parameterisation of the group effects (noncentered=)."
                         if has_groups
                         else "."
                     )

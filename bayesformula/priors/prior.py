@@ -16,7 +16,7 @@ __all__ = ["Prior"]
 
 # Parameters that must be > 0 wherever PyMC uses them (exceptions listed below).
 _POSITIVE = {"sigma", "tau", "lam", "nu", "alpha", "beta", "b", "kappa", "s", "n", "eta"}
-_SIGNED = {("SkewNormal", "alpha"), ("AsymmetricLaplace", "mu")}
+_SIGNED = {("SkewNormal", "alpha"), ("AsymmetricLaplace", "mu"), ("Cauchy", "alpha")}
 
 
 @cache

@@ -196,8 +196,7 @@ def prepare(
     built = model._build()
     predictor = model._get_predictor()
     coef_args = [
-        effects[name] if name in effects else _stack(draws, name)
-        for name in predictor.coef_names
+        effects[name] if name in effects else _stack(draws, name) for name in predictor.coef_names
     ]
     values = {data_name("X"): new.X, data_name("offset"): new.offset}
     for factor, idx in index.items():

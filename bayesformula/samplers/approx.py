@@ -132,9 +132,7 @@ class AdviSampler:
         import pymc as pm
 
         seed = _seed(random_seed)
-        approx = pm.fit(
-            n=n, method=method, model=model, random_seed=seed, progressbar=progressbar
-        )
+        approx = pm.fit(n=n, method=method, model=model, random_seed=seed, progressbar=progressbar)
         rng = np.random.default_rng(seed)
         # draws of the approximation's flat parameter vector, on the unconstrained scale
         mean = approx.mean.get_value() if hasattr(approx, "mean") else None

@@ -4,11 +4,13 @@ and the model's size, and say in one line what was chosen and why."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from typing import Any
 
 import numpy as np
 
 from bayesformula.samplers.base import get_sampler, register_sampler
+from bayesformula.samplers.density import DensityModel
 
 __all__ = ["AutoSampler", "choose"]
 
@@ -21,8 +23,15 @@ def _installed(*modules: str) -> bool:
     return all(importlib.util.find_spec(m) is not None for m in modules)
 
 
+#: JAX plugins that give it a GPU; without one (and JAX not yet imported) there is no GPU to
+#: find, and importing JAX just to learn that would cost a second.
+_GPU_PLUGINS = ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin", "jax_rocm7_plugin")
+
+
 def _jax_gpu() -> bool:
     if not _installed("jax"):
+        return False
+    if "jax" not in sys.modules and not any(_installed(p) for p in _GPU_PLUGINS):
         return False
     try:
         import jax
@@ -36,9 +45,7 @@ def model_size(model) -> tuple[int, int]:
     """(observed values, free parameters) of a ``pm.Model``."""
     point = model.initial_point()
     n_params = int(sum(np.size(v) for v in point.values()))
-    n_obs = sum(
-        int(np.prod(model.rvs_to_values[rv].shape.eval())) for rv in model.observed_RVs
-    )
+    n_obs = sum(int(np.prod(model.rvs_to_values[rv].shape.eval())) for rv in model.observed_RVs)
     return n_obs, n_params
 
 
@@ -56,11 +63,22 @@ def choose(model) -> tuple[str, str]:
 
 
 class AutoSampler:
-    """Delegates to the engine `choose` picks and prints the choice in one line."""
+    """Delegates to the engine `choose` picks and prints the choice in one line.
+
+    Given a `DensityModel` (a plain log-density, nothing to compile) it uses nutpie's NUTS,
+    which calls the density directly; `accepts_density` is False when nutpie is missing.
+    """
 
     name = "auto"
 
+    @property
+    def accepts_density(self) -> bool:
+        return _installed("nutpie") and not _jax_gpu()
+
     def sample(self, model: Any, **kwargs: Any):
+        if isinstance(model, DensityModel):
+            print(f"inference_method='auto' chose 'nutpie' on the model's {model.description}.")
+            return get_sampler("nutpie").sample(model, **kwargs)
         name, reason = choose(model)
         print(f"inference_method='auto' chose '{name}': {reason}.")
         return get_sampler(name).sample(model, **kwargs)

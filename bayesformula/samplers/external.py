@@ -15,6 +15,7 @@ import numpy as np
 
 from bayesformula.errors import SamplerError
 from bayesformula.samplers.base import register_sampler
+from bayesformula.samplers.density import DensityModel
 from bayesformula.samplers.layout import standardize
 
 __all__ = ["BlackjaxSampler", "NumpyroSampler", "NutpieSampler", "require"]
@@ -58,6 +59,7 @@ class NutpieSampler:
     """
 
     name = "nutpie"
+    accepts_density = True
     _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def compile(self, model: Any, backend: str = "numba"):
@@ -84,6 +86,19 @@ class NutpieSampler:
         backend: str = "numba",
         **kwargs: Any,
     ):
+        if isinstance(model, DensityModel):
+            return self._sample_density(
+                model,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=random_seed,
+                target_accept=target_accept,
+                progressbar=progressbar,
+                discard_tuned_samples=discard_tuned_samples,
+                **kwargs,
+            )
         import nutpie
         import pymc as pm
         from pymc.backends.arviz import (
@@ -114,6 +129,71 @@ class NutpieSampler:
         return standardize(
             idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
         )
+
+    def _sample_density(
+        self,
+        model: DensityModel,
+        *,
+        draws: int,
+        tune: int,
+        chains: int | None,
+        cores: int | None,
+        random_seed: Any,
+        target_accept: float | None,
+        progressbar: bool,
+        discard_tuned_samples: bool,
+        **kwargs: Any,
+    ):
+        """nutpie's NUTS on a plain log-density: nothing is compiled."""
+        require("nutpie", method=self.name)
+        import nutpie
+        from nutpie.compiled_pyfunc import from_pyfunc
+
+        names = model.variable_names
+
+        def make_logp():
+            return model.logp_grad
+
+        def make_expand(seed1, seed2, chain):
+            return model.expand
+
+        init = None
+        if model.initial_point is not None:
+
+            def init(seed):
+                return model.initial_point(np.random.default_rng(seed))
+
+        compiled = from_pyfunc(
+            model.ndim,
+            make_logp,
+            make_expand,
+            [np.dtype("float64")] * len(names),
+            [model.shapes[n] for n in names],
+            names,
+            coords={k: v for k, v in model.coords.items() if k != "__obs__"},
+            dims={k: tuple(v) for k, v in model.dims.items()},
+            make_initial_point_fn=init,
+        )
+        if target_accept is not None:
+            kwargs["target_accept"] = target_accept
+        idata = nutpie.sample(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains or 4,
+            cores=cores,
+            seed=_seed(random_seed),
+            progress_bar=progressbar,
+            save_warmup=not discard_tuned_samples,
+            **kwargs,
+        )
+        if model.observed:
+            idata.add_groups({"observed_data": model.observed_dataset()})
+        idata = standardize(
+            idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
+        )
+        idata.posterior.attrs["log_density"] = model.description
+        return idata
 
 
 class _PymcExternal:

@@ -33,6 +33,8 @@ _DROP_STATS = ("index_in_trajectory", "step_size_bar", "mean_tree_accept_sym", "
 
 def model_variable_names(model) -> list[str]:
     """Names of the model's free random variables and deterministics (no transformed names)."""
+    if hasattr(model, "variable_names"):  # a DensityModel
+        return list(model.variable_names)
     return [v.name for v in model.free_RVs] + [d.name for d in model.deterministics]
 
 

@@ -231,9 +231,9 @@ def test_nothing_to_check_and_not_an_idata():
 def test_divergence_advice_follows_the_model(bad_idata, group_data):
     centered = bf.Model("y ~ x + (1|g)", group_data, noncentered=False)
     advice = check(bad_idata, model=centered)["divergences"].advice
-    assert "non-center the group effects" in advice and "noncentered=True" in advice
+    assert "non-center the group effects of 'g'" in advice and "noncentered=True" in advice
     assert "target_accept" in advice
-    noncentered = bf.Model("y ~ x + (1|g)", group_data)
+    noncentered = bf.Model("y ~ x + (1|g)", group_data, noncentered=True)
     advice = check(bad_idata, model=noncentered)["divergences"].advice
     assert "non-center" not in advice and "tighter priors on their sigmas" in advice
     no_groups = bf.Model("y ~ x", group_data)

@@ -108,6 +108,15 @@ def test_loaded_model_matches_in_process(transformed_fit, tmp_path):
         loaded.predictions(draws, data=NEW, kind="response", random_seed=4),
         model.predictions(idata, data=NEW, kind="response", random_seed=4),
     )
+    assert loaded.noncentered is None and loaded.parameterization == model.parameterization
+
+
+def test_parameterisation_option_round_trips(transformed_fit, tmp_path):
+    model, idata = transformed_fit
+    forced = bf.Model(model.formula.main, model.data, noncentered={"g": False})
+    loaded, _ = bf.load(bf.save(forced, idata, tmp_path / "forced.nc"))
+    assert loaded.noncentered == {"g": False}
+    assert loaded.parameterization["g"].noncentered is False
 
 
 def test_binomial_trials_and_categorical_dataset_round_trip(bioassay_fit, tmp_path):

@@ -146,4 +146,3 @@ def test_family_draws_have_the_modelled_mean(family, params, mean):
     draws = np.asarray(fam.draw(rng, **fam.to_dist(full)), dtype=float)
     se = draws.std() / np.sqrt(draws.size)
     assert abs(draws.mean() - mean) < 5 * se
-

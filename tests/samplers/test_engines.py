@@ -133,6 +133,15 @@ def test_auto_choice(monkeypatch, bioassay_fit, capsys):
     name, reason = auto_module.choose(pm_model)
     assert name == "numpyro" and "GPU" in reason
     monkeypatch.undo()
+    capsys.readouterr()
     idata = model.fit(inference_method="auto", random_seed=11, diagnostics=False, **FIT)
+    assert "chose 'nutpie' on the model's exact numpy log-density" in capsys.readouterr().out
+    assert idata.posterior.attrs["inference_method"] == "nutpie"
+    idata = model.fit(
+        inference_method="auto", fast_path=False, random_seed=11, diagnostics=False, **FIT
+    )
     assert "inference_method='auto' chose 'pymc'" in capsys.readouterr().out
     assert idata.posterior.attrs["inference_method"] == "pymc"
+    # a GPU that JAX sees sends even fast-path models to a JAX sampler
+    monkeypatch.setattr(auto_module, "_jax_gpu", lambda: True)
+    assert not auto_module.AutoSampler().accepts_density

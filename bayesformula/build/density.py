@@ -1,0 +1,520 @@
+"""The fast path: a model's exact log-density and gradient in numpy, with nothing to compile.
+
+`build_density` turns the same Design, PriorSet, family and parameterisation that
+`bayesformula.build.pymc.build_model` turns into a PyMC graph into a
+`bayesformula.samplers.density.DensityModel`. The two define the same posterior: the log-density
+at corresponding points is equal, normalising constants included (tests check this against the
+PyMC model). What differs is the arithmetic:
+
+* gaussian, identity link, no group effects: the likelihood needs only ``X'X``, ``X'y`` and
+  ``y'y`` (sufficient statistics), so a gradient costs O(p^2) whatever the number of rows;
+* bernoulli, binomial (logit), poisson (log) and gaussian with group effects: rows with the same
+  covariate pattern (predictors, group levels, offset) are merged, summing successes and trials
+  (counts and exposures, or the first two moments for gaussian): the likelihood of the merged
+  rows equals the original one up to a constant, which is added back;
+* group-specific effects are indexed by level (memory O(n + levels));
+* the most data-rich centered grouping factor is sampled as ``a = Intercept + b``, centered on
+  the intercept (a shift, so the Jacobian is 1): this removes the ridge between the intercept
+  and the mean of the group effects.
+
+Families, links or priors outside this set raise `Unsupported`; such models are sampled from
+their PyMC graph.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, gammaln
+
+from bayesformula.priors.numeric import NumericPrior, Unsupported, numeric_prior
+from bayesformula.priors.prior import Prior
+from bayesformula.samplers.density import DensityModel
+
+__all__ = ["build_density", "Unsupported", "SUPPORTED_FAMILIES"]
+
+_LOG_2PI = math.log(2 * math.pi)
+
+#: (family, PyMC likelihood, link) triples the fast path computes exactly.
+SUPPORTED_FAMILIES = {
+    ("gaussian", "Normal", "identity"),
+    ("bernoulli", "Bernoulli", "logit"),
+    ("binomial", "Binomial", "logit"),
+    ("poisson", "Poisson", "log"),
+}
+
+#: Merge rows only when that removes at least this fraction of them.
+_MIN_REDUCTION = 0.2
+
+
+@dataclass
+class _Block:
+    """A named slice of the unconstrained vector with its prior."""
+
+    name: str
+    start: int
+    size: int
+    prior: NumericPrior | None  # None: standard normal offsets or centered group effects
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.start + self.size)
+
+
+class _Layout:
+    def __init__(self):
+        self.blocks: list[_Block] = []
+        self.ndim = 0
+
+    def add(self, name, size, prior) -> _Block:
+        block = _Block(name, self.ndim, size, prior)
+        self.blocks.append(block)
+        self.ndim += size
+        return block
+
+
+@dataclass
+class _GroupTerm:
+    name: str
+    factor: str
+    n_levels: int
+    n_cols: int
+    effects: _Block
+    sigma: _Block | None
+    fixed_sigma: np.ndarray | None
+    noncentered: bool
+    anchored: bool
+    intercept: bool
+    idx: np.ndarray  # level of each (reduced) row
+    Z: np.ndarray | None  # (rows, n_cols) for slopes; None for intercepts
+
+
+def _prior_block(layout, name, prior, size, what):
+    return layout.add(name, size, numeric_prior(prior, size, what))
+
+
+def _check_family(family, link):
+    key = (family.name, family.likelihood, link.name)
+    if key not in SUPPORTED_FAMILIES:
+        raise Unsupported(f"family '{family.name}' with link '{link.name}'")
+
+
+def _reduce_rows(columns: list[np.ndarray], n: int):
+    """Unique rows of the covariate pattern (``inverse``, ``n_unique``) or None if not worth it."""
+    if not columns:
+        return np.zeros(n, dtype=np.intp), 1
+    key = np.column_stack([np.asarray(c, dtype=float).reshape(n, -1) for c in columns])
+    # a column with many distinct values bounds the number of distinct rows from below
+    for j in range(key.shape[1]):
+        if len(np.unique(key[:, j])) > (1 - _MIN_REDUCTION) * n:
+            return None
+    _, inverse = np.unique(key, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    n_unique = int(inverse.max()) + 1 if n else 0
+    if n_unique > (1 - _MIN_REDUCTION) * n:
+        return None
+    return inverse, n_unique
+
+
+def _first_rows(inverse, n_unique):
+    first = np.full(n_unique, -1, dtype=np.intp)
+    order = np.arange(len(inverse))[::-1]
+    first[inverse[order]] = order  # the last write wins: the first row of each pattern
+    return first
+
+
+def build_density(
+    design,
+    family,
+    link,
+    priors,
+    response,
+    choices: dict,
+    *,
+    center_predictors: bool = True,
+    anchor: str | None = None,
+) -> DensityModel:
+    """The model's posterior as a `DensityModel` (see the module docstring).
+
+    Parameters
+    ----------
+    design, family, link, priors, response
+        As for `bayesformula.build.pymc.build_model`.
+    choices : dict
+        Grouping factor -> `bayesformula.build.parameterization.FactorChoice`.
+    center_predictors : bool
+        Sample the intercept at the predictors' means (``Intercept_centered``).
+    anchor : str, optional
+        A centered grouping factor with an intercept term whose effects are sampled centered on
+        the intercept.
+
+    Raises
+    ------
+    Unsupported
+        When the family, link or a prior is outside what the fast path computes exactly.
+    """
+    _check_family(family, link)
+    fam = family.name
+    n = design.n_obs
+    layout = _Layout()
+
+    # ---------------------------------------------------------------- parameters
+    X = np.asarray(design.X, dtype=float)
+    p = X.shape[1]
+    centered_intercept = bool(design.intercept and p and center_predictors)
+    xbar = X.mean(axis=0) if centered_intercept else np.zeros(p)
+    Xc = X - xbar if centered_intercept else X
+    intercept = None
+    if design.intercept:
+        name = "Intercept_centered" if centered_intercept else "Intercept"
+        intercept = _prior_block(layout, name, priors.common["Intercept"], 1, "the intercept")
+    common: list[tuple[object, _Block]] = []
+    for term in design.common_terms:
+        block = _prior_block(
+            layout, term.name, priors.common[term.name], len(term.columns), f"term '{term.name}'"
+        )
+        common.append((term, block))
+    beta_slice = (
+        slice(common[0][1].start, common[-1][1].start + common[-1][1].size) if common else None
+    )
+
+    aux_block = None
+    fixed_aux = None
+    if fam == "gaussian":
+        spec = priors.aux["sigma"]
+        if isinstance(spec, Prior):
+            aux_block = _prior_block(layout, "sigma", spec, 1, "sigma")
+            if not aux_block.prior.positive:
+                raise Unsupported("sigma has a prior that is not positive")
+        else:
+            fixed_aux = float(spec)
+
+    groups: list[_GroupTerm] = []
+    for term in design.group_terms:
+        c = len(term.columns)
+        L = len(design.group_levels[term.factor])
+        spec = priors.group[term.name]
+        if spec.name != "Normal" or set(spec.args) - {"mu", "sigma"}:
+            raise Unsupported(f"group term '{term.name}' has a {spec!r} prior")
+        if not np.all(np.asarray(spec.args.get("mu", 0.0)) == 0):
+            raise Unsupported(f"group term '{term.name}' has a non-zero mean")
+        sigma_spec = spec.args["sigma"]
+        sigma_block, fixed = None, None
+        if isinstance(sigma_spec, Prior):
+            sigma_block = _prior_block(
+                layout, f"{term.name}_sigma", sigma_spec, c, f"the sigma of '{term.name}'"
+            )
+            if not sigma_block.prior.positive:
+                raise Unsupported(f"the sigma of '{term.name}' has a prior that is not positive")
+        else:
+            fixed = np.broadcast_to(np.asarray(sigma_spec, dtype=float), (c,)).copy()
+        noncentered = choices[term.factor].noncentered
+        effects = layout.add(f"{term.name}_offset" if noncentered else term.name, L * c, None)
+        groups.append(
+            _GroupTerm(
+                name=term.name,
+                factor=term.factor,
+                n_levels=L,
+                n_cols=c,
+                effects=effects,
+                sigma=sigma_block,
+                fixed_sigma=fixed,
+                noncentered=noncentered,
+                anchored=bool(
+                    anchor == term.factor
+                    and term.kind == "intercept"
+                    and intercept is not None
+                    and not noncentered
+                ),
+                intercept=term.kind == "intercept",
+                idx=np.asarray(design.group_index[term.factor], dtype=np.intp),
+                Z=None if term.kind == "intercept" else np.asarray(term.Z, dtype=float),
+            )
+        )
+
+    # ---------------------------------------------------------------- data reduction
+    y = np.asarray(response.values, dtype=float)
+    trials = None if response.trials is None else np.asarray(response.trials, dtype=float)
+    offset = None if design.offset is None else np.asarray(design.offset, dtype=float)
+    suff = fam == "gaussian" and not groups
+    if suff:
+        rows = None
+    else:
+        pattern = [Xc] + [design.group_index[f] for f in design.factors]
+        pattern += [g.Z for g in groups if g.Z is not None]
+        if offset is not None:
+            pattern.append(offset)
+        rows = _reduce_rows(pattern, n)
+
+    if fam == "binomial":
+        const = float(np.sum(gammaln(trials + 1) - gammaln(y + 1) - gammaln(trials - y + 1)))
+    elif fam == "poisson":
+        const = -float(np.sum(gammaln(y + 1)))
+    elif fam == "gaussian":
+        const = -0.5 * n * _LOG_2PI
+    else:
+        const = 0.0
+
+    ybar = 0.0
+    if fam == "gaussian":
+        resp = y - (offset if offset is not None else 0.0)
+        if design.intercept:
+            ybar = float(np.mean(resp))
+        resp = resp - ybar
+    if suff:
+        A = np.column_stack([np.ones(n), Xc]) if design.intercept else Xc
+        S = A.T @ A
+        t = A.T @ resp
+        rr = float(resp @ resp)
+        description = (
+            f"sufficient statistics X'X, X'y, y'y ({n:,} rows -> a {A.shape[1]}x{A.shape[1]} "
+            "matrix)"
+        )
+    else:
+        if rows is not None:
+            inverse, k = rows
+            first = _first_rows(inverse, k)
+            Xr = np.ascontiguousarray(Xc[first])
+            for g in groups:
+                g.idx = g.idx[first]
+                if g.Z is not None:
+                    g.Z = np.ascontiguousarray(g.Z[first])
+            off_r = None if offset is None or fam == "gaussian" else offset[first]
+            counts = np.bincount(inverse, minlength=k).astype(float)
+            if fam == "gaussian":
+                S1 = np.bincount(inverse, weights=resp, minlength=k)
+                S2 = np.bincount(inverse, weights=resp * resp, minlength=k)
+            else:
+                Ysum = np.bincount(inverse, weights=y, minlength=k)
+                weight = counts if trials is None else np.bincount(inverse, trials, minlength=k)
+            description = f"identical covariate patterns merged ({n:,} rows -> {k:,})"
+        else:
+            Xr = np.ascontiguousarray(Xc)
+            off_r = None if offset is None or fam == "gaussian" else offset
+            counts = None
+            if fam != "gaussian":
+                Ysum = y
+                weight = np.ones(n) if trials is None else trials
+            description = f"{n:,} rows"
+        n_rows = Xr.shape[0]
+    description = f"exact numpy log-density, nothing to compile: {description}"
+
+    # ---------------------------------------------------------------- log-density
+    ndim = layout.ndim
+    priors_on = [b for b in layout.blocks if b.prior is not None]
+    positive = {id(b) for b in priors_on if b.prior.positive}
+    i_int = intercept.start if intercept is not None else None
+
+    def logp_grad(x):
+        x = np.asarray(x, dtype=float)
+        grad = np.zeros(ndim)
+        lp = const
+        values = {}
+        for block in priors_on:
+            u = x[block.slice]
+            if id(block) in positive:
+                v = np.exp(u)
+                lb, gb = block.prior.logp_grad(v)
+                lp += lb + float(np.sum(u))
+                grad[block.slice] += gb * v + 1.0
+            else:
+                v = u
+                lb, gb = block.prior.logp_grad(v)
+                lp += lb
+                grad[block.slice] += gb
+            values[block.name] = v
+        alpha = x[i_int] if i_int is not None else 0.0
+        beta = x[beta_slice] if beta_slice is not None else None
+
+        # group effects and their population distribution
+        effects = []
+        for g in groups:
+            raw = x[g.effects.slice].reshape(g.n_levels, g.n_cols)
+            sig = values[g.sigma.name] if g.sigma is not None else g.fixed_sigma
+            if g.noncentered:
+                b = raw * sig
+                lp += -0.5 * float(np.sum(raw * raw)) - 0.5 * raw.size * _LOG_2PI
+            else:
+                b = raw - alpha if g.anchored else raw
+                z = b / sig
+                lp += (
+                    -0.5 * float(np.sum(z * z))
+                    - g.n_levels * float(np.sum(np.log(sig)))
+                    - 0.5 * raw.size * _LOG_2PI
+                )
+            effects.append((raw, b, sig))
+
+        if suff:
+            theta = np.empty(A.shape[1])
+            if design.intercept:
+                theta[0] = alpha - ybar
+                if beta is not None:
+                    theta[1:] = beta
+            elif beta is not None:
+                theta[:] = beta
+            St = S @ theta
+            Q = rr - 2.0 * float(theta @ t) + float(theta @ St)
+            sigma = float(values["sigma"][0]) if aux_block is not None else fixed_aux
+            lp += -n * math.log(sigma) - 0.5 * Q / (sigma * sigma)
+            dtheta = (t - St) / (sigma * sigma)
+            if design.intercept:
+                grad[i_int] += dtheta[0]
+                if beta is not None:
+                    grad[beta_slice] += dtheta[1:]
+            elif beta is not None:
+                grad[beta_slice] += dtheta
+            if aux_block is not None:
+                dsig = -n / sigma + Q / sigma**3
+                grad[aux_block.start] += dsig * sigma
+            return float(lp), grad
+
+        eta = np.full(n_rows, alpha) if beta is None else Xr @ beta + alpha
+        for g, (_, b, _) in zip(groups, effects, strict=True):
+            if g.Z is None:
+                eta += b[g.idx, 0]
+            else:
+                eta += np.einsum("ij,ij->i", b[g.idx], g.Z)
+        if fam == "gaussian":
+            eta -= ybar
+            sigma = float(values["sigma"][0]) if aux_block is not None else fixed_aux
+            if counts is None:
+                resid = resp - eta
+                Q = float(resid @ resid)
+                deta = resid / (sigma * sigma)
+            else:
+                Q = float(np.sum(S2) - 2.0 * (eta @ S1) + (counts * eta) @ eta)
+                deta = (S1 - counts * eta) / (sigma * sigma)
+            lp += -n * math.log(sigma) - 0.5 * Q / (sigma * sigma)
+            if aux_block is not None:
+                grad[aux_block.start] += (-n / sigma + Q / sigma**3) * sigma
+        else:
+            if off_r is not None:
+                eta += off_r
+            if fam == "poisson":
+                mu = np.exp(eta)
+                lp += float(Ysum @ eta) - float(weight @ mu)
+                deta = Ysum - weight * mu
+            else:
+                lp += float(Ysum @ eta) - float(weight @ np.logaddexp(0.0, eta))
+                deta = Ysum - weight * expit(eta)
+
+        if i_int is not None:
+            grad[i_int] += float(np.sum(deta))
+        if beta is not None:
+            grad[beta_slice] += deta @ Xr
+        for g, (raw, b, sig) in zip(groups, effects, strict=True):
+            if g.Z is None:
+                db = np.bincount(g.idx, weights=deta, minlength=g.n_levels)[:, None]
+            else:
+                db = np.column_stack(
+                    [
+                        np.bincount(g.idx, weights=deta * g.Z[:, j], minlength=g.n_levels)
+                        for j in range(g.n_cols)
+                    ]
+                )
+            if g.noncentered:
+                draw = db * sig - raw
+                dsig = np.sum(db * raw, axis=0)
+            else:
+                inv2 = 1.0 / (sig * sig)
+                draw = db - b * inv2
+                dsig = np.sum(b * b, axis=0) * inv2 / sig - g.n_levels / sig
+                if g.anchored:
+                    grad[i_int] -= float(np.sum(draw))
+            grad[g.effects.slice] += draw.reshape(-1)
+            if g.sigma is not None:
+                grad[g.sigma.slice] += dsig * sig
+        return float(lp), grad
+
+    # ---------------------------------------------------------------- named variables
+    shapes: dict[str, tuple[int, ...]] = {}
+    dims: dict[str, tuple[str, ...]] = {}
+    if intercept is not None:
+        if centered_intercept:
+            shapes["Intercept_centered"] = ()
+        shapes["Intercept"] = ()
+    for term, _ in common:
+        shapes[term.name] = (len(term.columns),) if term.dim else ()
+        if term.dim:
+            dims[term.name] = (term.dim,)
+    if aux_block is not None:
+        shapes["sigma"] = ()
+    for term, g in zip(design.group_terms, groups, strict=True):
+        eff_shape = (g.n_levels,) if g.n_cols == 1 else (g.n_levels, g.n_cols)
+        if g.sigma is not None:
+            shapes[g.sigma.name] = () if g.n_cols == 1 else (g.n_cols,)
+            if term.expr_dim:
+                dims[g.sigma.name] = (term.expr_dim,)
+        if g.noncentered:
+            shapes[f"{term.name}_offset"] = eff_shape
+            dims[f"{term.name}_offset"] = term.dims
+        shapes[term.name] = eff_shape
+        dims[term.name] = term.dims
+
+    def expand(x):
+        x = np.asarray(x, dtype=float)
+        out: dict[str, np.ndarray] = {}
+        alpha = float(x[i_int]) if i_int is not None else 0.0
+        beta = x[beta_slice] if beta_slice is not None else None
+        if intercept is not None:
+            if centered_intercept:
+                out["Intercept_centered"] = np.asarray(alpha)
+                out["Intercept"] = np.asarray(alpha - float(xbar @ beta))
+            else:
+                out["Intercept"] = np.asarray(alpha)
+        for term, block in common:
+            out[term.name] = x[block.slice].reshape(shapes[term.name]).copy()
+        if aux_block is not None:
+            out["sigma"] = np.asarray(math.exp(x[aux_block.start]))
+        for g in groups:
+            raw = x[g.effects.slice].reshape(g.n_levels, g.n_cols)
+            sig = np.exp(x[g.sigma.slice]) if g.sigma is not None else g.fixed_sigma
+            if g.sigma is not None:
+                out[g.sigma.name] = sig.reshape(shapes[g.sigma.name]).copy()
+            if g.noncentered:
+                out[f"{g.name}_offset"] = raw.reshape(shapes[g.name]).copy()
+                b = raw * sig
+            else:
+                b = raw - alpha if g.anchored else raw
+            out[g.name] = np.asarray(b).reshape(shapes[g.name]).copy()
+        return {name: out[name] for name in shapes}
+
+    start = np.zeros(ndim)
+    scale = np.ones(ndim)
+    for block in priors_on:
+        start[block.slice] = block.prior.initial(block.size)
+        if block.prior.name in ("Normal", "StudentT") and not block.prior.positive:
+            scale[block.slice] = np.minimum(
+                1.0, np.broadcast_to(block.prior.params["sigma"], (block.size,))
+            )
+    for g in groups:
+        if g.anchored:
+            start[g.effects.slice] = start[i_int]
+        if not g.noncentered:
+            sig0 = np.exp(start[g.sigma.slice]) if g.sigma is not None else g.fixed_sigma
+            scale[g.effects.slice] = np.minimum(1.0, np.tile(sig0, g.n_levels)) * 0.1
+
+    def initial_point(rng):
+        return start + rng.uniform(-1.0, 1.0, ndim) * scale
+
+    coords: dict[str, list] = {"__obs__": list(design.index)}
+    for term in design.common_terms:
+        if term.dim:
+            coords[term.dim] = list(term.labels)
+    for term in design.group_terms:
+        coords[term.factor_dim] = list(design.group_levels[term.factor])
+        if term.expr_dim:
+            coords[term.expr_dim] = list(term.columns)
+    return DensityModel(
+        ndim=ndim,
+        logp_grad=logp_grad,
+        expand=expand,
+        shapes=shapes,
+        dims=dims,
+        coords=coords,
+        observed={design.response.name: (("__obs__",), y)},
+        initial_point=initial_point,
+        description=description,
+    )

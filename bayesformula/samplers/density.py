@@ -1,0 +1,72 @@
+"""A log-density with its gradient: the model form that needs no compiling.
+
+A `DensityModel` is what an engine that calls back into Python (nutpie's ``from_pyfunc``) can
+sample directly: a function of an unconstrained vector returning the log-density and its
+gradient, and a map from that vector to named variables. Samplers know nothing of formulas; the
+model's author guarantees that ``logp_grad`` is the exact log-density (Jacobians included) of the
+variables ``expand`` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["DensityModel"]
+
+
+@dataclass(frozen=True)
+class DensityModel:
+    """A posterior as a log-density on ``R**ndim``.
+
+    Attributes
+    ----------
+    ndim : int
+        Length of the unconstrained vector.
+    logp_grad : callable
+        ``x -> (logp, grad)``, a float and an array of length ``ndim``.
+    expand : callable
+        ``x -> {name: array}``: the named variables (the posterior's) at ``x``.
+    shapes : dict
+        Variable name -> shape, in the order ``expand`` returns them.
+    dims : dict
+        Variable name -> dimension names (omitted for scalars).
+    coords : dict
+        Dimension name -> coordinate values.
+    observed : dict
+        Observed variable name -> ``(dims, values)`` for the ``observed_data`` group.
+    initial_point : callable
+        ``numpy.random.Generator -> x``: a (jittered) starting point.
+    description : str
+        One line saying what the density is (shown when a sampler uses it).
+    """
+
+    ndim: int
+    logp_grad: Callable[[np.ndarray], tuple[float, np.ndarray]]
+    expand: Callable[[np.ndarray], dict[str, np.ndarray]]
+    shapes: dict[str, tuple[int, ...]]
+    dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    coords: dict[str, list] = field(default_factory=dict)
+    observed: dict[str, tuple[tuple[str, ...], np.ndarray]] = field(default_factory=dict)
+    initial_point: Callable[[np.random.Generator], np.ndarray] | None = None
+    description: str = ""
+
+    @property
+    def variable_names(self) -> list[str]:
+        """Names of the posterior variables."""
+        return list(self.shapes)
+
+    def observed_dataset(self):
+        """The ``observed_data`` group as an ``xarray.Dataset``."""
+        import xarray as xr
+
+        variables = {}
+        coords = {}
+        for name, (dims, values) in self.observed.items():
+            variables[name] = (dims, np.asarray(values))
+            for dim in dims:
+                if dim in self.coords:
+                    coords[dim] = self.coords[dim]
+        return xr.Dataset(variables, coords=coords)

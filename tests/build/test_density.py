@@ -1,0 +1,214 @@
+"""The fast path's numpy log-density is the PyMC model's log-density.
+
+For each model we map random unconstrained points of the fast path onto the PyMC model's value
+variables (log for positive parameters, the group effects or offsets) and compare the two
+joint log-densities, Jacobians included. The reductions (sufficient statistics, merged covariate
+patterns) and the centering on the intercept change the arithmetic, never the value: equality
+at random points proves that sampling either targets the same posterior. The gradient is checked
+against central finite differences of the fast path's own log-density.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayesformula as bf
+from bayesformula.build.density import build_density
+from bayesformula.samplers.layout import model_variable_names
+
+RNG = np.random.default_rng(99)
+N = 240
+G = np.repeat([f"g{i}" for i in range(12)], N // 12)
+H = np.tile([f"h{i}" for i in range(5)], N // 5)
+XC = RNG.normal(1.0, 2.0, N)  # continuous: no merging possible
+XD = RNG.integers(0, 4, N).astype(float)  # discrete: patterns repeat
+CAT = RNG.choice(["a", "b", "c"], N)
+OFF = np.log(RNG.integers(1, 5, N).astype(float))
+TRIALS = RNG.integers(1, 9, N)
+
+
+def _df(y, **extra):
+    return pd.DataFrame({"y": y, "xc": XC, "xd": XD, "cat": CAT, "g": G, "h": H, **extra})
+
+
+GAUSS = _df(
+    3 + 0.5 * XC + RNG.normal(0, 1.5, 12)[np.repeat(np.arange(12), 20)] + RNG.normal(0, 1, N)
+)
+BINOM = _df(RNG.binomial(TRIALS, 0.35), k=TRIALS)
+BERN = _df(RNG.integers(0, 2, N))
+POIS = _df(RNG.poisson(np.exp(0.3 + 0.2 * XD + OFF)), off=OFF)
+
+CASES = {
+    "gaussian-suffstats": (GAUSS, "y ~ xc + xd + cat", "gaussian", {}),
+    "gaussian-suffstats-nointercept": (GAUSS, "y ~ 0 + xc + cat", "gaussian", {}),
+    "gaussian-intercept-only": (GAUSS, "y ~ 1", "gaussian", {}),
+    "gaussian-fixed-sigma-priors": (
+        GAUSS,
+        "y ~ xc",
+        "gaussian",
+        {"priors": {"sigma": 1.3, "xc": bf.Prior("StudentT", nu=3, mu=0.2, sigma=2)}},
+    ),
+    "gaussian-groups-centered-anchored": (
+        GAUSS,
+        "y ~ xc + (1|g) + (xc|h)",
+        "gaussian",
+        {"noncentered": False},
+    ),
+    "gaussian-groups-noncentered": (
+        GAUSS,
+        "y ~ xd + (1 + xd|g)",
+        "gaussian",
+        {"noncentered": True},
+    ),
+    "gaussian-groups-merged": (GAUSS, "y ~ xd + cat + (1|g)", "gaussian", {"noncentered": False}),
+    "binomial-merged": (
+        BINOM,
+        "p(y, k) ~ xd + cat + (1|h)",
+        "binomial",
+        {"noncentered": {"h": False}},
+    ),
+    "bernoulli-merged-mixed": (
+        BERN,
+        "y ~ xd + (1|g) + (1|h)",
+        "bernoulli",
+        {"noncentered": {"g": True, "h": False}},
+    ),
+    "bernoulli-rows-slopes": (BERN, "y ~ xc + (xc|g)", "bernoulli", {}),
+    "poisson-offset": (
+        POIS,
+        "y ~ xd + offset(off) + (1|g)",
+        "poisson",
+        {
+            "noncentered": False,
+            "priors": {
+                "xd": bf.Prior("Cauchy", alpha=0, beta=2),
+                "1|g": bf.Prior("Normal", mu=0, sigma=bf.Prior("Exponential", lam=2)),
+            },
+        },
+    ),
+    "poisson-rows": (
+        POIS,
+        "y ~ xc + (1|h)",
+        "poisson",
+        {"priors": {"1|h": bf.Prior("Normal", mu=0, sigma=bf.Prior("Gamma", alpha=2, beta=3))}},
+    ),
+}
+
+
+def _pymc_point(model, values):
+    """The PyMC model's value variables at the fast path's named values."""
+    pm_model = model.build()
+    point = {}
+    for rv in pm_model.free_RVs:
+        value_var = pm_model.rvs_to_values[rv]
+        transform = pm_model.rvs_to_transforms.get(rv)
+        v = np.asarray(values[rv.name], dtype=float)
+        if transform is not None:
+            assert type(transform).__name__ == "LogTransform", transform
+            v = np.log(v)
+        point[value_var.name] = v
+    return point
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def case(request):
+    data, formula, family, kwargs = CASES[request.param]
+    model = bf.Model(formula, data, family=family, **kwargs)
+    density = model.density()
+    assert density is not None, model.fast_path_note
+    logp = model.build().compile_logp(jacobian=True)
+    return request.param, model, density, logp
+
+
+def test_logp_equals_pymc_at_random_points(case):
+    name, model, density, pm_logp = case
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        x = density.initial_point(rng) + rng.normal(0, 0.3, density.ndim)
+        ours, _ = density.logp_grad(x)
+        theirs = float(pm_logp(_pymc_point(model, density.expand(x))))
+        assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-7), name
+
+
+def test_gradient_matches_finite_differences(case):
+    name, _, density, _ = case
+    rng = np.random.default_rng(2)
+    x = density.initial_point(rng) + rng.normal(0, 0.2, density.ndim)
+    _, grad = density.logp_grad(x)
+    h = 1e-6
+    numeric = np.empty(density.ndim)
+    for i in range(density.ndim):
+        e = np.zeros(density.ndim)
+        e[i] = h
+        numeric[i] = (density.logp_grad(x + e)[0] - density.logp_grad(x - e)[0]) / (2 * h)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-5 * (1 + np.abs(numeric).max()))
+
+
+def test_names_shapes_and_dims_match_the_pymc_model(case):
+    name, model, density, _ = case
+    pm_model = model.build()
+    assert set(density.variable_names) == set(model_variable_names(pm_model)), name
+    values = density.expand(density.initial_point(np.random.default_rng(0)))
+    point = pm_model.initial_point()
+    for rv in pm_model.free_RVs:
+        assert values[rv.name].shape == point[pm_model.rvs_to_values[rv].name].shape, rv.name
+    for var, dims in pm_model.named_vars_to_dims.items():
+        if var in density.shapes and dims:
+            assert tuple(density.dims[var]) == tuple(dims), var
+
+
+def test_reductions_are_used():
+    notes = {}
+    for key in ("gaussian-suffstats", "binomial-merged", "gaussian-groups-merged", "poisson-rows"):
+        data, formula, family, kwargs = CASES[key]
+        notes[key] = bf.Model(formula, data, family=family, **kwargs).density().description
+    assert "sufficient statistics" in notes["gaussian-suffstats"]
+    patterns = len(BINOM[["xd", "cat", "h"]].drop_duplicates())
+    assert patterns < 100
+    assert f"240 rows -> {patterns}" in notes["binomial-merged"]
+    assert "merged" in notes["gaussian-groups-merged"]
+    assert notes["poisson-rows"].endswith("240 rows")
+
+
+def test_anchor_is_the_centered_factor_with_an_intercept():
+    data, formula, family, kwargs = CASES["gaussian-groups-centered-anchored"]
+    model = bf.Model(formula, data, family=family, **kwargs)
+    assert model.anchor == "g"
+    assert "g: centered, centered on the intercept" in str(model)
+    mixed = bf.Model(
+        "y ~ xd + (1|g) + (1|h)", BERN, family="bernoulli", noncentered={"g": True, "h": False}
+    )
+    assert mixed.anchor == "h"
+
+
+@pytest.mark.parametrize(
+    "family, kwargs, why",
+    [
+        ("bernoulli", {"link": "probit"}, "link 'probit'"),
+        ("negativebinomial", {}, "family 'negativebinomial'"),
+        ("gaussian", {"priors": {"xd": bf.Prior("Laplace", mu=0, b=1)}}, "Laplace"),
+    ],
+)
+def test_unsupported_models_fall_back_to_the_graph(family, kwargs, why):
+    data = BERN if family == "bernoulli" else POIS
+    model = bf.Model("y ~ xd", data, family=family, **kwargs)
+    assert model.density() is None
+    assert why in model.fast_path_note
+
+
+def test_same_build_as_density_directly():
+    data, formula, family, kwargs = CASES["binomial-merged"]
+    model = bf.Model(formula, data, family=family, **kwargs)
+    direct = build_density(
+        model.design,
+        model.family,
+        model.link,
+        model.priors,
+        model.response_data,
+        model.parameterization,
+        anchor=model.anchor,
+    )
+    x = direct.initial_point(np.random.default_rng(3))
+    assert direct.logp_grad(x)[0] == model.density().logp_grad(x)[0]
