@@ -33,6 +33,16 @@ test: $(STAMP) $(DOCS_STAMP) $(ENGINES_STAMP)
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
+# Bambi (for the comparison) lives in its own environment: it pins formulae < 0.7.
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.installed-stamp: benchmarks/requirements-bambi.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements-bambi.txt
+	touch $@
+
+bench: $(STAMP) $(BENCH_VENV)/.installed-stamp
+	$(PY) benchmarks/run.py --bambi-python $(BENCH_VENV)/bin/python --json benchmarks/results.json
+
 lint: $(STAMP)
 	$(PY) -m ruff check bayesformula tests examples benchmarks
 

@@ -18,8 +18,12 @@ from bayesformula.priors.prior import Prior
 from bayesformula.results.predict import compile_predictor
 from bayesformula.results.predict import predict as _predict
 from bayesformula.samplers import get_sampler
+from bayesformula.samplers.density import DensityModel
 
 __all__ = ["Model"]
+
+#: Default warm-up steps per chain when nutpie samples the fast path's log-density.
+FAST_PATH_TUNE = 300
 
 
 class Model:
@@ -214,7 +218,7 @@ class Model:
     def fit(
         self,
         draws: int = 1000,
-        tune: int = 1000,
+        tune: int | None = None,
         discard_tuned_samples: bool = True,
         omit_offsets: bool = True,
         include_response_params: bool = False,
@@ -233,8 +237,12 @@ class Model:
 
         Parameters
         ----------
-        draws, tune : int
-            Draws kept per chain, and tuning steps per chain.
+        draws : int, default 1000
+            Draws kept per chain.
+        tune : int, optional
+            Tuning (warm-up) steps per chain. By default 300 when nutpie samples the fast
+            path's log-density (its mass-matrix adaptation needs no more on the models the fast
+            path covers) and 1000 otherwise, as in PyMC.
         discard_tuned_samples : bool, default True
             Drop the tuning draws.
         omit_offsets : bool, default True
@@ -285,6 +293,8 @@ class Model:
             target = self.density()
         if target is None:
             target = self._build().model
+        if tune is None:
+            tune = FAST_PATH_TUNE if isinstance(target, DensityModel) else 1000
         idata = _sample_with_advice(
             sampler,
             target,

@@ -85,10 +85,12 @@ class _GroupTerm:
     sigma: _Block | None
     fixed_sigma: np.ndarray | None
     noncentered: bool
-    anchored: bool
+    anchor_idx: int | None  # position in x of the coefficient the raw effects are centered on
     intercept: bool
     idx: np.ndarray  # level of each (reduced) row
     Z: np.ndarray | None  # (rows, n_cols) for slopes; None for intercepts
+    #: for an anchored intercept: (slope term, mean of its column) pairs; see `_anchor`
+    slopes: list | None = None
 
 
 def _prior_block(layout, name, prior, size, what):
@@ -123,6 +125,78 @@ def _first_rows(inverse, n_unique):
     order = np.arange(len(inverse))[::-1]
     first[inverse[order]] = order  # the last write wins: the first row of each pattern
     return first
+
+
+def _merge_priors(blocks):
+    """One vectorised prior per distribution: ``[(prior, positions, [(block, part)])]``."""
+    groups: dict[tuple, list] = {}
+    for block in blocks:
+        groups.setdefault((block.prior.name, block.prior.positive), []).append(block)
+    merged = []
+    for (name, positive), members in groups.items():
+        where = np.concatenate([np.arange(b.start, b.start + b.size) for b in members])
+        params = {
+            key: np.concatenate(
+                [
+                    np.broadcast_to(np.asarray(b.prior.params[key], float), (b.size,))
+                    for b in members
+                ]
+            )
+            for key in members[0].prior.params
+        }
+        parts, offset = [], 0
+        for b in members:
+            parts.append((b.name, slice(offset, offset + b.size)))
+            offset += b.size
+        merged.append((NumericPrior(name, params, positive), where, parts))
+    return merged
+
+
+def _anchor(groups, design, anchor, intercept, common, X, xbar):
+    """Center the ``anchor`` factor's effects on the matching common coefficients.
+
+    For the anchor factor (centered), the sampler works on each level's own coefficients: its
+    intercept ``a_j`` (at the predictors' means) and, for a numeric slope ``x|g`` matching a
+    common term ``x``, its slope ``c_j``. The named effects follow by a unit-Jacobian linear map:
+    ``b1_j = c_j - beta_x`` and ``b0_j = a_j - Intercept_centered - sum_x mean(x) * b1_j``, so
+    ``eta = a_j + c_j * (x - mean(x)) + ...``: the ridges between the common coefficients and
+    the means of the group effects are gone.
+    """
+    if anchor is None or intercept is None:
+        return
+    blocks = {term.name: (term, block) for term, block in common}
+    intercept_term = None
+    slopes = []
+    for i, g in enumerate(groups):
+        if g.factor != anchor or g.noncentered:
+            continue
+        if g.intercept:
+            intercept_term = g
+            continue
+        match = blocks.get(g.name.split("|")[0])
+        if g.n_cols != 1 or match is None or len(match[0].columns) != 1:
+            continue
+        col = match[0].slice.start
+        if not np.array_equal(g.Z[:, 0], X[:, col]):
+            continue
+        g.anchor_idx = match[1].start
+        slopes.append((i, float(xbar[col])))
+    if intercept_term is None:
+        for g in groups:
+            g.anchor_idx = None
+        return
+    intercept_term.anchor_idx = intercept.start
+    intercept_term.slopes = slopes
+
+
+def _centered_effects(g, raw, x, groups, effects):
+    """Named effects of a centered term from its raw (possibly anchored) values."""
+    if g.anchor_idx is None:
+        return raw
+    b = raw - x[g.anchor_idx]
+    for j, mean in g.slopes or ():
+        b = b - mean * effects[j][1]
+    return b
 
 
 def build_density(
@@ -222,17 +296,16 @@ def build_density(
                 sigma=sigma_block,
                 fixed_sigma=fixed,
                 noncentered=noncentered,
-                anchored=bool(
-                    anchor == term.factor
-                    and term.kind == "intercept"
-                    and intercept is not None
-                    and not noncentered
-                ),
+                anchor_idx=None,
                 intercept=term.kind == "intercept",
                 idx=np.asarray(design.group_index[term.factor], dtype=np.intp),
                 Z=None if term.kind == "intercept" else np.asarray(term.Z, dtype=float),
             )
         )
+
+    _anchor(groups, design, anchor, intercept, common, X, xbar)
+    # anchored intercepts last: their effects depend on the anchored slopes' effects
+    order = sorted(range(len(groups)), key=lambda i: groups[i].slopes is not None)
 
     # ---------------------------------------------------------------- data reduction
     y = np.asarray(response.values, dtype=float)
@@ -304,7 +377,7 @@ def build_density(
     # ---------------------------------------------------------------- log-density
     ndim = layout.ndim
     priors_on = [b for b in layout.blocks if b.prior is not None]
-    positive = {id(b) for b in priors_on if b.prior.positive}
+    merged = _merge_priors(priors_on)
     i_int = intercept.start if intercept is not None else None
 
     def logp_grad(x):
@@ -312,39 +385,41 @@ def build_density(
         grad = np.zeros(ndim)
         lp = const
         values = {}
-        for block in priors_on:
-            u = x[block.slice]
-            if id(block) in positive:
+        for prior, where, parts in merged:
+            u = x[where]
+            if prior.positive:
                 v = np.exp(u)
-                lb, gb = block.prior.logp_grad(v)
+                lb, gb = prior.logp_grad(v)
                 lp += lb + float(np.sum(u))
-                grad[block.slice] += gb * v + 1.0
+                grad[where] += gb * v + 1.0
+                for name, part in parts:
+                    values[name] = v[part]
             else:
-                v = u
-                lb, gb = block.prior.logp_grad(v)
+                lb, gb = prior.logp_grad(u)
                 lp += lb
-                grad[block.slice] += gb
-            values[block.name] = v
+                grad[where] += gb
         alpha = x[i_int] if i_int is not None else 0.0
         beta = x[beta_slice] if beta_slice is not None else None
 
         # group effects and their population distribution
-        effects = []
-        for g in groups:
+        effects = [None] * len(groups)
+        for i in order:
+            g = groups[i]
             raw = x[g.effects.slice].reshape(g.n_levels, g.n_cols)
             sig = values[g.sigma.name] if g.sigma is not None else g.fixed_sigma
             if g.noncentered:
                 b = raw * sig
                 lp += -0.5 * float(np.sum(raw * raw)) - 0.5 * raw.size * _LOG_2PI
-            else:
-                b = raw - alpha if g.anchored else raw
-                z = b / sig
-                lp += (
-                    -0.5 * float(np.sum(z * z))
-                    - g.n_levels * float(np.sum(np.log(sig)))
-                    - 0.5 * raw.size * _LOG_2PI
-                )
-            effects.append((raw, b, sig))
+                effects[i] = (raw, b, sig)
+                continue
+            b = _centered_effects(g, raw, x, groups, effects)
+            z = b / sig
+            lp += (
+                -0.5 * float(np.sum(z * z))
+                - g.n_levels * float(np.sum(np.log(sig)))
+                - 0.5 * raw.size * _LOG_2PI
+            )
+            effects[i] = (raw, b, sig)
 
         if suff:
             theta = np.empty(A.shape[1])
@@ -404,7 +479,10 @@ def build_density(
             grad[i_int] += float(np.sum(deta))
         if beta is not None:
             grad[beta_slice] += deta @ Xr
-        for g, (raw, b, sig) in zip(groups, effects, strict=True):
+        extra = [0.0] * len(groups)  # derivative reaching b through an anchored intercept
+        for i in reversed(order):
+            g = groups[i]
+            raw, b, sig = effects[i]
             if g.Z is None:
                 db = np.bincount(g.idx, weights=deta, minlength=g.n_levels)[:, None]
             else:
@@ -419,10 +497,12 @@ def build_density(
                 dsig = np.sum(db * raw, axis=0)
             else:
                 inv2 = 1.0 / (sig * sig)
-                draw = db - b * inv2
+                draw = db - b * inv2 + extra[i]
                 dsig = np.sum(b * b, axis=0) * inv2 / sig - g.n_levels / sig
-                if g.anchored:
-                    grad[i_int] -= float(np.sum(draw))
+                if g.anchor_idx is not None:
+                    grad[g.anchor_idx] -= float(np.sum(draw))
+                for j, mean in g.slopes or ():
+                    extra[j] = extra[j] - mean * draw
             grad[g.effects.slice] += draw.reshape(-1)
             if g.sigma is not None:
                 grad[g.sigma.slice] += dsig * sig
@@ -468,7 +548,9 @@ def build_density(
             out[term.name] = x[block.slice].reshape(shapes[term.name]).copy()
         if aux_block is not None:
             out["sigma"] = np.asarray(math.exp(x[aux_block.start]))
-        for g in groups:
+        effects = [None] * len(groups)
+        for i in order:
+            g = groups[i]
             raw = x[g.effects.slice].reshape(g.n_levels, g.n_cols)
             sig = np.exp(x[g.sigma.slice]) if g.sigma is not None else g.fixed_sigma
             if g.sigma is not None:
@@ -477,7 +559,8 @@ def build_density(
                 out[f"{g.name}_offset"] = raw.reshape(shapes[g.name]).copy()
                 b = raw * sig
             else:
-                b = raw - alpha if g.anchored else raw
+                b = _centered_effects(g, raw, x, groups, effects)
+            effects[i] = (raw, b, sig)
             out[g.name] = np.asarray(b).reshape(shapes[g.name]).copy()
         return {name: out[name] for name in shapes}
 
@@ -490,8 +573,8 @@ def build_density(
                 1.0, np.broadcast_to(block.prior.params["sigma"], (block.size,))
             )
     for g in groups:
-        if g.anchored:
-            start[g.effects.slice] = start[i_int]
+        if g.anchor_idx is not None:
+            start[g.effects.slice] = start[g.anchor_idx]
         if not g.noncentered:
             sig0 = np.exp(start[g.sigma.slice]) if g.sigma is not None else g.fixed_sigma
             scale[g.effects.slice] = np.minimum(1.0, np.tile(sig0, g.n_levels)) * 0.1

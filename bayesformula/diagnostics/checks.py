@@ -140,7 +140,7 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
     """
     import arviz as az
 
-    from bayesformula.results.tables import _default_vars, _posterior
+    from bayesformula.results.tables import _default_vars, _posterior, numpy_stats
 
     posterior = _posterior(idata)
     names = _default_vars(posterior, var_names, include_internal=True)
@@ -185,7 +185,7 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
 
     # convergence and efficiency, per parameter
     if names:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), numpy_stats():
             warnings.simplefilter("ignore")
             table = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
         if n_chains > 1:
@@ -284,7 +284,7 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
                 )
             )
         else:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), numpy_stats():
                 warnings.simplefilter("ignore")
                 bfmi = np.atleast_1d(az.bfmi(idata))
             low = bfmi < BFMI_MIN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import warnings
 from typing import Any
@@ -24,6 +25,20 @@ INTERNAL_SUFFIXES = ("_centered", "_offset")
 
 #: Rows per chunk are chosen so that one chunk holds at most this many draws x rows.
 CHUNK_CELLS = 4_000_000
+
+
+@contextlib.contextmanager
+def numpy_stats():
+    """Run ArviZ's statistics on numpy, not numba: ArviZ would JIT-compile its variance kernel
+    in every new process (about 0.6 s), far more than numpy needs for a posterior's draws."""
+    from arviz.utils import Numba
+
+    flag = Numba.numba_flag
+    Numba.numba_flag = False
+    try:
+        yield
+    finally:
+        Numba.numba_flag = flag
 
 
 def _percent(p: float) -> str:
@@ -133,7 +148,7 @@ def summary(
     prob = _check_prob(prob)
     posterior = _posterior(idata)
     names = _default_vars(posterior, var_names, include_internal)
-    with warnings.catch_warnings():  # one chain: ArviZ warns it cannot compute r_hat
+    with warnings.catch_warnings(), numpy_stats():  # one chain: ArviZ warns about r_hat
         warnings.simplefilter("ignore", UserWarning)
         table = az.summary(idata, var_names=names, hdi_prob=prob, round_to="none")
     lower, upper = interval_names(prob)

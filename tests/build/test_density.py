@@ -56,6 +56,13 @@ CASES = {
         "gaussian",
         {"noncentered": False},
     ),
+    "gaussian-slopes-anchored": (GAUSS, "y ~ xc + (xc|g)", "gaussian", {"noncentered": False}),
+    "bernoulli-merged-slopes-anchored": (
+        BERN,
+        "y ~ xd + (xd|h)",
+        "bernoulli",
+        {"noncentered": False},
+    ),
     "gaussian-groups-noncentered": (
         GAUSS,
         "y ~ xd + (1 + xd|g)",
@@ -170,6 +177,24 @@ def test_reductions_are_used():
     assert f"240 rows -> {patterns}" in notes["binomial-merged"]
     assert "merged" in notes["gaussian-groups-merged"]
     assert notes["poisson-rows"].endswith("240 rows")
+
+
+def test_anchored_slopes_are_the_level_coefficients():
+    """With g anchored, the sampler's raw values are each level's intercept (at the mean of xc)
+    and slope: shifting every level's raw slope by d and the common slope by d changes no
+    named group effect."""
+    data, formula, family, kwargs = CASES["gaussian-slopes-anchored"]
+    model = bf.Model(formula, data, family=family, **kwargs)
+    density = model.density()
+    x = density.initial_point(np.random.default_rng(5))
+    moved = x.copy()
+    layout = {name: i for i, name in enumerate(["Intercept_centered", "xc"])}
+    moved[layout["xc"]] += 0.7
+    moved[-12:] += 0.7  # xc|g effects are the last block
+    a, b = density.expand(x), density.expand(moved)
+    np.testing.assert_allclose(a["xc|g"], b["xc|g"], atol=1e-12)
+    np.testing.assert_allclose(a["1|g"], b["1|g"] - 0.0, atol=1e-12)
+    assert b["xc"] == pytest.approx(a["xc"] + 0.7)
 
 
 def test_anchor_is_the_centered_factor_with_an_intercept():
