@@ -534,7 +534,7 @@ class Model:
         if d.group_terms:
             lines.append("  Group effects (parameterisation per grouping factor):")
             for factor, choice in self.parameterization.items():
-                anchored = ", centered on the intercept" if factor == self.anchor else ""
+                anchored = ", centered on the common coefficients" if factor == self.anchor else ""
                 lines.append(f"            {factor}: {choice.label}{anchored} ({choice.reason})")
         return "\n".join(lines)
 

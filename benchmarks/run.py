@@ -65,8 +65,9 @@ def _fit(python: str, lib: str, backend: str, workload: str, env: dict, timeout:
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT ") :])
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-    return {"error": tail[0][:160]}
+    lines = (proc.stderr or proc.stdout).strip().splitlines() or ["no output"]
+    errors = [line for line in lines if "Error" in line or "Exception" in line]
+    return {"error": (errors or lines)[-1][:200]}
 
 
 def _row(label: str, result: dict) -> str:
@@ -91,6 +92,10 @@ def run(args) -> dict:
                     res = _fit(python, lib, backend, workload, env, args.timeout)
                     results.setdefault(workload, {})[f"{lib}/{backend}/{mode}"] = res
                     print(f"{workload} {lib}/{backend} {mode}: " + _brief(res), flush=True)
+                    if args.json:  # after every fit, so that an interrupted run keeps its results
+                        Path(args.json).write_text(
+                            json.dumps({"machine": machine(), "results": results}, indent=1)
+                        )
     return results
 
 

@@ -45,6 +45,12 @@ SUPPORTED_FAMILIES = {
     ("poisson", "Poisson", "log"),
 }
 
+#: Gaussian models with group effects use sufficient statistics when the coefficients
+#: (intercept, slopes, group effects) number at most this many...
+_MAX_SUFF_COEF = 400
+#: ...and the rows x coefficients design they are computed from stays this small.
+_MAX_SUFF_CELLS = 20_000_000
+
 #: Merge rows only when that removes at least this fraction of them.
 _MIN_REDUCTION = 0.2
 
@@ -118,6 +124,43 @@ def _reduce_rows(columns: list[np.ndarray], n: int):
     if n_unique > (1 - _MIN_REDUCTION) * n:
         return None
     return inverse, n_unique
+
+
+#: Values multiplied at a time in `_softplus_sum_and_expit`: each lies in (1, 2], so a
+#: product of 512 stays below 2**512, far from overflow.
+_PRODUCT_CHUNK = 512
+
+
+def _softplus_sum_and_expit(eta):
+    """``sum(log(1 + exp(eta)))`` and ``expit(eta)``, with one exponential per value.
+
+    ``log(1 + exp(eta)) = max(eta, 0) + log(v)`` with ``v = 1 + exp(-|eta|)`` in (1, 2]; the
+    sum of the logs is taken as the log of chunked products, so a handful of logarithms replace
+    one per row (logarithms dominate the cost of a bernoulli gradient otherwise).
+    """
+    e = np.exp(-np.abs(eta))
+    v = 1.0 + e
+    n = v.size
+    full = n - n % _PRODUCT_CHUNK
+    total = float(np.sum(np.log(np.prod(v[:full].reshape(-1, _PRODUCT_CHUNK), axis=1))))
+    total += float(np.sum(np.log(v[full:])))
+    total += float(np.sum(np.maximum(eta, 0.0)))
+    inv = 1.0 / v
+    p = np.where(eta >= 0, inv, e * inv)
+    return total, p
+
+
+def _full_design(intercept, Xc, groups, n):
+    """Rows x coefficients design of intercept, common columns and every group effect."""
+    blocks = [np.ones((n, 1))] if intercept else []
+    blocks.append(Xc)
+    for g in groups:
+        block = np.zeros((n, g.n_levels * g.n_cols))
+        rows = np.arange(n)
+        for j in range(g.n_cols):
+            block[rows, g.idx * g.n_cols + j] = 1.0 if g.Z is None else g.Z[:, j]
+        blocks.append(block)
+    return np.column_stack(blocks)
 
 
 def _first_rows(inverse, n_unique):
@@ -311,7 +354,10 @@ def build_density(
     y = np.asarray(response.values, dtype=float)
     trials = None if response.trials is None else np.asarray(response.trials, dtype=float)
     offset = None if design.offset is None else np.asarray(design.offset, dtype=float)
-    suff = fam == "gaussian" and not groups
+    n_coef = int(design.intercept) + p + sum(g.n_levels * g.n_cols for g in groups)
+    suff = fam == "gaussian" and (
+        not groups or (n_coef <= _MAX_SUFF_COEF and n * n_coef <= _MAX_SUFF_CELLS)
+    )
     if suff:
         rows = None
     else:
@@ -337,14 +383,20 @@ def build_density(
             ybar = float(np.mean(resp))
         resp = resp - ybar
     if suff:
-        A = np.column_stack([np.ones(n), Xc]) if design.intercept else Xc
+        A = _full_design(design.intercept, Xc, groups, n)
         S = A.T @ A
         t = A.T @ resp
         rr = float(resp @ resp)
+        del A
         description = (
-            f"sufficient statistics X'X, X'y, y'y ({n:,} rows -> a {A.shape[1]}x{A.shape[1]} "
-            "matrix)"
+            f"sufficient statistics X'X, X'y, y'y ({n:,} rows -> a {n_coef}x{n_coef} matrix"
+            + (", group effects included)" if groups else ")")
         )
+        coef_slices = []
+        at = int(design.intercept) + p
+        for g in groups:
+            coef_slices.append(slice(at, at + g.n_levels * g.n_cols))
+            at += g.n_levels * g.n_cols
     else:
         if rows is not None:
             inverse, k = rows
@@ -372,6 +424,7 @@ def build_density(
                 weight = np.ones(n) if trials is None else trials
             description = f"{n:,} rows"
         n_rows = Xr.shape[0]
+        unit_weights = fam != "gaussian" and bool(np.all(weight == 1.0))
     description = f"exact numpy log-density, nothing to compile: {description}"
 
     # ---------------------------------------------------------------- log-density
@@ -422,13 +475,13 @@ def build_density(
             effects[i] = (raw, b, sig)
 
         if suff:
-            theta = np.empty(A.shape[1])
+            theta = np.empty(n_coef)
             if design.intercept:
                 theta[0] = alpha - ybar
-                if beta is not None:
-                    theta[1:] = beta
-            elif beta is not None:
-                theta[:] = beta
+            if beta is not None:
+                theta[int(design.intercept) : int(design.intercept) + p] = beta
+            for where, (_, b, _) in zip(coef_slices, effects, strict=True):
+                theta[where] = b.reshape(-1)
             St = S @ theta
             Q = rr - 2.0 * float(theta @ t) + float(theta @ St)
             sigma = float(values["sigma"][0]) if aux_block is not None else fixed_aux
@@ -436,14 +489,16 @@ def build_density(
             dtheta = (t - St) / (sigma * sigma)
             if design.intercept:
                 grad[i_int] += dtheta[0]
-                if beta is not None:
-                    grad[beta_slice] += dtheta[1:]
-            elif beta is not None:
-                grad[beta_slice] += dtheta
+            if beta is not None:
+                grad[beta_slice] += dtheta[int(design.intercept) : int(design.intercept) + p]
             if aux_block is not None:
                 dsig = -n / sigma + Q / sigma**3
                 grad[aux_block.start] += dsig * sigma
-            return float(lp), grad
+            db_lik = [
+                dtheta[where].reshape(g.n_levels, g.n_cols)
+                for where, g in zip(coef_slices, groups, strict=True)
+            ]
+            return _group_backward(lp, grad, db_lik, effects)
 
         eta = np.full(n_rows, alpha) if beta is None else Xr @ beta + alpha
         for g, (_, b, _) in zip(groups, effects, strict=True):
@@ -471,6 +526,10 @@ def build_density(
                 mu = np.exp(eta)
                 lp += float(Ysum @ eta) - float(weight @ mu)
                 deta = Ysum - weight * mu
+            elif unit_weights:
+                softplus_sum, prob = _softplus_sum_and_expit(eta)
+                lp += float(Ysum @ eta) - softplus_sum
+                deta = Ysum - prob
             else:
                 lp += float(Ysum @ eta) - float(weight @ np.logaddexp(0.0, eta))
                 deta = Ysum - weight * expit(eta)
@@ -479,19 +538,28 @@ def build_density(
             grad[i_int] += float(np.sum(deta))
         if beta is not None:
             grad[beta_slice] += deta @ Xr
+        db_lik = []
+        for g in groups:
+            if g.Z is None:
+                db_lik.append(np.bincount(g.idx, weights=deta, minlength=g.n_levels)[:, None])
+            else:
+                db_lik.append(
+                    np.column_stack(
+                        [
+                            np.bincount(g.idx, weights=deta * g.Z[:, j], minlength=g.n_levels)
+                            for j in range(g.n_cols)
+                        ]
+                    )
+                )
+        return _group_backward(lp, grad, db_lik, effects)
+
+    def _group_backward(lp, grad, db_lik, effects):
+        """Add the group effects' part of the gradient, given d(likelihood)/d(effects)."""
         extra = [0.0] * len(groups)  # derivative reaching b through an anchored intercept
         for i in reversed(order):
             g = groups[i]
             raw, b, sig = effects[i]
-            if g.Z is None:
-                db = np.bincount(g.idx, weights=deta, minlength=g.n_levels)[:, None]
-            else:
-                db = np.column_stack(
-                    [
-                        np.bincount(g.idx, weights=deta * g.Z[:, j], minlength=g.n_levels)
-                        for j in range(g.n_cols)
-                    ]
-                )
+            db = db_lik[i]
             if g.noncentered:
                 draw = db * sig - raw
                 dsig = np.sum(db * raw, axis=0)

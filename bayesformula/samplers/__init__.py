@@ -12,9 +12,11 @@ from bayesformula.samplers.base import (
     register_sampler,
 )
 from bayesformula.samplers.conformance import check_sampler
+from bayesformula.samplers.density import DensityModel
 
 __all__ = [
     "SAMPLERS",
+    "DensityModel",
     "Sampler",
     "check_sampler",
     "get_sampler",

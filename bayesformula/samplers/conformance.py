@@ -43,6 +43,49 @@ def reference_model():
     return model
 
 
+def reference_density():
+    """The same posterior as `reference_model`, written out as a `DensityModel`.
+
+    For samplers that take a plain log-density (``accepts_density``): ``x = (theta, log tau)``.
+    """
+    from bayesformula.samplers.density import DensityModel
+
+    values = np.concatenate([Y[g] for g in GROUPS])
+    index = np.concatenate([[i] * len(Y[g]) for i, g in enumerate(GROUPS)])
+    log_2pi = np.log(2 * np.pi)
+
+    def logp_grad(x):
+        theta, u = x[:3], x[3]
+        tau = np.exp(u)
+        resid = values - theta[index]
+        lp = -0.5 * np.sum((theta / PRIOR_SD) ** 2) - 3 * (np.log(PRIOR_SD) + 0.5 * log_2pi)
+        lp += -0.5 * np.sum(resid**2) - 0.5 * len(values) * log_2pi
+        lp += 0.5 * np.log(2 / np.pi) - 0.5 * tau**2 + u
+        grad = np.empty(4)
+        grad[:3] = -theta / PRIOR_SD**2 + np.bincount(index, weights=resid, minlength=3)
+        grad[3] = -(tau**2) + 1.0
+        return float(lp), grad
+
+    def expand(x):
+        return {
+            "theta": x[:3].copy(),
+            "tau": np.asarray(np.exp(x[3])),
+            "theta_sum": np.asarray(x[:3].sum()),
+        }
+
+    return DensityModel(
+        ndim=4,
+        logp_grad=logp_grad,
+        expand=expand,
+        shapes={"theta": (3,), "tau": (), "theta_sum": ()},
+        dims={"theta": ("group",)},
+        coords={"group": list(GROUPS), "obs": list(range(len(values)))},
+        observed={"y": (("obs",), values)},
+        initial_point=lambda rng: rng.uniform(-1, 1, 4),
+        description="the conformance suite's reference log-density",
+    )
+
+
 def truth() -> dict[str, np.ndarray]:
     """Posterior means and sds of the reference model."""
     precision = np.array([1 / PRIOR_SD**2 + len(Y[g]) for g in GROUPS])
@@ -77,7 +120,7 @@ class ConformanceReport:
         return "\n".join(lines)
 
 
-def _check(report: ConformanceReport, name: str, condition: bool, why: str) -> None:
+def _record(report: ConformanceReport, name: str, condition: bool, why: str) -> None:
     if condition:
         report.passed.append(name)
     else:
@@ -110,8 +153,6 @@ def check_sampler(
     -------
     ConformanceReport
     """
-    import arviz as az
-
     sampler = get_sampler(name)
     approximate = bool(getattr(sampler, "approximate", False))
     report = ConformanceReport(sampler=name, approximate=approximate)
@@ -124,8 +165,26 @@ def check_sampler(
         "progressbar": False,
     }
 
+    _conformance(report, sampler, reference_model, settings, seed, "")
+    if getattr(sampler, "accepts_density", False):
+        _conformance(report, sampler, reference_density, settings, seed, "log-density: ")
+    if raise_on_failure and not report.ok:
+        raise SamplerError(str(report))
+    return report
+
+
+def _conformance(report, sampler, make_model, settings, seed, prefix):
+    """Run the checks on one form of the reference model (names prefixed with ``prefix``)."""
+    import arviz as az
+
+    approximate = report.approximate
+    draws, chains = settings["draws"], settings["chains"]
+
+    def _check(report, name, condition, why):
+        _record(report, prefix + name, condition, why)
+
     def run(random_seed):
-        return sampler.sample(reference_model(), random_seed=random_seed, **settings)
+        return sampler.sample(make_model(), random_seed=random_seed, **settings)
 
     first, again, other = run(seed), run(seed), run(seed + 1)
 
@@ -200,6 +259,3 @@ def check_sampler(
                 abs(float(tau.mean()) - ref["tau_mean"]) <= tol_tau,
                 f"mean {float(tau.mean()):.4f} vs truth {ref['tau_mean']:.4f} (tol {tol_tau:.4f})",
             )
-    if raise_on_failure and not report.ok:
-        raise SamplerError(str(report))
-    return report

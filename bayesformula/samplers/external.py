@@ -158,6 +158,9 @@ class NutpieSampler:
         def make_expand(seed1, seed2, chain):
             return model.expand
 
+        # nutpie takes string coordinates of the dims the variables use; the originals go back
+        # on the result
+        used = sorted({d for dims in model.dims.values() for d in dims if d in model.coords})
         init = None
         if model.initial_point is not None:
 
@@ -171,7 +174,7 @@ class NutpieSampler:
             [np.dtype("float64")] * len(names),
             [model.shapes[n] for n in names],
             names,
-            coords={k: v for k, v in model.coords.items() if k != "__obs__"},
+            coords={k: [str(c) for c in model.coords[k]] for k in used},
             dims={k: tuple(v) for k, v in model.dims.items()},
             make_initial_point_fn=init,
         )
@@ -193,6 +196,11 @@ class NutpieSampler:
             **kwargs,
         )
         idata.sample_stats.attrs["sampling_time"] = time.perf_counter() - start
+        originals = {k: list(model.coords[k]) for k in used}
+        for group in ("posterior", "warmup_posterior"):
+            if group in idata.groups():
+                present = {k: v for k, v in originals.items() if k in idata[group].dims}
+                setattr(idata, group, idata[group].assign_coords(present))
         if model.observed:
             idata.add_groups({"observed_data": model.observed_dataset()})
         idata = standardize(

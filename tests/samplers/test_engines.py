@@ -48,6 +48,10 @@ def test_check_sampler_passes(name):
     assert "same seed, same draws" in report.passed
     assert "posterior mean of theta" in report.passed
     assert report.approximate == (name not in MCMC)
+    if getattr(get_sampler(name), "accepts_density", False):
+        # samplers that take a plain log-density pass the same checks on one
+        assert "log-density: posterior mean of theta" in report.passed
+        assert "log-density: same seed, same draws" in report.passed
 
 
 class _Leaky:
