@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, gammaln
 
+from bayesformula.build.pymc import design_coords
 from bayesformula.priors.numeric import NumericPrior, Unsupported, numeric_prior
 from bayesformula.priors.prior import Prior
 from bayesformula.samplers.density import DensityModel
@@ -650,14 +651,7 @@ def build_density(
     def initial_point(rng):
         return start + rng.uniform(-1.0, 1.0, ndim) * scale
 
-    coords: dict[str, list] = {"__obs__": list(design.index)}
-    for term in design.common_terms:
-        if term.dim:
-            coords[term.dim] = list(term.labels)
-    for term in design.group_terms:
-        coords[term.factor_dim] = list(design.group_levels[term.factor])
-        if term.expr_dim:
-            coords[term.expr_dim] = list(term.columns)
+    coords = design_coords(design)
     return DensityModel(
         ndim=ndim,
         logp_grad=logp_grad,

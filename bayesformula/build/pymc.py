@@ -30,7 +30,7 @@ from bayesformula.families.links import Link
 from bayesformula.priors.auto import PriorSet
 from bayesformula.priors.prior import Prior
 
-__all__ = ["BuiltModel", "build_model", "data_name"]
+__all__ = ["BuiltModel", "build_model", "data_name", "design_coords"]
 
 # float64 constants (Python 0.0 and 1.0 would become float32 PyTensor constants)
 _F0, _F1 = np.float64(0.0), np.float64(1.0)
@@ -67,7 +67,8 @@ class BuiltModel:
     response_name: str = ""
 
 
-def _coords(design) -> dict[str, list]:
+def design_coords(design) -> dict[str, list]:
+    """Coordinates of the model's dims: observations, term columns, group levels."""
     coords: dict[str, list] = {"__obs__": list(design.index)}
     for term in design.common_terms:
         if term.dim:
@@ -160,7 +161,7 @@ def build_model(
     -------
     BuiltModel
     """
-    with pm.Model(coords=_coords(design)) as model:
+    with pm.Model(coords=design_coords(design)) as model:
         data = {data_name("X"): pm.Data(data_name("X"), design.X)}
         for factor in design.factors:
             key = data_name("idx", factor)
