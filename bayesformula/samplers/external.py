@@ -53,7 +53,8 @@ def _seed(random_seed: Any) -> int:
 
 
 class NutpieSampler:
-    """nutpie's NUTS (Rust) on a numba-compiled log-density (``backend="jax"`` for JAX).
+    """nutpie's NUTS (Rust) on a `DensityModel` (called directly, nothing compiled) or on a
+    ``pm.Model`` compiled by numba (``backend="jax"`` for JAX).
 
     The compiled model is cached per ``pm.Model``: a second fit of the same model object does
     not compile again.
@@ -87,102 +88,19 @@ class NutpieSampler:
         backend: str = "numba",
         **kwargs: Any,
     ):
-        if isinstance(model, DensityModel):
-            return self._sample_density(
-                model,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=cores,
-                random_seed=random_seed,
-                target_accept=target_accept,
-                progressbar=progressbar,
-                discard_tuned_samples=discard_tuned_samples,
-                **kwargs,
-            )
-        import nutpie
-        import pymc as pm
-        from pymc.backends.arviz import (
-            coords_and_dims_for_inferencedata,
-            dict_to_dataset,
-            find_observations,
-        )
-
-        compiled = self.compile(model, backend)
-        if target_accept is not None:
-            kwargs["target_accept"] = target_accept
-        idata = nutpie.sample(
-            compiled,
-            draws=draws,
-            tune=tune,
-            chains=chains or 4,
-            cores=cores,
-            seed=_seed(random_seed),
-            progress_bar=progressbar,
-            save_warmup=not discard_tuned_samples,
-            **kwargs,
-        )
-        coords, dims = coords_and_dims_for_inferencedata(model)
-        observed = dict_to_dataset(
-            find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
-        )
-        idata.add_groups({"observed_data": observed})
-        return standardize(
-            idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
-        )
-
-    def _sample_density(
-        self,
-        model: DensityModel,
-        *,
-        draws: int,
-        tune: int,
-        chains: int | None,
-        cores: int | None,
-        random_seed: Any,
-        target_accept: float | None,
-        progressbar: bool,
-        discard_tuned_samples: bool,
-        **kwargs: Any,
-    ):
-        """nutpie's NUTS on a plain log-density: nothing is compiled."""
         require("nutpie", method=self.name)
         import nutpie
-        from nutpie.compiled_pyfunc import from_pyfunc
 
-        names = model.variable_names
-
-        def make_logp():
-            return model.logp_grad
-
-        def make_expand(seed1, seed2, chain):
-            return model.expand
-
-        # nutpie takes string coordinates of the dims the variables use; the originals go back
-        # on the result
-        used = sorted({d for dims in model.dims.values() for d in dims if d in model.coords})
-        init = None
-        if model.initial_point is not None:
-
-            def init(seed):
-                return model.initial_point(np.random.default_rng(seed))
-
-        compiled = from_pyfunc(
-            model.ndim,
-            make_logp,
-            make_expand,
-            [np.dtype("float64")] * len(names),
-            [model.shapes[n] for n in names],
-            names,
-            coords={k: [str(c) for c in model.coords[k]] for k in used},
-            dims={k: tuple(v) for k, v in model.dims.items()},
-            make_initial_point_fn=init,
-        )
+        density = isinstance(model, DensityModel)
+        if density:
+            compiled, used = _from_density(model)
+            # a diagonal plus low-rank mass matrix: cheap at these sizes, and it follows the
+            # correlations (intercept vs. dummies, crossed group effects) a diagonal one misses
+            kwargs.setdefault("low_rank_modified_mass_matrix", True)
+        else:
+            compiled = self.compile(model, backend)
         if target_accept is not None:
             kwargs["target_accept"] = target_accept
-        # a diagonal plus low-rank mass matrix: cheap at these sizes, and it follows the
-        # correlations (intercept vs. dummies, crossed group effects) a diagonal one misses
-        kwargs.setdefault("low_rank_modified_mass_matrix", True)
         start = time.perf_counter()
         idata = nutpie.sample(
             compiled,
@@ -196,18 +114,71 @@ class NutpieSampler:
             **kwargs,
         )
         idata.sample_stats.attrs["sampling_time"] = time.perf_counter() - start
-        originals = {k: list(model.coords[k]) for k in used}
-        for group in ("posterior", "warmup_posterior"):
-            if group in idata.groups():
-                present = {k: v for k, v in originals.items() if k in idata[group].dims}
-                setattr(idata, group, idata[group].assign_coords(present))
-        if model.observed:
-            idata.add_groups({"observed_data": model.observed_dataset()})
+        if density:
+            _restore_coords(idata, model, used)
+            observed = model.observed_dataset() if model.observed else None
+        else:
+            observed = _pymc_observed(model)
+        if observed is not None:
+            idata.add_groups({"observed_data": observed})
         idata = standardize(
             idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
         )
-        idata.posterior.attrs["log_density"] = model.description
+        if density:
+            idata.posterior.attrs["log_density"] = model.description
         return idata
+
+
+def _from_density(model: DensityModel):
+    """nutpie's model of a plain log-density (nothing to compile), and the dims it labels.
+
+    nutpie takes string coordinates; `_restore_coords` puts the originals back.
+    """
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    names = model.variable_names
+    used = sorted({d for dims in model.dims.values() for d in dims if d in model.coords})
+    init = None
+    if model.initial_point is not None:
+
+        def init(seed):
+            return model.initial_point(np.random.default_rng(seed))
+
+    compiled = from_pyfunc(
+        model.ndim,
+        lambda: model.logp_grad,
+        lambda seed1, seed2, chain: model.expand,
+        [np.dtype("float64")] * len(names),
+        [model.shapes[n] for n in names],
+        names,
+        coords={k: [str(c) for c in model.coords[k]] for k in used},
+        dims={k: tuple(v) for k, v in model.dims.items()},
+        make_initial_point_fn=init,
+    )
+    return compiled, used
+
+
+def _restore_coords(idata, model: DensityModel, used: list[str]) -> None:
+    originals = {k: list(model.coords[k]) for k in used}
+    for group in ("posterior", "warmup_posterior"):
+        if group in idata.groups():
+            present = {k: v for k, v in originals.items() if k in idata[group].dims}
+            setattr(idata, group, idata[group].assign_coords(present))
+
+
+def _pymc_observed(model):
+    """The ``observed_data`` group of a PyMC model (nutpie has no access to it)."""
+    import pymc as pm
+    from pymc.backends.arviz import (
+        coords_and_dims_for_inferencedata,
+        dict_to_dataset,
+        find_observations,
+    )
+
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    return dict_to_dataset(
+        find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
+    )
 
 
 class _PymcExternal:
