@@ -12,6 +12,7 @@ The design holds everything later stages need and nothing PyMC-specific:
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -293,9 +294,109 @@ def _handle_missing(data: pd.DataFrame, used: list[str], dropna: bool) -> tuple[
     return kept, n_bad
 
 
+class _GroupPart:
+    """Group-specific terms of a design, evaluated without an ``n x levels`` matrix.
+
+    formulae would one-hot encode each grouping factor (``rows x levels`` dense) before
+    turning it into indices; here the factor is encoded straight to level codes, and only
+    the term's expression (``1``, ``x``, ...) is evaluated by formulae.
+    """
+
+    def __init__(self, terms) -> None:
+        self.terms = {term.name: term for term in terms}
+
+
+def _factor_levels(values) -> tuple[list, Any]:
+    """Levels of one grouping-factor component, ordered as formulae orders them."""
+    from formulae.transforms import CategoricalBox
+
+    if isinstance(values, CategoricalBox):
+        data = values.data
+        levels = list(values.levels) if values.levels is not None else sorted(set(data))
+        return levels, data
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+        return list(dtype.categories), values
+    return sorted(np.unique(np.asarray(values)).tolist()), values
+
+
+def _evaluate_group_terms(terms, data: pd.DataFrame, env) -> dict[str, np.ndarray]:
+    """Evaluate group-specific terms; return each factor's level index (``n`` integers)."""
+    index: dict[str, np.ndarray] = {}
+    for term in terms:
+        term.set_type(data, env)
+    for term in terms:
+        # (1|g) and (x|g) together: x's categorical encoding must not span the intercept
+        spans = isinstance(term.expr, fm.terms.Intercept) or not any(
+            isinstance(t.expr, fm.terms.Intercept) and t.factor.name == term.factor.name
+            for t in terms
+        )
+        term.expr.set_data(spans)
+        term.kind = term.expr.kind
+        codes, dims, labels = [], [], []
+        for component in term.factor.components:
+            levels, values = _factor_levels(component._intermediate_data)
+            component.levels = levels
+            codes.append(pd.Categorical(values, categories=levels).codes.astype(np.int64))
+            dims.append(len(levels))
+            labels.append([str(v) for v in levels])
+        term.groups = [":".join(parts) for parts in itertools.product(*labels)]
+        if term.factor.name not in index:
+            index[term.factor.name] = (
+                np.ravel_multi_index(tuple(codes), tuple(dims)) if len(codes) > 1 else codes[0]
+            )
+    return index
+
+
+def _new_group_index(term, data: pd.DataFrame) -> tuple[np.ndarray, tuple]:
+    """Level index of a grouping factor on new data.
+
+    Fitted levels keep their index, missing values get -1, and unseen levels get
+    ``len(levels), len(levels) + 1, ...`` in order of first appearance (returned as the
+    second item; an interaction's new level is a tuple of its parts).
+    """
+    from formulae.transforms import CategoricalBox
+
+    values, codes, missing, dims = [], [], [], []
+    for component in term.factor.components:
+        if isinstance(component, fm.terms.Variable):
+            value = data[component.name]
+        else:
+            value = component.call.eval(data, component.env)
+            if isinstance(value, CategoricalBox):
+                value = value.data
+        value = np.asarray(value, dtype=object)
+        values.append(value)
+        codes.append(pd.Index(component.levels, dtype=object).get_indexer(value))
+        missing.append(np.asarray(pd.isna(value), dtype=bool))
+        dims.append(len(component.levels))
+    missing_any = np.logical_or.reduce(missing)
+    known = np.logical_and.reduce([c >= 0 for c in codes])
+    index = np.full(len(data), -1, dtype=np.int64)
+    index[known] = np.ravel_multi_index(tuple(c[known] for c in codes), tuple(dims))
+    fitted = int(np.prod(dims))
+    new: dict[tuple, int] = {}
+    for row in np.flatnonzero(~known & ~missing_any):
+        group = tuple(v[row] for v in values)
+        index[row] = new.setdefault(group, fitted + len(new))
+    groups = tuple(g[0] if len(g) == 1 else g for g in new)
+    return index, groups
+
+
 def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
+    """formulae's design matrices for the response and common terms, plus group indices."""
     try:
-        return fm.design_matrices(rewritten, data, na_action="error", env=env)
+        description = fm.model_description(rewritten)
+        names = description.var_names
+        group_terms = list(description.group_terms)
+        description.group_terms = []
+        columns = [c for c in data.columns if c in names]
+        data = data[columns]
+        dm = fm.matrices.DesignMatrices(description, data, env)
+        description.group_terms = group_terms
+        index = _evaluate_group_terms(group_terms, data, env)
+        dm.group = _GroupPart(group_terms) if group_terms else None
+        return dm, index
     except KeyError as err:
         raise UnknownNameError(f"name {err} in the formula '{text}' is not defined.") from None
     except (ValueError, TypeError) as err:
@@ -371,7 +472,7 @@ def make_design(
     data, n_dropped = _handle_missing(data, used, dropna)
     _keep_category_order(data, used)
     env = build_environment(extra_namespace, literals)
-    dm = _evaluate(rewritten, data, env, formula)
+    dm, factor_index = _evaluate(rewritten, data, env, formula)
 
     # Response
     resp_matrix = np.asarray(dm.response.design_matrix)
@@ -437,9 +538,8 @@ def make_design(
         for name, term in dm.group.terms.items():
             factor = term.factor.name
             if factor not in group_index:
-                idx, _ = term.eval_new_data_group_index(data)
-                group_index[factor] = idx.astype(np.int64)
-                group_levels[factor] = tuple(str(g) for g in term.groups)
+                group_index[factor] = factor_index[factor]
+                group_levels[factor] = tuple(term.groups)
             Z = np.asarray(term.expr.data, dtype=float)
             Z = Z[:, None] if Z.ndim == 1 else Z
             expr = "1" if term.kind == "intercept" else str(term.expr.name)
@@ -518,7 +618,7 @@ def evaluate_new_data(design: Design, data: pd.DataFrame, *, need_trials: bool =
         for (name, term), gterm in zip(dm.group.terms.items(), design.group_terms, strict=True):
             try:
                 if gterm.factor not in group_index:
-                    idx, new = term.eval_new_data_group_index(data)
+                    idx, new = _new_group_index(term, data)
                     group_index[gterm.factor] = idx.astype(np.int64)
                     new_levels[gterm.factor] = tuple(
                         ":".join(map(str, g)) if isinstance(g, tuple) else str(g) for g in new

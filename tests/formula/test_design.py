@@ -152,3 +152,76 @@ def test_pandas_category_order_sets_the_reference_level():
     # plain strings keep formulae's sorted order
     plain = make_design("y ~ a", df.assign(a=df["a"].astype(str)))
     assert plain.common_terms[0].columns == ("a[b]", "a[c]")
+
+
+GROUP_FORMULAS = [
+    "y ~ x + (1|g)",
+    "y ~ x + (x|g)",
+    "y ~ (a|g)",
+    "y ~ (0 + a|g)",
+    "y ~ x + (1|g:h)",
+    "y ~ (1|h) + (x|gc)",
+    "y ~ x + (1|C(h))",
+    "y ~ (1|g) + (0 + x|g)",
+]
+
+
+@pytest.mark.parametrize("formula", GROUP_FORMULAS)
+def test_group_terms_match_formulae_own_encoding(formula):
+    """Group terms are encoded without formulae's indicator matrix; levels, indices and
+    expression columns equal what formulae itself computes, for fitted and new data."""
+    import formulae as fm
+
+    rng = np.random.default_rng(0)
+    n = 60
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "x": rng.normal(size=n),
+            "g": rng.choice(["b", "a", "c"], n),
+            "h": rng.integers(0, 4, n),
+            "a": rng.choice(["u", "v"], n),
+        }
+    )
+    data["gc"] = pd.Categorical(data["g"], categories=["c", "a", "b"], ordered=True)
+    design = make_design(formula, data)
+    reference = fm.design_matrices(formula, data)
+    new = pd.DataFrame(
+        {"x": [0.5, 1.0, -1.0], "g": ["a", "zz", None], "h": [1, 9, 2], "a": ["u", "v", "u"]}
+    )
+    new["gc"] = pd.Categorical(["a", "b", "c"], categories=["c", "a", "b"], ordered=True)
+    encoded = evaluate_new_data(design, new)
+    terms = list(reference.group.terms.items())
+    assert [t.name for t in design.group_terms] == [name for name, _ in terms]
+    for (name, term), ours in zip(terms, design.group_terms, strict=True):
+        index, _ = term.eval_new_data_group_index(data)
+        np.testing.assert_array_equal(design.group_index[ours.factor], index)
+        assert design.group_levels[ours.factor] == tuple(term.groups)
+        z = np.asarray(term.expr.data, dtype=float)
+        np.testing.assert_allclose(ours.Z, z[:, None] if z.ndim == 1 else z)
+        new_index, new_levels = term.eval_new_data_group_index(new)
+        np.testing.assert_array_equal(encoded.group_index[ours.factor], new_index)
+        assert len(encoded.new_levels[ours.factor]) == len(new_levels)
+
+
+def test_many_group_levels_need_no_rows_by_levels_matrix():
+    """A 2,000-level factor over 40,000 rows: a rows x levels indicator would take 640 MB."""
+    import tracemalloc
+
+    rng = np.random.default_rng(1)
+    n, levels = 40_000, 2_000
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "x": rng.normal(size=n),
+            "g": rng.integers(0, levels, n).astype(str),
+        }
+    )
+    tracemalloc.start()
+    try:
+        design = make_design("y ~ x + (x|g)", data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(design.group_levels["g"]) == levels
+    assert peak < 64 * 2**20, f"peak {peak / 2**20:.0f} MB"
