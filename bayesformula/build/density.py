@@ -55,6 +55,11 @@ _MAX_SUFF_CELLS = 20_000_000
 #: Merge rows only when that removes at least this fraction of them.
 _MIN_REDUCTION = 0.2
 
+#: Non-gaussian likelihoods over at least this many rows (after merging) run in the compiled
+#: row loop of `bayesformula.build.kernels`; smaller ones stay in numpy, where loading the
+#: compiled loop would cost more than it saves.
+KERNEL_MIN_ROWS = 2_000
+
 
 @dataclass
 class _Block:
@@ -164,6 +169,24 @@ def _full_design(intercept, Xc, groups, n):
     return np.column_stack(blocks)
 
 
+def _row_loop(fam, unit_weights, Xr, ysum, weight, offset, groups):
+    """The compiled likelihood loop for these rows, and each group term's slice of its effects."""
+    from bayesformula.build import kernels
+
+    if fam == "poisson":
+        code = kernels.POISSON
+    else:
+        code = kernels.BERNOULLI if unit_weights else kernels.BINOMIAL
+    columns, slices, at = [], [], 0
+    for g in groups:
+        for j in range(g.n_cols):
+            columns.append((at, g.n_cols, j, g.idx, None if g.Z is None else g.Z[:, j]))
+        slices.append(slice(at, at + g.n_levels * g.n_cols))
+        at += g.n_levels * g.n_cols
+    loop = kernels.RowLoop(code, Xr, ysum, weight, offset, columns, at)
+    return loop, slices
+
+
 def _first_rows(inverse, n_unique):
     first = np.full(n_unique, -1, dtype=np.intp)
     order = np.arange(len(inverse))[::-1]
@@ -253,6 +276,7 @@ def build_density(
     *,
     center_predictors: bool = True,
     anchor: str | None = None,
+    kernel: bool | None = None,
 ) -> DensityModel:
     """The model's posterior as a `DensityModel` (see the module docstring).
 
@@ -267,6 +291,9 @@ def build_density(
     anchor : str, optional
         A centered grouping factor with an intercept term whose effects are sampled centered on
         the intercept.
+    kernel : bool, optional
+        Evaluate a bernoulli, binomial or poisson likelihood in the compiled row loop (True) or
+        in numpy (False). By default the loop is used from `KERNEL_MIN_ROWS` rows on.
 
     Raises
     ------
@@ -426,7 +453,12 @@ def build_density(
             description = f"{n:,} rows"
         n_rows = Xr.shape[0]
         unit_weights = fam != "gaussian" and bool(np.all(weight == 1.0))
-    description = f"exact numpy log-density, nothing to compile: {description}"
+    loop = None
+    if not suff and fam != "gaussian" and (n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel):
+        loop, flat_slices = _row_loop(fam, unit_weights, Xr, Ysum, weight, off_r, groups)
+        description = f"exact log-density in a compiled row loop (cached): {description}"
+    else:
+        description = f"exact numpy log-density, nothing to compile: {description}"
 
     # ---------------------------------------------------------------- log-density
     ndim = layout.ndim
@@ -498,6 +530,20 @@ def build_density(
             db_lik = [
                 dtheta[where].reshape(g.n_levels, g.n_cols)
                 for where, g in zip(coef_slices, groups, strict=True)
+            ]
+            return _group_backward(lp, grad, db_lik, effects)
+
+        if loop is not None:
+            flat = np.concatenate([b.reshape(-1) for _, b, _ in effects]) if groups else np.zeros(0)
+            ll, dalpha, gbeta, gb = loop(alpha, beta, flat)
+            lp += ll
+            if i_int is not None:
+                grad[i_int] += dalpha
+            if beta is not None:
+                grad[beta_slice] += gbeta
+            db_lik = [
+                gb[where].reshape(g.n_levels, g.n_cols)
+                for where, g in zip(flat_slices, groups, strict=True)
             ]
             return _group_backward(lp, grad, db_lik, effects)
 
