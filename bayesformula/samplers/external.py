@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import time
 import weakref
 from typing import Any
@@ -93,7 +94,7 @@ class NutpieSampler:
 
         density = isinstance(model, DensityModel)
         if density:
-            compiled, used = _from_density(model)
+            compiled, recorders = _from_density(model, capacity=tune + draws + 1)
             # a diagonal plus low-rank mass matrix: cheap at these sizes, and it follows the
             # correlations (intercept vs. dummies, crossed group effects) a diagonal one misses
             kwargs.setdefault("low_rank_modified_mass_matrix", True)
@@ -115,7 +116,7 @@ class NutpieSampler:
         )
         idata.sample_stats.attrs["sampling_time"] = time.perf_counter() - start
         if density:
-            _restore_coords(idata, model, used)
+            _density_groups(idata, model, recorders)
             observed = model.observed_dataset() if model.observed else None
         else:
             observed = _pymc_observed(model)
@@ -129,41 +130,90 @@ class NutpieSampler:
         return idata
 
 
-def _from_density(model: DensityModel):
-    """nutpie's model of a plain log-density (nothing to compile), and the dims it labels.
+#: Codes nutpie stores per draw: recorder number x _RECORDER_STRIDE + row in that recorder.
+_RECORDER_STRIDE = 2**32
 
-    nutpie takes string coordinates; `_restore_coords` puts the originals back.
+
+class _DrawRecorder:
+    """Keeps one chain's draws (unconstrained vectors) in a numpy buffer.
+
+    nutpie calls it once per draw it stores and keeps only the draw's code, so the trace nutpie
+    builds holds one number per draw; the named variables are computed from the buffer once
+    sampling is done (`_density_groups`). This keeps a posterior with many group effects at
+    about twice its own size in memory while sampling, instead of several times.
     """
+
+    def __init__(self, number: int, ndim: int, capacity: int) -> None:
+        self.number = number
+        self.rows = np.empty((max(capacity, 1), ndim))
+        self.n = 0
+
+    def __call__(self, x):
+        if self.n == self.rows.shape[0]:
+            self.rows = np.concatenate([self.rows, np.empty_like(self.rows)])
+        self.rows[self.n] = x
+        code = self.number * _RECORDER_STRIDE + self.n
+        self.n += 1
+        return {"__draw__": np.asarray(float(code))}
+
+
+def _from_density(model: DensityModel, capacity: int):
+    """nutpie's model of a plain log-density (nothing to compile) and its draw recorders."""
     from nutpie.compiled_pyfunc import from_pyfunc
 
-    names = model.variable_names
-    used = sorted({d for dims in model.dims.values() for d in dims if d in model.coords})
     init = None
     if model.initial_point is not None:
 
         def init(seed):
             return model.initial_point(np.random.default_rng(seed))
 
+    recorders: list[_DrawRecorder] = []
+
+    def make_recorder(seed1, seed2, chain):
+        recorders.append(_DrawRecorder(len(recorders), model.ndim, capacity))
+        return recorders[-1]
+
     compiled = from_pyfunc(
         model.ndim,
         lambda: model.logp_grad,
-        lambda seed1, seed2, chain: model.expand,
-        [np.dtype("float64")] * len(names),
-        [model.shapes[n] for n in names],
-        names,
-        coords={k: [str(c) for c in model.coords[k]] for k in used},
-        dims={k: tuple(v) for k, v in model.dims.items()},
+        make_recorder,
+        [np.dtype("float64")],
+        [()],
+        ["__draw__"],
         make_initial_point_fn=init,
     )
-    return compiled, used
+    return compiled, recorders
 
 
-def _restore_coords(idata, model: DensityModel, used: list[str]) -> None:
-    originals = {k: list(model.coords[k]) for k in used}
+def _density_groups(idata, model: DensityModel, recorders) -> None:
+    """Replace the draw codes in ``posterior`` (and ``warmup_posterior``) by named variables."""
+    import xarray as xr
+
+    names = model.variable_names
     for group in ("posterior", "warmup_posterior"):
-        if group in idata.groups():
-            present = {k: v for k, v in originals.items() if k in idata[group].dims}
-            setattr(idata, group, idata[group].assign_coords(present))
+        if group not in idata.groups():
+            continue
+        codes = idata[group]["__draw__"]
+        values = codes.values.astype(np.int64)
+        n_chains, n_draws = values.shape
+        out = {name: np.empty((n_chains, n_draws, *model.shapes[name])) for name in names}
+        for c in range(n_chains):
+            for d in range(n_draws):
+                number, row = divmod(int(values[c, d]), _RECORDER_STRIDE)
+                expanded = model.expand(recorders[number].rows[row])
+                for name in names:
+                    out[name][c, d] = expanded[name]
+        variables, coords = {}, {"chain": codes["chain"].values, "draw": codes["draw"].values}
+        for name in names:
+            dims = tuple(model.dims.get(name, ()))
+            dims += tuple(f"{name}_dim_{i}" for i in range(len(dims), len(model.shapes[name])))
+            variables[name] = (("chain", "draw", *dims), out.pop(name))
+            for dim in dims:
+                if dim in model.coords:
+                    coords[dim] = list(model.coords[dim])
+        setattr(idata, group, xr.Dataset(variables, coords=coords, attrs=dict(idata[group].attrs)))
+    for recorder in recorders:
+        recorder.rows = np.empty((0, model.ndim))
 
 
 def _pymc_observed(model):
@@ -179,6 +229,32 @@ def _pymc_observed(model):
     return dict_to_dataset(
         find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
     )
+
+
+def jax_cache_dir() -> str:
+    """Where JAX keeps compiled programs between processes unless the user chose a place.
+
+    ``JAX_COMPILATION_CACHE_DIR`` wins; otherwise ``$XDG_CACHE_HOME/bayesformula/jax`` (by
+    default ``~/.cache/bayesformula/jax``).
+    """
+    chosen = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    if chosen:
+        return chosen
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "bayesformula", "jax")
+
+
+def enable_jax_cache() -> None:
+    """Turn on JAX's persistent compilation cache, so a model compiled once is not compiled
+    again in a later process. Settings the user made (config or environment) are kept."""
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:
+        return
+    jax.config.update("jax_compilation_cache_dir", jax_cache_dir())
+    if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
+        # JAX caches only compiles over 1 s by default; a sampler's are often shorter
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
 
 
 class _PymcExternal:
@@ -207,6 +283,7 @@ class _PymcExternal:
         require(*self.modules, method=self.name)
         import pymc as pm
 
+        enable_jax_cache()
         if target_accept is not None:
             kwargs["target_accept"] = target_accept
         chain_method = kwargs.pop("chain_method", "vectorized" if (cores or 1) == 1 else None)
