@@ -193,7 +193,7 @@ def test_group_terms_match_formulae_own_encoding(formula):
     encoded = evaluate_new_data(design, new)
     terms = list(reference.group.terms.items())
     assert [t.name for t in design.group_terms] == [name for name, _ in terms]
-    for (name, term), ours in zip(terms, design.group_terms, strict=True):
+    for (_, term), ours in zip(terms, design.group_terms, strict=True):
         index, _ = term.eval_new_data_group_index(data)
         np.testing.assert_array_equal(design.group_index[ours.factor], index)
         assert design.group_levels[ours.factor] == tuple(term.groups)

@@ -170,3 +170,42 @@ def test_jax_samplers_keep_compiled_programs_between_processes(monkeypatch, tmp_
         assert jax.config.jax_compilation_cache_dir == str(tmp_path / "mine")
     finally:
         jax.config.update("jax_compilation_cache_dir", before)
+
+
+def test_fast_path_draws_pair_with_their_sampler_statistics(sleepstudy):
+    """On the fast path nutpie keeps one code per draw and the draws are rebuilt from numpy
+    buffers afterwards: every posterior draw (warm-up included) must be the one whose log
+    density nutpie recorded, with the model's coords and dims."""
+    model = bf.Model("Reaction ~ Days + (1|Subject)", sleepstudy)
+    assert model.density() is not None
+    idata = model.fit(
+        draws=40,
+        tune=30,
+        chains=2,
+        random_seed=3,
+        progressbar=False,
+        diagnostics=False,
+        discard_tuned_samples=False,
+    )
+    assert idata.posterior.sizes["draw"] == 40
+    assert idata.warmup_posterior.sizes["draw"] == 30
+    assert list(idata.posterior["1|Subject"].coords["Subject__factor_dim"].values) == list(
+        model.design.group_levels["Subject"]
+    )
+    pm_model = model.build()
+    logp = pm_model.compile_logp(jacobian=True)
+    for post, stats in (
+        (idata.posterior, idata.sample_stats),
+        (idata.warmup_posterior, idata.warmup_sample_stats),
+    ):
+        for chain in (0, 1):
+            for draw in (0, post.sizes["draw"] // 2, post.sizes["draw"] - 1):
+                point = {}
+                for rv in pm_model.free_RVs:
+                    value = post[rv.name].sel(chain=chain, draw=draw).values
+                    transform = pm_model.rvs_to_transforms.get(rv)
+                    point[pm_model.rvs_to_values[rv].name] = (
+                        np.log(value) if transform is not None else value
+                    )
+                expected = float(stats["lp"].sel(chain=chain, draw=draw))
+                assert float(logp(point)) == pytest.approx(expected, rel=1e-9)
