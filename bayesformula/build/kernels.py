@@ -28,64 +28,70 @@ POISSON, BERNOULLI, BINOMIAL = 0, 1, 2
 _kernel = None
 
 
-def _build():
+def _build(cache: bool = True):
     from numba import njit
 
-    @njit(nogil=True, cache=True, error_model="numpy")
-    def glm_loglik(family, X, ysum, weight, offset, alpha, beta, pos, z, b, gbeta, gb):
-        """Log-likelihood (without constants); gradients written into ``gbeta`` and ``gb``.
+    try:
+        jit = njit(nogil=True, cache=cache, error_model="numpy")
+        return jit(glm_loglik)
+    except RuntimeError:  # numba found no writable cache directory: compile for this process
+        if not cache:
+            raise
+        return _build(cache=False)
 
-        ``family``: POISSON (``ysum``: counts, ``weight``: rows merged), BERNOULLI (unit
-        weights, ``ysum`` in {0, 1}) or BINOMIAL (``ysum``: successes, ``weight``: trials).
-        Returns ``(loglik, d loglik / d alpha)``.
-        """
-        n, p = X.shape
-        k_cols = pos.shape[0]
-        has_offset = offset.shape[0] == n
+
+def glm_loglik(family, X, ysum, weight, offset, alpha, beta, pos, z, b, gbeta, gb):
+    """Log-likelihood (without constants); gradients written into ``gbeta`` and ``gb``.
+
+    ``family``: POISSON (``ysum``: counts, ``weight``: rows merged), BERNOULLI (unit
+    weights, ``ysum`` in {0, 1}) or BINOMIAL (``ysum``: successes, ``weight``: trials).
+    Returns ``(loglik, d loglik / d alpha)``.
+    """
+    n, p = X.shape
+    k_cols = pos.shape[0]
+    has_offset = offset.shape[0] == n
+    for j in range(p):
+        gbeta[j] = 0.0
+    for j in range(gb.shape[0]):
+        gb[j] = 0.0
+    lp = 0.0
+    dalpha = 0.0
+    prod = 1.0
+    for i in range(n):
+        e = alpha
         for j in range(p):
-            gbeta[j] = 0.0
-        for j in range(gb.shape[0]):
-            gb[j] = 0.0
-        lp = 0.0
-        dalpha = 0.0
-        prod = 1.0
-        for i in range(n):
-            e = alpha
-            for j in range(p):
-                e += X[i, j] * beta[j]
-            for k in range(k_cols):
-                e += b[pos[k, i]] * z[k, i]
-            if has_offset:
-                e += offset[i]
-            if family == 0:
-                mu = math.exp(e)
-                lp += ysum[i] * e - weight[i] * mu
-                d = ysum[i] - weight[i] * mu
+            e += X[i, j] * beta[j]
+        for k in range(k_cols):
+            e += b[pos[k, i]] * z[k, i]
+        if has_offset:
+            e += offset[i]
+        if family == 0:
+            mu = math.exp(e)
+            lp += ysum[i] * e - weight[i] * mu
+            d = ysum[i] - weight[i] * mu
+        else:
+            # log(1 + exp(e)) = max(e, 0) + log(v), v = 1 + exp(-|e|) in (1, 2]
+            a = math.exp(-abs(e))
+            v = 1.0 + a
+            prob = 1.0 / v if e >= 0.0 else a / v
+            if family == 1:
+                # logs of v taken over products of 512 rows: each factor is at most 2
+                prod *= v
+                if (i & 511) == 511:
+                    lp -= math.log(prod)
+                    prod = 1.0
+                lp += ysum[i] * e - max(e, 0.0)
+                d = ysum[i] - prob
             else:
-                # log(1 + exp(e)) = max(e, 0) + log(v), v = 1 + exp(-|e|) in (1, 2]
-                a = math.exp(-abs(e))
-                v = 1.0 + a
-                prob = 1.0 / v if e >= 0.0 else a / v
-                if family == 1:
-                    # logs of v taken over products of 512 rows: each factor is at most 2
-                    prod *= v
-                    if (i & 511) == 511:
-                        lp -= math.log(prod)
-                        prod = 1.0
-                    lp += ysum[i] * e - max(e, 0.0)
-                    d = ysum[i] - prob
-                else:
-                    lp += ysum[i] * e - weight[i] * (max(e, 0.0) + math.log(v))
-                    d = ysum[i] - weight[i] * prob
-            dalpha += d
-            for j in range(p):
-                gbeta[j] += d * X[i, j]
-            for k in range(k_cols):
-                gb[pos[k, i]] += d * z[k, i]
-        lp -= math.log(prod)
-        return lp, dalpha
-
-    return glm_loglik
+                lp += ysum[i] * e - weight[i] * (max(e, 0.0) + math.log(v))
+                d = ysum[i] - weight[i] * prob
+        dalpha += d
+        for j in range(p):
+            gbeta[j] += d * X[i, j]
+        for k in range(k_cols):
+            gb[pos[k, i]] += d * z[k, i]
+    lp -= math.log(prod)
+    return lp, dalpha
 
 
 def glm_kernel():
