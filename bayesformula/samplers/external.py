@@ -137,10 +137,9 @@ _RECORDER_STRIDE = 2**32
 class _DrawRecorder:
     """Keeps one chain's draws (unconstrained vectors) in a numpy buffer.
 
-    nutpie calls it once per draw it stores and keeps only the draw's code, so the trace nutpie
-    builds holds one number per draw; the named variables are computed from the buffer once
-    sampling is done (`_density_groups`). This keeps a posterior with many group effects at
-    about twice its own size in memory while sampling, instead of several times.
+    nutpie calls it once per draw it stores and keeps only the draw's code, so nutpie's trace
+    holds one number per draw instead of every named variable; the named variables are
+    computed from the buffer once sampling is done (`_density_groups`).
     """
 
     def __init__(self, number: int, ndim: int, capacity: int) -> None:
@@ -232,14 +231,9 @@ def _pymc_observed(model):
 
 
 def jax_cache_dir() -> str:
-    """Where JAX keeps compiled programs between processes unless the user chose a place.
-
-    ``JAX_COMPILATION_CACHE_DIR`` wins; otherwise ``$XDG_CACHE_HOME/bayesformula/jax`` (by
-    default ``~/.cache/bayesformula/jax``).
-    """
-    chosen = os.environ.get("JAX_COMPILATION_CACHE_DIR")
-    if chosen:
-        return chosen
+    """Where JAX keeps compiled programs between processes unless the user chose a place
+    (JAX reads ``JAX_COMPILATION_CACHE_DIR`` itself): ``$XDG_CACHE_HOME/bayesformula/jax``,
+    by default ``~/.cache/bayesformula/jax``."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "bayesformula", "jax")
 
