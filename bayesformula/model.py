@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from bayesformula.build.density import Unsupported, build_density
 from bayesformula.build.parameterization import anchor_factor, resolve_parameterization
-from bayesformula.build.pymc import BuiltModel, build_model
 from bayesformula.errors import FormulaError, SamplerError
 from bayesformula.families.registry import get_family
 from bayesformula.formula.design import make_design
@@ -19,6 +18,9 @@ from bayesformula.results.predict import compile_predictor
 from bayesformula.results.predict import predict as _predict
 from bayesformula.samplers import get_sampler
 from bayesformula.samplers.density import DensityModel
+
+if TYPE_CHECKING:
+    from bayesformula.build.pymc import BuiltModel
 
 __all__ = ["Model"]
 
@@ -132,6 +134,8 @@ class Model:
 
     def _build(self) -> BuiltModel:
         if self.backend is None:
+            from bayesformula.build.pymc import build_model
+
             self.backend = build_model(
                 self.design,
                 self.family,

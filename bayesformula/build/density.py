@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, gammaln
 
-from bayesformula.build.pymc import design_coords
+from bayesformula.build.names import design_coords
 from bayesformula.priors.numeric import NumericPrior, Unsupported, numeric_prior
 from bayesformula.priors.prior import Prior
 from bayesformula.samplers.density import DensityModel

@@ -25,6 +25,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayesformula.build.names import data_name, design_coords
 from bayesformula.families.family import Family, ResponseData
 from bayesformula.families.links import Link
 from bayesformula.priors.auto import PriorSet
@@ -34,11 +35,6 @@ __all__ = ["BuiltModel", "build_model", "data_name", "design_coords"]
 
 # float64 constants (Python 0.0 and 1.0 would become float32 PyTensor constants)
 _F0, _F1 = np.float64(0.0), np.float64(1.0)
-
-
-def data_name(kind: str, key: str = "") -> str:
-    """Name of a ``pm.Data`` container (``data_name("idx", "g") == "__idx_g"``)."""
-    return f"__{kind}_{key}" if key else f"__{kind}"
 
 
 @dataclass(frozen=True)
@@ -65,19 +61,6 @@ class BuiltModel:
     coefficients: dict[str, object] = field(repr=False)
     data: dict[str, object] = field(repr=False)
     response_name: str = ""
-
-
-def design_coords(design) -> dict[str, list]:
-    """Coordinates of the model's dims: observations, term columns, group levels."""
-    coords: dict[str, list] = {"__obs__": list(design.index)}
-    for term in design.common_terms:
-        if term.dim:
-            coords[term.dim] = list(term.labels)
-    for term in design.group_terms:
-        coords[term.factor_dim] = list(design.group_levels[term.factor])
-        if term.expr_dim:
-            coords[term.expr_dim] = list(term.columns)
-    return coords
 
 
 def _common_part(design, priors: PriorSet, data, center: bool):

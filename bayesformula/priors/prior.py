@@ -32,8 +32,31 @@ def _distributions() -> dict[str, Any]:
     return out
 
 
+# Parameter names of the distributions default priors use, so that building priors (and a model
+# fitted on the fast path) does not import PyMC; tests check this table against PyMC's own.
+_COMMON_PARAMS: dict[str, frozenset[str]] = {
+    "Normal": frozenset({"mu", "sigma", "tau"}),
+    "HalfNormal": frozenset({"sigma", "tau"}),
+    "StudentT": frozenset({"mu", "sigma", "nu", "lam"}),
+    "HalfStudentT": frozenset({"sigma", "nu", "lam"}),
+    "Exponential": frozenset({"lam", "scale"}),
+    "Flat": frozenset(),
+    "HalfFlat": frozenset(),
+    "Cauchy": frozenset({"alpha", "beta"}),
+    "HalfCauchy": frozenset({"beta"}),
+    "Gamma": frozenset({"alpha", "beta", "mu", "sigma"}),
+    "InverseGamma": frozenset({"alpha", "beta", "mu", "sigma"}),
+    "Beta": frozenset({"alpha", "beta", "mu", "nu", "sigma"}),
+    "Uniform": frozenset({"lower", "upper"}),
+    "LogNormal": frozenset({"mu", "sigma", "tau"}),
+    "Laplace": frozenset({"mu", "b"}),
+}
+
+
 @cache
 def _param_names(name: str) -> frozenset[str]:
+    if name in _COMMON_PARAMS:
+        return _COMMON_PARAMS[name]
     sig = inspect.signature(_distributions()[name].dist)
     return frozenset(
         p.name
@@ -89,9 +112,10 @@ class Prior:
     def __init__(self, name: str, auto_scale: bool = True, **kwargs: Any):
         if not isinstance(name, str):
             raise PriorError(f"a prior's distribution name must be a string, got {name!r}.")
-        dists = _distributions()
-        if name not in dists:
-            raise PriorError(did_you_mean(name, dists, "distribution"))
+        if name not in _COMMON_PARAMS:
+            dists = _distributions()
+            if name not in dists:
+                raise PriorError(did_you_mean(name, dists, "distribution"))
         allowed = _param_names(name)
         for key, value in kwargs.items():
             if key not in allowed:

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pytensor
-import pytensor.tensor as pt
 import xarray as xr
-from pytensor.graph.replace import clone_replace, vectorize_graph
-from pytensor.graph.traversal import ancestors
 
-from bayesformula.build.pymc import BuiltModel, data_name
+from bayesformula.build.names import data_name
 from bayesformula.errors import PredictionError
 from bayesformula.formula.design import NewData, evaluate_new_data
 from bayesformula.priors.prior import Prior
+
+if TYPE_CHECKING:
+    from bayesformula.build.pymc import BuiltModel
 
 __all__ = [
     "Prepared",
@@ -46,6 +46,11 @@ class Predictor:
 
 def compile_predictor(built: BuiltModel) -> Predictor:
     """Compile the vectorised parent-parameter function of a built model."""
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.graph.replace import clone_replace, vectorize_graph
+    from pytensor.graph.traversal import ancestors
+
     coef_names = tuple(built.coefficients)
     data_names = tuple(k for k in built.data if k not in (data_name("y"), data_name("trials")))
     core_inputs, batched_inputs, replace = [], [], {}
