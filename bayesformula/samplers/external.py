@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import tempfile
 import time
 import weakref
 from typing import Any
@@ -87,14 +88,34 @@ class NutpieSampler:
         progressbar: bool = True,
         discard_tuned_samples: bool = True,
         backend: str = "numba",
+        trace_on_disk: bool | None = None,
         **kwargs: Any,
     ):
+        """Sample with nutpie.
+
+        On the fast path (a `DensityModel`), ``trace_on_disk`` streams nutpie's own trace to a
+        temporary folder instead of memory: nutpie keeps every draw's unconstrained position and
+        gradient whatever it is asked to store, ``2 x ndim x 8`` bytes per draw. None (the
+        default) does so when that would reach `DISK_TRACE_MIN_BYTES`; the folder is removed
+        when the fit returns. A `pm.Model` is sampled in memory.
+        """
         require("nutpie", method=self.name)
         import nutpie
 
         density = isinstance(model, DensityModel)
+        n_chains = chains or 4
+        trace_dir = None
         if density:
-            compiled, recorders = _from_density(model, capacity=tune + draws + 1)
+            skip = tune if discard_tuned_samples else 0
+            compiled, recorders = _from_density(model, capacity=tune + draws + 1 - skip, skip=skip)
+            if trace_on_disk is None:
+                trace_on_disk = _nutpie_trace_bytes(model.ndim, tune + draws, n_chains) >= (
+                    DISK_TRACE_MIN_BYTES
+                )
+            if trace_on_disk:
+                trace_dir = tempfile.TemporaryDirectory(prefix="bayesformula-nutpie-")
+                kwargs["zarr_store"] = nutpie.zarr_store.LocalStore(trace_dir.name)
+                kwargs["return_raw_trace"] = True
             # a diagonal plus low-rank mass matrix: cheap at these sizes, and it follows the
             # correlations (intercept vs. dummies, crossed group effects) a diagonal one misses
             kwargs.setdefault("low_rank_modified_mass_matrix", True)
@@ -103,18 +124,25 @@ class NutpieSampler:
         if target_accept is not None:
             kwargs["target_accept"] = target_accept
         start = time.perf_counter()
-        idata = nutpie.sample(
-            compiled,
-            draws=draws,
-            tune=tune,
-            chains=chains or 4,
-            cores=cores,
-            seed=_seed(random_seed),
-            progress_bar=progressbar,
-            save_warmup=not discard_tuned_samples,
-            **kwargs,
-        )
-        idata.sample_stats.attrs["sampling_time"] = time.perf_counter() - start
+        try:
+            idata = nutpie.sample(
+                compiled,
+                draws=draws,
+                tune=tune,
+                chains=n_chains,
+                cores=cores,
+                seed=_seed(random_seed),
+                progress_bar=progressbar,
+                save_warmup=not discard_tuned_samples,
+                **kwargs,
+            )
+            elapsed = time.perf_counter() - start
+            if trace_dir is not None:
+                idata = _read_disk_trace(trace_dir.name, warmup=not discard_tuned_samples)
+        finally:
+            if trace_dir is not None:
+                trace_dir.cleanup()
+        idata.sample_stats.attrs["sampling_time"] = elapsed
         if density:
             _density_groups(idata, model, recorders)
             observed = model.observed_dataset() if model.observed else None
@@ -134,20 +162,35 @@ class NutpieSampler:
 _RECORDER_STRIDE = 2**32
 
 
+#: Fast-path traces at least this large (nutpie's position and gradient per draw, all chains)
+#: go to a temporary folder rather than memory; see `NutpieSampler.sample`.
+DISK_TRACE_MIN_BYTES = 32 * 2**20
+
+
+def _nutpie_trace_bytes(ndim: int, draws_per_chain: int, chains: int) -> int:
+    """Bytes nutpie's trace holds for the per-draw position and gradient vectors."""
+    return 2 * 8 * ndim * draws_per_chain * chains
+
+
 class _DrawRecorder:
     """Keeps one chain's draws (unconstrained vectors) in a numpy buffer.
 
-    nutpie calls it once per draw it stores and keeps only the draw's code, so nutpie's trace
-    holds one number per draw instead of every named variable; the named variables are
-    computed from the buffer once sampling is done (`_density_groups`).
+    nutpie calls it once per draw, warm-up first, and keeps only the draw's code, so nutpie's
+    trace holds one number per draw instead of every named variable; the named variables are
+    computed from the buffer once sampling is done (`_density_groups`). The first ``skip``
+    draws (a warm-up that will be discarded) are not kept; their code is -1.
     """
 
-    def __init__(self, number: int, ndim: int, capacity: int) -> None:
+    def __init__(self, number: int, ndim: int, capacity: int, skip: int = 0) -> None:
         self.number = number
         self.rows = np.empty((max(capacity, 1), ndim))
         self.n = 0
+        self.skip = skip
 
     def __call__(self, x):
+        if self.skip > 0:
+            self.skip -= 1
+            return {"__draw__": np.asarray(-1.0)}
         if self.n == self.rows.shape[0]:
             self.rows = np.concatenate([self.rows, np.empty_like(self.rows)])
         self.rows[self.n] = x
@@ -156,7 +199,7 @@ class _DrawRecorder:
         return {"__draw__": np.asarray(float(code))}
 
 
-def _from_density(model: DensityModel, capacity: int):
+def _from_density(model: DensityModel, capacity: int, skip: int = 0):
     """nutpie's model of a plain log-density (nothing to compile) and its draw recorders."""
     from nutpie.compiled_pyfunc import from_pyfunc
 
@@ -169,7 +212,7 @@ def _from_density(model: DensityModel, capacity: int):
     recorders: list[_DrawRecorder] = []
 
     def make_recorder(seed1, seed2, chain):
-        recorders.append(_DrawRecorder(len(recorders), model.ndim, capacity))
+        recorders.append(_DrawRecorder(len(recorders), model.ndim, capacity, skip))
         return recorders[-1]
 
     compiled = from_pyfunc(
@@ -182,6 +225,38 @@ def _from_density(model: DensityModel, capacity: int):
         make_initial_point_fn=init,
     )
     return compiled, recorders
+
+
+def _read_disk_trace(path: str, warmup: bool):
+    """InferenceData from nutpie's zarr trace in ``path``: the draw codes and the per-draw
+    statistics; the per-draw vectors (position, gradient, mass matrix) stay unread."""
+    import arviz as az
+    import xarray as xr
+    import zarr
+
+    root = zarr.open_group(path, mode="r")
+    names = ["posterior", "sample_stats"]
+    if warmup:
+        names += ["warmup_posterior", "warmup_sample_stats"]
+    groups = {}
+    for name in names:
+        if name not in root:
+            continue
+        variables = {}
+        for key, array in root[name].arrays():
+            if tuple(array.metadata.dimension_names or ()) == ("chain", "draw"):
+                variables[key] = (("chain", "draw"), array[...])
+        groups[name] = xr.Dataset(variables)
+    # an interrupted run leaves the draws it did not reach at the fill value (NaN)
+    codes = groups["posterior"]["__draw__"].values
+    done = int(np.isfinite(codes).all(axis=0).sum())
+    for name in ("posterior", "sample_stats"):
+        groups[name] = groups[name].isel(draw=slice(0, done))
+    for name, ds in groups.items():
+        groups[name] = ds.assign_coords(
+            chain=np.arange(ds.sizes["chain"]), draw=np.arange(ds.sizes["draw"])
+        )
+    return az.InferenceData(**groups)
 
 
 def _density_groups(idata, model: DensityModel, recorders) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -172,40 +173,87 @@ def test_jax_samplers_keep_compiled_programs_between_processes(monkeypatch, tmp_
         jax.config.update("jax_compilation_cache_dir", before)
 
 
-def test_fast_path_draws_pair_with_their_sampler_statistics(sleepstudy):
+@needs("nutpie")
+def test_fast_path_draws_pair_with_their_sampler_statistics(sleepstudy, monkeypatch):
     """On the fast path nutpie keeps one code per draw and the draws are rebuilt from numpy
-    buffers afterwards: every posterior draw (warm-up included) must be the one whose log
-    density nutpie recorded, with the model's coords and dims."""
+    buffers afterwards: every posterior draw (warm-up included when kept) must be the one whose
+    log density nutpie recorded, with the model's coords and dims, whether nutpie's trace was
+    kept in memory or streamed to disk, and whether the warm-up was recorded or skipped."""
+    from bayesformula.samplers import external
+
+    read = []
+    original = external._read_disk_trace
+    monkeypatch.setattr(
+        external, "_read_disk_trace", lambda *a, **k: read.append(1) or original(*a, **k)
+    )
     model = bf.Model("Reaction ~ Days + (1|Subject)", sleepstudy)
     assert model.density() is not None
-    idata = model.fit(
-        draws=40,
-        tune=30,
-        chains=2,
-        random_seed=3,
-        progressbar=False,
-        diagnostics=False,
-        discard_tuned_samples=False,
-    )
-    assert idata.posterior.sizes["draw"] == 40
-    assert idata.warmup_posterior.sizes["draw"] == 30
-    assert list(idata.posterior["1|Subject"].coords["Subject__factor_dim"].values) == list(
-        model.design.group_levels["Subject"]
-    )
     pm_model = model.build()
     logp = pm_model.compile_logp(jacobian=True)
-    for post, stats in (
-        (idata.posterior, idata.sample_stats),
-        (idata.warmup_posterior, idata.warmup_sample_stats),
-    ):
-        for chain in (0, 1):
-            for draw in (0, post.sizes["draw"] // 2, post.sizes["draw"] - 1):
-                point = {}
-                for rv in pm_model.free_RVs:
-                    value = post[rv.name].sel(chain=chain, draw=draw).values
-                    transform = pm_model.rvs_to_transforms.get(rv)
-                    point[pm_model.rvs_to_values[rv].name] = (
-                        np.log(value) if transform is not None else value
-                    )
-                expected = float(stats["lp"].sel(chain=chain, draw=draw))
-                assert float(logp(point)) == pytest.approx(expected, rel=1e-9)
+    fits = {}
+    for on_disk in (False, True):
+        for discard in (False, True):
+            idata = model.fit(
+                draws=40,
+                tune=30,
+                chains=2,
+                random_seed=3,
+                progressbar=False,
+                diagnostics=False,
+                discard_tuned_samples=discard,
+                trace_on_disk=on_disk,
+            )
+            fits[on_disk, discard] = idata
+            assert idata.posterior.sizes["draw"] == 40
+            assert ("warmup_posterior" in idata.groups()) is not discard
+            assert list(idata.posterior["1|Subject"].coords["Subject__factor_dim"].values) == list(
+                model.design.group_levels["Subject"]
+            )
+            pairs = [(idata.posterior, idata.sample_stats)]
+            if not discard:
+                assert idata.warmup_posterior.sizes["draw"] == 30
+                pairs.append((idata.warmup_posterior, idata.warmup_sample_stats))
+            for post, stats in pairs:
+                for chain in (0, 1):
+                    for draw in (0, post.sizes["draw"] // 2, post.sizes["draw"] - 1):
+                        point = {}
+                        for rv in pm_model.free_RVs:
+                            value = post[rv.name].sel(chain=chain, draw=draw).values
+                            transform = pm_model.rvs_to_transforms.get(rv)
+                            point[pm_model.rvs_to_values[rv].name] = (
+                                np.log(value) if transform is not None else value
+                            )
+                        expected = float(stats["lp"].sel(chain=chain, draw=draw))
+                        assert float(logp(point)) == pytest.approx(expected, rel=1e-9)
+    assert len(read) == 2  # the two fits asked to stream went through the disk trace
+    # the same seed gives the same draws and statistics wherever nutpie kept its trace
+    for discard in (False, True):
+        memory, disk = fits[False, discard], fits[True, discard]
+        np.testing.assert_array_equal(
+            memory.posterior["Intercept"].values, disk.posterior["Intercept"].values
+        )
+        for name in REQUIRED_STATS:
+            np.testing.assert_array_equal(
+                memory.sample_stats[name].values, disk.sample_stats[name].values
+            )
+
+
+@needs("nutpie")
+def test_large_fast_path_traces_go_to_disk_by_size(sleepstudy, monkeypatch):
+    from bayesformula.samplers import external
+
+    assert external._nutpie_trace_bytes(1003, 2000, 2) == 2 * 8 * 1003 * 2000 * 2
+    read = []
+    original = external._read_disk_trace
+    monkeypatch.setattr(
+        external, "_read_disk_trace", lambda path, **k: read.append(path) or original(path, **k)
+    )
+    model = bf.Model("Reaction ~ Days", sleepstudy)
+    kwargs = dict(draws=20, tune=20, chains=2, random_seed=1, progressbar=False, diagnostics=False)
+    model.fit(**kwargs)
+    assert read == []  # 3 parameters: far below the limit
+    monkeypatch.setattr(external, "DISK_TRACE_MIN_BYTES", external._nutpie_trace_bytes(3, 40, 2))
+    idata = model.fit(**kwargs)
+    assert len(read) == 1
+    assert idata.posterior.sizes["draw"] == 20
+    assert not Path(read[0]).exists()  # the temporary folder is gone once the fit returns
