@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from bayesformula.build.density import Unsupported, build_density
@@ -382,9 +383,24 @@ class Model:
         """
         import pymc as pm
 
+        pm_model = self.build()
+        if var_names is not None:
+            idata = pm.sample_prior_predictive(
+                draws=draws, model=pm_model, var_names=var_names, random_seed=random_seed
+            )
+            return self._clean(idata, omit_offsets)
+        # parameters from PyMC, responses from the family's numpy draw (the same one
+        # predict(kind="response") uses): PyMC draws some likelihoods, such as the hurdle
+        # families' zero-truncated counts, by rejection, which fails for extreme prior draws
+        seeds = np.random.default_rng(random_seed).integers(0, 2**31, size=2)
+        params = [v.name for v in pm_model.free_RVs + pm_model.deterministics]
         idata = pm.sample_prior_predictive(
-            draws=draws, model=self.build(), var_names=var_names, random_seed=random_seed
+            draws=draws, model=pm_model, var_names=params, random_seed=int(seeds[0])
         )
+        with_y = self.predict(
+            idata, kind="response", group="prior", inplace=False, random_seed=int(seeds[1])
+        )
+        idata.add_groups({"prior_predictive": with_y.prior_predictive})
         return self._clean(idata, omit_offsets)
 
     def _get_predictor(self):

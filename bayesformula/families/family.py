@@ -13,18 +13,59 @@ from bayesformula.errors import FamilyError, ResponseError
 from bayesformula.families.links import LINKS, Link, get_link
 from bayesformula.priors.prior import Prior
 
-__all__ = ["AuxParam", "Family", "ResponseData"]
+__all__ = ["AuxParam", "Family", "ResponseData", "SUPPORTS", "gammafn"]
+
+#: Response supports a family can declare (see `Family`).
+SUPPORTS = ("real", "binary", "trials", "count", "positive", "nonnegative", "unit", "circular")
+
+
+def _is_tensor(x) -> bool:
+    return type(x).__module__.startswith("pytensor")
+
+
+def gammafn(x):
+    """The gamma function on numpy arrays or PyTensor tensors (for ``Family.to_dist``)."""
+    if _is_tensor(x):
+        import pytensor.tensor as pt
+
+        return pt.gamma(x)
+    from scipy import special
+
+    return special.gamma(x)
+
+
+#: Values an auxiliary parameter may take (checked when a user fixes it to a number).
+AUX_SUPPORTS = {
+    "positive": (lambda v: v > 0, "> 0"),
+    "real": (lambda v: np.isfinite(v), "finite"),
+    "unit": (lambda v: 0 < v < 1, "strictly between 0 and 1"),
+}
 
 
 @dataclass(frozen=True)
 class AuxParam:
     """An auxiliary (non-parent) parameter of a family, e.g. ``sigma`` of the gaussian.
 
-    ``default_prior`` maps the response's scale ``sd_y`` to the default prior.
+    ``default_prior`` maps the response's scale ``sd_y`` to the default prior, or to a number
+    that fixes the parameter (asymmetric laplace's quantile ``q``). ``support`` is what a
+    user's fixed value must satisfy: "positive" (default), "real" or "unit".
     """
 
     name: str
-    default_prior: Callable[[float], Prior]
+    default_prior: Callable[[float], Prior | float]
+    support: str = "positive"
+    description: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if self.support not in AUX_SUPPORTS:
+            raise FamilyError(
+                f"auxiliary parameter '{self.name}': support must be one of "
+                f"{', '.join(AUX_SUPPORTS)}, got {self.support!r}."
+            )
+
+    def check_fixed(self, value: float) -> bool:
+        """Whether ``value`` is a valid fixed value of this parameter."""
+        return bool(AUX_SUPPORTS[self.support][0](value))
 
 
 @dataclass(frozen=True)
@@ -64,8 +105,9 @@ class Family:
         Supported links for the parent; the first is the default.
     aux : tuple of AuxParam
         Auxiliary parameters with their default priors.
-    support : {"real", "binary", "trials", "count", "positive", "unit"}
-        What response values are valid.
+    support : {"real", "binary", "trials", "count", "positive", "nonnegative", "unit", "circular"}
+        What response values are valid ("nonnegative": zero or positive, as hurdle models of
+        positive responses take; "circular": angles in radians, within [-pi, pi]).
     to_dist : callable
         Maps ``{parent, aux..., "trials"}`` to the PyMC distribution's keyword arguments. Uses
         only arithmetic, so it works on numpy arrays and PyTensor tensors alike.
@@ -73,6 +115,9 @@ class Family:
         ``draw(rng, **dist_kwargs)`` draws responses with numpy (posterior predictive).
     scale_by_response : bool
         Whether default priors are scaled by the response's standard deviation (gaussian, t).
+    response_transform : callable, optional
+        Applied to the positive responses before their mean and standard deviation set the
+        default priors (``np.log`` for lognormal families, whose ``mu`` is on the log scale).
     """
 
     name: str
@@ -84,7 +129,25 @@ class Family:
     draw: Callable[..., np.ndarray]
     aux: tuple[AuxParam, ...] = ()
     scale_by_response: bool = False
+    response_transform: Callable[[np.ndarray], np.ndarray] | None = field(
+        default=None, compare=False
+    )
     description: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if self.support not in SUPPORTS:
+            raise FamilyError(
+                f"family '{self.name}': support must be one of {', '.join(SUPPORTS)}, got "
+                f"{self.support!r}."
+            )
+        names = [self.parent, *self.aux_names]
+        if len(set(names)) != len(names) or "trials" in names:
+            raise FamilyError(
+                f"family '{self.name}': parameter names must be distinct and not 'trials'; got "
+                f"{names}."
+            )
+        if not self.links:
+            raise FamilyError(f"family '{self.name}' needs at least one link.")
 
     @property
     def default_link(self) -> str:
@@ -208,6 +271,21 @@ class Family:
                 raise ResponseError(
                     f"{fam} needs a response > 0; '{name}' has {_rows(bad, index, y)}. "
                     "Drop or shift those rows, or choose a family that allows them."
+                )
+        if support == "nonnegative":
+            bad = y < 0
+            if bad.any():
+                raise ResponseError(
+                    f"{fam} needs a response >= 0; '{name}' has {_rows(bad, index, y)}. "
+                    "Drop those rows or choose a family for real-valued responses."
+                )
+        if support == "circular":
+            bad = np.abs(y) > np.pi + 1e-12
+            if bad.any():
+                raise ResponseError(
+                    f"{fam} needs angles in radians within [-pi, pi]; '{name}' has "
+                    f"{_rows(bad, index, y)}. Wrap them, e.g. np.angle(np.exp(1j * y)), or "
+                    "convert degrees with np.deg2rad first."
                 )
         if support == "unit":
             bad = (y <= 0) | (y >= 1)

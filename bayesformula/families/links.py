@@ -65,6 +65,12 @@ LINKS: dict[str, Link] = {
         lambda x: -_pt().expm1(-_pt().exp(x)),
     ),
     "inverse": Link("inverse", lambda x: 1.0 / x, lambda x: 1.0 / x, lambda x: 1.0 / x),
+    "inverse_squared": Link(
+        "inverse_squared",
+        lambda x: 1.0 / x**2,
+        lambda x: 1.0 / np.sqrt(x),
+        lambda x: 1.0 / _pt().sqrt(x),
+    ),
 }
 
 

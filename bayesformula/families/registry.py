@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesformula.errors import FamilyError, did_you_mean
-from bayesformula.families.family import AuxParam, Family
+from bayesformula.families.family import AuxParam, Family, gammafn
 from bayesformula.priors.prior import Prior
 
 __all__ = ["FAMILIES", "register_family", "get_family", "list_families"]
@@ -76,6 +76,86 @@ def _half_cauchy(_: float) -> Prior:
 
 def _nu(_: float) -> Prior:
     return Prior("Gamma", alpha=2, beta=0.1)
+
+
+def _rate(sd_y: float) -> Prior:
+    return Prior("HalfStudentT", nu=4, sigma=1.0 / sd_y)
+
+
+def _concentration(sd_y: float) -> Prior:
+    # von Mises: kappa is about 1 / variance for concentrated angles
+    return Prior("HalfStudentT", nu=4, sigma=1.0 / sd_y**2)
+
+
+def _skew(_: float) -> Prior:
+    return Prior("Normal", mu=0, sigma=4)
+
+
+def _psi(_: float) -> Prior:
+    return Prior("Beta", alpha=2, beta=2)
+
+
+def _median(_: float) -> float:
+    return 0.5
+
+
+def _shape(*arrays) -> tuple:
+    return np.broadcast_shapes(*(np.shape(a) for a in arrays))
+
+
+def _skewnormal_draw(rng, mu, sigma, alpha):
+    shape = _shape(mu, sigma, alpha)
+    delta = alpha / np.sqrt(1 + alpha**2)
+    u0, v = rng.standard_normal(shape), rng.standard_normal(shape)
+    u1 = delta * u0 + np.sqrt(1 - delta**2) * v
+    return mu + sigma * np.where(u0 >= 0, u1, -u1)
+
+
+def _asymmetric_laplace_draw(rng, b, q, mu):
+    # P(y < mu) = q; below mu the scale is (1 - q)-weighted, above it q-weighted
+    shape = _shape(b, q, mu)
+    kappa = np.sqrt(q / (1 - q))
+    below = rng.random(shape) < q
+    e = rng.exponential(1.0, shape)
+    return mu + np.where(below, -e * kappa / b, e / (kappa * b))
+
+
+def _zero_truncated(dist, rng, shape, **params):
+    """Draws from a count distribution conditioned on y > 0 (inverse CDF above P(0))."""
+    p0 = dist.cdf(0, **params)
+    u = p0 + (1 - p0) * rng.random(shape)
+    y = dist.ppf(np.minimum(u, np.nextafter(1.0, 0.0)), **params)
+    return np.where(np.isfinite(y) & (y >= 1), y, 1.0)
+
+
+def _nb_params(mu, alpha):
+    return {"n": alpha, "p": alpha / (mu + alpha)}
+
+
+def _hurdle(rng, psi, positive):
+    return np.where(rng.random(np.shape(positive)) < psi, positive, 0.0)
+
+
+def _hurdle_poisson_draw(rng, psi, mu):
+    from scipy import stats
+
+    shape = _shape(psi, mu)
+    return _hurdle(rng, psi, _zero_truncated(stats.poisson, rng, shape, mu=mu))
+
+
+def _hurdle_nb_draw(rng, psi, mu, alpha):
+    from scipy import stats
+
+    shape = _shape(psi, mu, alpha)
+    return _hurdle(rng, psi, _zero_truncated(stats.nbinom, rng, shape, **_nb_params(mu, alpha)))
+
+
+def _inflated(rng, psi, counts):
+    return np.where(rng.random(np.shape(counts)) < psi, counts, 0)
+
+
+def _b(shape, x):
+    return np.broadcast_to(x, shape)
 
 
 _BUILTIN = [
@@ -176,6 +256,236 @@ _BUILTIN = [
         to_dist=lambda d: {"lam": 1 / d["mu"]},
         draw=lambda rng, lam: rng.exponential(1.0 / lam),
         description="Exponential likelihood (mean mu) for positive responses.",
+    ),
+    Family(
+        name="laplace",
+        likelihood="Laplace",
+        parent="mu",
+        links=("identity", "log", "inverse"),
+        support="real",
+        aux=(AuxParam("b", _sigma, description="scale"),),
+        to_dist=lambda d: {"mu": d["mu"], "b": d["b"]},
+        draw=lambda rng, mu, b: rng.laplace(mu, b),
+        scale_by_response=True,
+        description="Laplace (double exponential) likelihood: median regression.",
+    ),
+    Family(
+        name="asymmetriclaplace",
+        likelihood="AsymmetricLaplace",
+        parent="mu",
+        links=("identity", "log", "inverse"),
+        support="real",
+        aux=(
+            AuxParam("b", _rate, description="rate (1 / scale)"),
+            AuxParam("q", _median, support="unit", description="quantile of mu, fixed"),
+        ),
+        to_dist=lambda d: {"b": d["b"], "q": d["q"], "mu": d["mu"]},
+        draw=_asymmetric_laplace_draw,
+        scale_by_response=True,
+        description="Asymmetric Laplace likelihood: quantile regression, mu is the q-quantile "
+        "(q fixed at 0.5 unless priors={'q': ...}).",
+    ),
+    Family(
+        name="lognormal",
+        likelihood="LogNormal",
+        parent="mu",
+        links=("identity",),
+        support="positive",
+        aux=(AuxParam("sigma", _sigma),),
+        to_dist=lambda d: {"mu": d["mu"], "sigma": d["sigma"]},
+        draw=lambda rng, mu, sigma: rng.lognormal(mu, sigma),
+        scale_by_response=True,
+        response_transform=np.log,
+        description="Log-normal likelihood: log(y) is normal with mean mu and sd sigma.",
+    ),
+    Family(
+        name="skewnormal",
+        likelihood="SkewNormal",
+        parent="mu",
+        links=("identity", "log", "inverse"),
+        support="real",
+        aux=(
+            AuxParam("sigma", _sigma, description="scale"),
+            AuxParam("alpha", _skew, support="real", description="skewness"),
+        ),
+        to_dist=lambda d: {"mu": d["mu"], "sigma": d["sigma"], "alpha": d["alpha"]},
+        draw=_skewnormal_draw,
+        scale_by_response=True,
+        description="Skew-normal likelihood (location mu, scale sigma, skewness alpha).",
+    ),
+    Family(
+        name="exgaussian",
+        likelihood="ExGaussian",
+        parent="mu",
+        links=("identity", "log", "inverse"),
+        support="real",
+        aux=(
+            AuxParam("sigma", _sigma, description="sd of the normal part"),
+            AuxParam("nu", _sigma, description="mean of the exponential part"),
+        ),
+        to_dist=lambda d: {"mu": d["mu"], "sigma": d["sigma"], "nu": d["nu"]},
+        draw=lambda rng, mu, sigma, nu: (
+            rng.normal(mu, sigma) + rng.exponential(_b(_shape(mu, sigma, nu), nu))
+        ),
+        scale_by_response=True,
+        description="Exponentially modified gaussian: normal(mu, sigma) plus exponential with "
+        "mean nu (response times).",
+    ),
+    Family(
+        name="weibull",
+        likelihood="Weibull",
+        parent="mu",
+        links=("log", "identity", "inverse"),
+        support="positive",
+        aux=(AuxParam("alpha", _half_cauchy, description="shape"),),
+        to_dist=lambda d: {"alpha": d["alpha"], "beta": d["mu"] / gammafn(1 + 1 / d["alpha"])},
+        draw=lambda rng, alpha, beta: beta * rng.weibull(_b(_shape(alpha, beta), alpha)),
+        description="Weibull likelihood (mean mu, shape alpha) for positive responses.",
+    ),
+    Family(
+        name="wald",
+        likelihood="Wald",
+        parent="mu",
+        links=("inverse_squared", "log", "identity", "inverse"),
+        support="positive",
+        aux=(AuxParam("lam", _half_cauchy, description="shape"),),
+        to_dist=lambda d: {"mu": d["mu"], "lam": d["lam"]},
+        draw=lambda rng, mu, lam: rng.wald(*np.broadcast_arrays(mu, lam)),
+        description="Wald (inverse gaussian) likelihood (mean mu, shape lam).",
+    ),
+    Family(
+        name="vonmises",
+        likelihood="VonMises",
+        parent="mu",
+        links=("identity",),
+        support="circular",
+        aux=(AuxParam("kappa", _concentration, description="concentration"),),
+        to_dist=lambda d: {"mu": d["mu"], "kappa": d["kappa"]},
+        draw=lambda rng, mu, kappa: rng.vonmises(*np.broadcast_arrays(mu, kappa)),
+        scale_by_response=True,
+        description="Von Mises likelihood for angles in radians (mean direction mu).",
+    ),
+    Family(
+        name="beta_binomial",
+        likelihood="BetaBinomial",
+        parent="mu",
+        links=("logit", "probit", "cloglog"),
+        support="trials",
+        aux=(AuxParam("kappa", _half_cauchy, description="precision"),),
+        to_dist=lambda d: {
+            "n": d["trials"],
+            "alpha": d["mu"] * d["kappa"],
+            "beta": (1 - d["mu"]) * d["kappa"],
+        },
+        draw=lambda rng, n, alpha, beta: rng.binomial(
+            np.asarray(n, dtype=np.int64), rng.beta(*np.broadcast_arrays(alpha, beta))
+        ),
+        description="Beta-binomial likelihood for overdispersed successes out of trials "
+        "(mean probability mu, precision kappa).",
+    ),
+    Family(
+        name="zero_inflated_poisson",
+        likelihood="ZeroInflatedPoisson",
+        parent="mu",
+        links=("log", "identity"),
+        support="count",
+        aux=(AuxParam("psi", _psi, support="unit", description="P(not an extra zero)"),),
+        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"]},
+        draw=lambda rng, psi, mu: _inflated(rng, psi, rng.poisson(_b(_shape(psi, mu), mu))),
+        description="Poisson counts with extra zeros (psi: probability a count is Poisson).",
+    ),
+    Family(
+        name="zero_inflated_negativebinomial",
+        likelihood="ZeroInflatedNegativeBinomial",
+        parent="mu",
+        links=("log", "identity"),
+        support="count",
+        aux=(
+            AuxParam("alpha", _half_cauchy),
+            AuxParam("psi", _psi, support="unit", description="P(not an extra zero)"),
+        ),
+        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"], "alpha": d["alpha"]},
+        draw=lambda rng, psi, mu, alpha: _inflated(
+            rng,
+            psi,
+            rng.negative_binomial(*np.broadcast_arrays(alpha, alpha / (mu + alpha))),
+        ),
+        description="Negative binomial counts with extra zeros.",
+    ),
+    Family(
+        name="zero_inflated_binomial",
+        likelihood="ZeroInflatedBinomial",
+        parent="p",
+        links=("logit", "probit", "cloglog"),
+        support="trials",
+        aux=(AuxParam("psi", _psi, support="unit", description="P(not an extra zero)"),),
+        to_dist=lambda d: {"psi": d["psi"], "n": d["trials"], "p": d["p"]},
+        draw=lambda rng, psi, n, p: _inflated(
+            rng, psi, rng.binomial(*np.broadcast_arrays(np.asarray(n, dtype=np.int64), p))
+        ),
+        description="Binomial successes with extra zeros.",
+    ),
+    Family(
+        name="hurdle_poisson",
+        likelihood="HurdlePoisson",
+        parent="mu",
+        links=("log", "identity"),
+        support="count",
+        aux=(AuxParam("psi", _psi, support="unit", description="P(y > 0)"),),
+        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"]},
+        draw=_hurdle_poisson_draw,
+        description="Hurdle model: zero with probability 1 - psi, else a zero-truncated "
+        "Poisson(mu).",
+    ),
+    Family(
+        name="hurdle_negativebinomial",
+        likelihood="HurdleNegativeBinomial",
+        parent="mu",
+        links=("log", "identity"),
+        support="count",
+        aux=(
+            AuxParam("alpha", _half_cauchy),
+            AuxParam("psi", _psi, support="unit", description="P(y > 0)"),
+        ),
+        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"], "alpha": d["alpha"]},
+        draw=_hurdle_nb_draw,
+        description="Hurdle model: zero with probability 1 - psi, else a zero-truncated "
+        "negative binomial.",
+    ),
+    Family(
+        name="hurdle_gamma",
+        likelihood="HurdleGamma",
+        parent="mu",
+        links=("log", "inverse", "identity"),
+        support="nonnegative",
+        aux=(
+            AuxParam("alpha", _half_cauchy, description="shape"),
+            AuxParam("psi", _psi, support="unit", description="P(y > 0)"),
+        ),
+        to_dist=lambda d: {"psi": d["psi"], "alpha": d["alpha"], "beta": d["alpha"] / d["mu"]},
+        draw=lambda rng, psi, alpha, beta: _hurdle(
+            rng, psi, rng.gamma(*np.broadcast_arrays(alpha, 1.0 / beta))
+        ),
+        description="Hurdle model: zero with probability 1 - psi, else gamma (mean mu).",
+    ),
+    Family(
+        name="hurdle_lognormal",
+        likelihood="HurdleLogNormal",
+        parent="mu",
+        links=("identity",),
+        support="nonnegative",
+        aux=(
+            AuxParam("sigma", _sigma),
+            AuxParam("psi", _psi, support="unit", description="P(y > 0)"),
+        ),
+        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"], "sigma": d["sigma"]},
+        draw=lambda rng, psi, mu, sigma: _hurdle(
+            rng, psi, rng.lognormal(*np.broadcast_arrays(mu, sigma))
+        ),
+        scale_by_response=True,
+        response_transform=np.log,
+        description="Hurdle model: zero with probability 1 - psi, else log-normal (log-scale "
+        "mean mu).",
     ),
 ]
 

@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 
 from bayesformula.errors import PriorError, did_you_mean
-from bayesformula.families.family import Family, ResponseData
+from bayesformula.families.family import AUX_SUPPORTS, Family, ResponseData
 from bayesformula.families.links import Link
 from bayesformula.priors.prior import Prior, is_scalar_number
 
 __all__ = ["PriorSet", "default_priors", "apply_user_priors", "STD"]
 
 # auxiliary parameter names used by built-in families (for clearer messages)
-_AUX_NAMES = {"sigma", "nu", "alpha", "kappa", "b", "lam"}
+_AUX_NAMES = {"sigma", "nu", "alpha", "kappa", "b", "lam", "psi", "q"}
 
 #: Multiplier of the data scale in default priors (rstanarm and Bambi use 2.5).
 STD = 2.5
@@ -88,9 +88,11 @@ def response_scale(
 ) -> tuple[float, float, float]:
     """Return ``(s_y, intercept location, sd_y)`` used by the default priors."""
     y = np.asarray(response.values, dtype=float)
+    if family.response_transform is not None and np.any(y > 0):
+        y = np.asarray(family.response_transform(y[y > 0]), dtype=float)
     mean = (
         float(np.sum(y) / np.sum(response.trials))
-        if response.trials is not None
+        if response.trials is not None and family.response_transform is None
         else float(np.mean(y))
     )
     sd_y = float(np.std(y)) if y.size > 1 and np.std(y) > 0 else 1.0
@@ -194,14 +196,15 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
         elif key in group:
             group[key] = _check_group_prior(key, value)
         else:  # auxiliary parameter
+            param = next(a for a in family.aux if a.name == key)
             if isinstance(value, Prior):
                 aux[key] = value
-            elif is_scalar_number(value) and float(value) > 0:
+            elif is_scalar_number(value) and param.check_fixed(float(value)):
                 aux[key] = float(value)
             else:
                 raise PriorError(
-                    f"the prior for '{key}' must be a bf.Prior or a positive number to fix it, "
-                    f"got {value!r}."
+                    f"the prior for '{key}' must be a bf.Prior or a number "
+                    f"{AUX_SUPPORTS[param.support][1]} to fix it, got {value!r}."
                 )
         set_by_user.add(key)
     return PriorSet(common=common, group=group, aux=aux, user=frozenset(set_by_user))

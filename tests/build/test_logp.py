@@ -70,6 +70,8 @@ def _prior_logp(prior: Prior, value) -> float:
         return stats.halfnorm.logpdf(value, scale=a["sigma"]).sum()
     if prior.name == "Gamma":
         return stats.gamma.logpdf(value, a["alpha"], scale=1 / a["beta"]).sum()
+    if prior.name == "Beta":
+        return stats.beta.logpdf(value, a["alpha"], a["beta"]).sum()
     raise NotImplementedError(prior.name)
 
 

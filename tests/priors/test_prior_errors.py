@@ -211,7 +211,7 @@ def test_fixed_auxiliary_value_must_be_a_positive_number(value, shown):
     raises_each(
         lambda: bf.Model("y ~ dose", _df(), priors={"sigma": value}),
         ERR,
-        match=rf"the prior for 'sigma' must be a bf\.Prior or a positive number to fix it, "
+        match=rf"the prior for 'sigma' must be a bf\.Prior or a number > 0 to fix it, "
         rf"got {shown}",
     )
 
