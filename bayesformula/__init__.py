@@ -13,7 +13,14 @@ with _warnings.catch_warnings():  # ArviZ 0.23 announces its refactor on import
 from bayesformula import errors
 from bayesformula.datasets import list_datasets, load_data
 from bayesformula.errors import BayesformulaError
-from bayesformula.families import Family, Link, get_family, list_families, register_family
+from bayesformula.families import (
+    Family,
+    Link,
+    check_family,
+    get_family,
+    list_families,
+    register_family,
+)
 from bayesformula.formula import Formula
 from bayesformula.io import load, save
 from bayesformula.model import Model
@@ -40,6 +47,7 @@ __all__ = [
     "Link",
     "Model",
     "Prior",
+    "check_family",
     "compare",
     "conf_int",
     "errors",

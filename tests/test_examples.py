@@ -61,3 +61,17 @@ def test_radon_workflow_example_reproduces_gelman_hill(tmp_path):
     assert abs(means["1|county_sigma"] - 0.16) < 0.08
     assert abs(means["sigma"] - 0.76) < 0.03
     assert "elpd_loo" in text and "Bayesian R2" in text
+
+
+def test_families_example_recovers_known_truth(tmp_path):
+    """Quantile regression and zero-inflated counts on simulated data: each estimate lies
+    within 4 posterior sds of the value the data were simulated with."""
+    import pandas as pd
+
+    stdout = run_example("families.py", tmp_path / "out")
+    assert "90% quantile (family='asymmetriclaplace')" in stdout
+    assert "share of zeros" in stdout
+    table = pd.read_csv(tmp_path / "out" / "estimates.csv")
+    assert set(table["model"]) == {"90% quantile", "zero-inflated counts"}
+    sd = (table["hdi_high"] - table["hdi_low"]) / (2 * 1.88)  # 94 % interval ~ +-1.88 sd
+    assert ((table["mean"] - table["truth"]).abs() < 4 * sd).all(), table

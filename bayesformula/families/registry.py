@@ -154,6 +154,14 @@ def _inflated(rng, psi, counts):
     return np.where(rng.random(np.shape(counts)) < psi, counts, 0)
 
 
+def _beta_draw(rng, alpha, beta):
+    # with alpha, beta << 1 draws underflow to exactly 0 or 1; keep them inside (0, 1)
+    return np.clip(rng.beta(alpha, beta), _TINY, 1 - np.finfo(float).epsneg)
+
+
+_TINY = np.finfo(float).tiny
+
+
 def _b(shape, x):
     return np.broadcast_to(x, shape)
 
@@ -244,7 +252,7 @@ _BUILTIN = [
         support="unit",
         aux=(AuxParam("kappa", _half_cauchy),),
         to_dist=lambda d: {"alpha": d["mu"] * d["kappa"], "beta": (1 - d["mu"]) * d["kappa"]},
-        draw=lambda rng, alpha, beta: rng.beta(alpha, beta),
+        draw=_beta_draw,
         description="Beta likelihood (mean mu, precision kappa) for responses in (0, 1).",
     ),
     Family(
