@@ -9,10 +9,11 @@ import pandas as pd
 
 from bayesformula.build.density import Unsupported, build_density
 from bayesformula.build.parameterization import anchor_factor, resolve_parameterization
-from bayesformula.errors import FormulaError, SamplerError
+from bayesformula.errors import FamilyError, FormulaError, SamplerError
 from bayesformula.families.registry import get_family
 from bayesformula.formula.design import make_design
 from bayesformula.formula.formula import Formula
+from bayesformula.formula.helpers import evaluate_helper, split_response_helper
 from bayesformula.priors.auto import PriorSet, apply_user_priors, default_priors
 from bayesformula.priors.prior import Prior
 from bayesformula.results.predict import compile_predictor
@@ -103,14 +104,23 @@ class Model:
             )
         self.family = get_family(family)
         self.link = self.family.resolve_link(link)
+        main, helper_spec = split_response_helper(self.formula.main)
         self.design = make_design(
-            self.formula.main,
+            main,
             data,
             dropna=dropna,
             categorical=categorical,
             extra_namespace=extra_namespace,
         )
         self.response_data = self.family.check_response(self.design.response, self.design.index)
+        #: censoring, truncation or weights from censored()/truncated()/weighted(), or None
+        self.response_helper = (
+            None
+            if helper_spec is None
+            else evaluate_helper(helper_spec, data, self.design.index, self.response_data.values)
+        )
+        if self.response_helper is not None and self.response_helper.kind != "weighted":
+            _check_has_cdf(self.family, self.response_helper.text)
         self.noncentered = noncentered
         self.parameterization = resolve_parameterization(
             noncentered, self.design, self.family, self.response_data
@@ -145,6 +155,7 @@ class Model:
                 self.response_data,
                 noncentered={f: c.noncentered for f, c in self.parameterization.items()},
                 center_predictors=self.center_predictors,
+                helper=self.response_helper,
             )
         return self.backend
 
@@ -159,6 +170,8 @@ class Model:
         """
         if self._density is None:
             try:
+                if self.response_helper is not None:
+                    raise Unsupported(f"the response helper {self.response_helper.text}")
                 self._density = build_density(
                     self.design,
                     self.family,
@@ -532,6 +545,8 @@ class Model:
         ]
         if self.response_data.note:
             lines.append(f"      Response: {self.response_data.note}")
+        if self.response_helper is not None:
+            lines.append(f"      Response: {self.response_helper.describe()}")
         lines += ["        Priors:", f"    target = {self.family.parent}"]
         if self.priors.common:
             lines.append("        Common-level effects")
@@ -574,3 +589,24 @@ def _sample_with_advice(sampler, model, **kwargs):
             "the data for extreme values or a response outside the family's support; a prior "
             "allowing impossible parameter values is the usual cause."
         ) from err
+
+
+def _check_has_cdf(family, text: str) -> None:
+    """Censoring and truncation need the likelihood's CDF; say so before building."""
+    import pymc as pm
+
+    params: dict[str, Any] = {family.parent: np.float64(0.5)}
+    for aux in family.aux:
+        params[aux.name] = np.float64(0.5 if aux.support == "unit" else 1.0)
+    params["trials"] = np.int64(2)
+    try:
+        dist = getattr(pm, family.likelihood).dist(**family.to_dist(params))
+        pm.logcdf(dist, np.float64(1.0))
+    except NotImplementedError:
+        raise FamilyError(
+            f"{text} needs the cumulative distribution function of family '{family.name}' "
+            f"({family.likelihood}), which PyMC does not provide; use weighted() or another "
+            "family."
+        ) from None
+    except Exception:  # noqa: BLE001 - the probe's numbers may not suit a user family
+        return

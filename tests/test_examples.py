@@ -64,7 +64,8 @@ def test_radon_workflow_example_reproduces_gelman_hill(tmp_path):
 
 
 def test_families_example_recovers_known_truth(tmp_path):
-    """Quantile regression and zero-inflated counts on simulated data: each estimate lies
+    """Quantile regression, zero-inflated counts and censored survival times on simulated
+    data: each estimate lies
     within 4 posterior sds of the value the data were simulated with."""
     import pandas as pd
 
@@ -72,6 +73,7 @@ def test_families_example_recovers_known_truth(tmp_path):
     assert "90% quantile (family='asymmetriclaplace')" in stdout
     assert "share of zeros" in stdout
     table = pd.read_csv(tmp_path / "out" / "estimates.csv")
-    assert set(table["model"]) == {"90% quantile", "zero-inflated counts"}
+    assert set(table["model"]) == {"90% quantile", "zero-inflated counts", "censored survival"}
+    assert "Response: censored(time, status):" in stdout
     sd = (table["hdi_high"] - table["hdi_low"]) / (2 * 1.88)  # 94 % interval ~ +-1.88 sd
     assert ((table["mean"] - table["truth"]).abs() < 4 * sd).all(), table

@@ -119,6 +119,7 @@ def build_model(
     *,
     noncentered: bool | dict[str, bool] = True,
     center_predictors: bool = True,
+    helper=None,
 ) -> BuiltModel:
     """Build the PyMC model of a design.
 
@@ -139,6 +140,9 @@ def build_model(
         per factor as ``{factor: bool}``.
     center_predictors : bool, default True
         Sample the intercept at the predictors' means (when there is an intercept).
+    helper : ResponseHelper, optional
+        Censoring, truncation or weights of the response (`bayesformula.formula.helpers`);
+        the observed variable is then a ``CustomDist`` with that log-likelihood.
 
     Returns
     -------
@@ -183,16 +187,39 @@ def build_model(
             )
         if response.trials is not None:
             params["trials"] = data[data_name("trials")]
-        getattr(pm, family.likelihood)(
-            design.response.name,
-            observed=data[data_name("y")],
-            dims="__obs__",
-            **family.to_dist(params),
-        )
+        if helper is None:
+            getattr(pm, family.likelihood)(
+                design.response.name,
+                observed=data[data_name("y")],
+                dims="__obs__",
+                **family.to_dist(params),
+            )
+        else:
+            _helper_likelihood(design.response.name, family, params, data, helper)
     return BuiltModel(
         model=model,
         parent=parent,
         coefficients=coefficients,
         data=data,
         response_name=design.response.name,
+    )
+
+
+def _helper_likelihood(name: str, family: Family, params: dict, data: dict, helper) -> None:
+    """The observed variable of a censored, truncated or weighted response."""
+    from bayesformula.build.likelihood import helper_logp
+
+    kwargs = family.to_dist(params)
+    keys = list(kwargs)
+
+    def logp(value, *values):
+        return helper_logp(family, dict(zip(keys, values, strict=True)), value, helper)
+
+    pm.CustomDist(
+        name,
+        *[kwargs[k] for k in keys],
+        logp=logp,
+        observed=data[data_name("y")],
+        dims="__obs__",
+        dtype=str(data[data_name("y")].dtype),
     )

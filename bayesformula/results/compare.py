@@ -40,8 +40,13 @@ def _compile_loglik(model):
         trials = pt.tensor("trials", dtype="float64", shape=(1, None))
         inputs.append(trials)
         params["trials"] = trials
-    dist = getattr(pm, family.likelihood).dist(**family.to_dist(params))
-    return pytensor.function(inputs, pm.logp(dist, y), on_unused_input="ignore")
+    if model.response_helper is not None:
+        from bayesformula.build.likelihood import helper_logp
+
+        out = helper_logp(family, family.to_dist(params), y, model.response_helper)
+    else:
+        out = pm.logp(getattr(pm, family.likelihood).dist(**family.to_dist(params)), y)
+    return pytensor.function(inputs, out, on_unused_input="ignore")
 
 
 def log_likelihood(model, idata, inplace: bool = True):

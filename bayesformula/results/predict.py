@@ -9,6 +9,7 @@ hand-written copy of the linear predictor that could drift from the model.
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -152,6 +153,7 @@ class Prepared:
     index: pd.Index
     chain: np.ndarray
     draw: np.ndarray
+    truncation: tuple | None = None
 
     @property
     def n_rows(self) -> int:
@@ -226,6 +228,13 @@ def prepare(
         index=pd.Index(new.index),
         chain=draws["chain"].values,
         draw=draws["draw"].values,
+        truncation=(
+            None
+            if getattr(model, "response_helper", None) is None
+            else model.response_helper.truncation_for(
+                None if data is None else data.loc[new.index], len(new.index)
+            )
+        ),
     )
 
 
@@ -245,7 +254,40 @@ def response_draws(model, prepared: Prepared, parent: np.ndarray, rng, rows=None
     params = {family.parent: parent, **prepared.aux}
     if prepared.trials is not None:
         params["trials"] = prepared.trials[rows][None, :]
-    return np.asarray(family.draw(rng, **family.to_dist(params)))
+    kwargs = family.to_dist(params)
+    y = np.asarray(family.draw(rng, **kwargs))
+    bounds = prepared.truncation
+    if bounds is not None:
+        y = _truncate(family, kwargs, y, bounds[0][rows], bounds[1][rows], rng)
+    return y
+
+
+def _truncate(family, kwargs: dict, y: np.ndarray, lower, upper, rng, rounds: int = 10_000):
+    """Redraw responses outside [lower, upper] until they fall inside (a truncated model's
+    responses). Only the draws still outside are redrawn each round; any left after
+    ``rounds`` (an acceptance rate below about 1e-4) are set to the nearest bound, with a
+    warning."""
+    lower = np.broadcast_to(lower, y.shape)
+    upper = np.broadcast_to(upper, y.shape)
+    y = np.array(y, dtype=float)
+    outside = np.flatnonzero((y < lower) | (y > upper))
+    full = {
+        k: np.broadcast_to(np.asarray(v, dtype=float), y.shape).ravel() for k, v in kwargs.items()
+    }
+    flat, lo, hi = y.reshape(-1), lower.reshape(-1), upper.reshape(-1)
+    for _ in range(rounds):
+        if outside.size == 0:
+            return y
+        fresh = np.asarray(family.draw(rng, **{k: v[outside] for k, v in full.items()}))
+        flat[outside] = fresh
+        outside = outside[(fresh < lo[outside]) | (fresh > hi[outside])]
+    warnings.warn(
+        f"{outside.size} predicted response(s) stayed outside the truncation bounds after "
+        f"{rounds} redraws and were set to the nearest bound.",
+        stacklevel=3,
+    )
+    flat[outside] = np.clip(flat[outside], lo[outside], hi[outside])
+    return y
 
 
 def predict(

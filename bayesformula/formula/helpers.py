@@ -1,0 +1,257 @@
+"""Response helpers: ``censored()``, ``truncated()`` and ``weighted()`` around the response.
+
+    censored(time, status) ~ x              status per row: "none", "left" or "right"
+    censored(lower, upper, status) ~ x      plus "interval": the value lies in [lower, upper]
+    truncated(y, lb=0) ~ x                  y is only observed within [lb, ub]
+    weighted(y, w) ~ x                      row i's log-likelihood counts w[i] times
+
+The helper is taken off the formula before formulae sees it: its first argument is the
+response formulae evaluates (a column or an expression such as ``np.log(y)``); the other
+arguments are data columns or numbers (status columns hold strings, or -1/0/1 for
+left/none/right as in Bambi and brms, or 2 for interval). Nothing in them is executed.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bayesformula.errors import FormulaError, PredictionError, ResponseError
+
+__all__ = ["HELPERS", "ResponseHelper", "evaluate_helper", "split_response_helper"]
+
+HELPERS = ("censored", "truncated", "weighted")
+STATUS_CODES = {"none": 0, "left": -1, "right": 1, "interval": 2}
+_NUMERIC_STATUS = {0: "none", -1: "left", 1: "right", 2: "interval"}
+
+
+@dataclass(frozen=True)
+class HelperSpec:
+    """A parsed helper call: its kind, the response text and the other arguments."""
+
+    kind: str
+    response: str
+    args: tuple  # column names (str) or numbers, after the response
+    kwargs: dict
+    text: str
+
+
+@dataclass(frozen=True)
+class ResponseHelper:
+    """What a helper adds to the likelihood, one value per observation.
+
+    Attributes
+    ----------
+    kind : {"censored", "truncated", "weighted"}
+    status : ndarray of int or None
+        Censoring per row: 0 none, -1 left, 1 right, 2 interval (`STATUS_CODES`).
+    upper : ndarray or None
+        Upper end of interval-censored rows (NaN elsewhere).
+    lower, upper_bound : ndarray or None
+        Truncation bounds (``-inf`` / ``inf`` where absent).
+    weights : ndarray or None
+    text : str
+        The helper as written, for messages and printing.
+    """
+
+    kind: str
+    text: str
+    status: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    lower_bound: np.ndarray | None = None
+    upper_bound: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    bound_args: tuple = (-np.inf, np.inf)
+
+    def truncation_for(self, data: pd.DataFrame | None, n: int):
+        """Truncation bounds ``(lower, upper)`` for prediction rows: the fitted rows when
+        ``data`` is None, otherwise from ``data``'s bound columns (or the fixed numbers)."""
+        if self.kind != "truncated":
+            return None
+        if data is None:
+            return self.lower_bound, self.upper_bound
+        out = []
+        for arg in self.bound_args:
+            if isinstance(arg, str):
+                if arg not in data.columns:
+                    raise PredictionError(
+                        f"the model's response is {self.text}; new data needs the bound "
+                        f"column '{arg}' for responses to respect it."
+                    )
+                out.append(data[arg].to_numpy(dtype=float))
+            else:
+                out.append(np.full(n, float(arg)))
+        return out[0], out[1]
+
+    def describe(self) -> str:
+        """One line for the model's printout."""
+        if self.kind == "censored":
+            counts = {name: int(np.sum(self.status == code)) for name, code in STATUS_CODES.items()}
+            shown = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+            return f"{self.text}: {shown}"
+        if self.kind == "truncated":
+            lo, hi = np.unique(self.lower_bound), np.unique(self.upper_bound)
+            lo_text = f"{lo[0]:g}" if lo.size == 1 else "per row"
+            hi_text = f"{hi[0]:g}" if hi.size == 1 else "per row"
+            return f"{self.text}: observed within [{lo_text}, {hi_text}]"
+        return f"{self.text}: weights from {np.min(self.weights):g} to {np.max(self.weights):g}"
+
+
+def split_response_helper(formula: str) -> tuple[str, HelperSpec | None]:
+    """Take a response helper off ``formula``; return the plain formula and the helper."""
+    if "~" not in formula:
+        return formula, None
+    lhs, rhs = formula.split("~", 1)
+    text = lhs.strip()
+    head = text.split("(", 1)[0].strip()
+    if head not in HELPERS:
+        return formula, None
+    try:
+        call = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        raise FormulaError(f"could not read the response '{text}'.") from None
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        raise FormulaError(f"could not read the response '{text}'.")
+    if not call.args:
+        raise FormulaError(f"{head}() needs the response as its first argument: '{text}'.")
+    args = tuple(_literal(a, text) for a in call.args[1:])
+    kwargs = {k.arg: _literal(k.value, text) for k in call.keywords}
+    spec = HelperSpec(
+        kind=head, response=ast.unparse(call.args[0]), args=args, kwargs=kwargs, text=text
+    )
+    _check_signature(spec)
+    return f"{spec.response} ~{rhs}", spec
+
+
+def _literal(node, text: str):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str):
+        return node.value if not isinstance(node.value, str) else ("str", node.value)
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, int | float)
+    ):
+        return -node.operand.value
+    raise FormulaError(
+        f"in '{text}', '{ast.unparse(node)}' must be a data column or a number; put an "
+        "expression in a column of its own first."
+    )
+
+
+def _check_signature(spec: HelperSpec) -> None:
+    n, keys = len(spec.args), set(spec.kwargs)
+    if spec.kind == "censored":
+        if n not in (1, 2) or keys:
+            raise FormulaError(
+                f"censored() takes censored(y, status) or censored(lower, upper, status); got "
+                f"'{spec.text}'."
+            )
+    elif spec.kind == "truncated":
+        if n or not keys or not keys <= {"lb", "ub"}:
+            raise FormulaError(
+                f"truncated() takes truncated(y, lb=..., ub=...) with at least one bound "
+                f"(a number or a column); got '{spec.text}'."
+            )
+    elif n != 1 or keys:
+        raise FormulaError(f"weighted() takes weighted(y, weights); got '{spec.text}'.")
+
+
+def _values(arg, data: pd.DataFrame, index: pd.Index, spec: HelperSpec, what: str) -> np.ndarray:
+    """A column (rows of the design) or a number, as an array over the observations."""
+    if isinstance(arg, tuple) and what == "the status":  # the same status for every row
+        return np.full(len(index), arg[1], dtype=object)
+    if isinstance(arg, tuple):  # a string literal
+        raise FormulaError(
+            f"in '{spec.text}', {what} must be a column or a number, got {arg[1]!r}."
+        )
+    if isinstance(arg, str):
+        if arg not in data.columns:
+            raise FormulaError(
+                f"'{arg}' in '{spec.text}' is not a column of the data; columns are "
+                f"{list(map(str, data.columns))}."
+            )
+        column = data.loc[index, arg]
+        if column.isna().any():
+            rows = list(column.index[column.isna()][:5])
+            raise ResponseError(
+                f"{what} '{arg}' in '{spec.text}' is missing for rows {rows}; drop or fill them."
+            )
+        return column.to_numpy()
+    return np.full(len(index), float(arg))
+
+
+def _status(values: np.ndarray, spec: HelperSpec, index: pd.Index) -> np.ndarray:
+    out = np.empty(len(values), dtype=np.int64)
+    for i, value in enumerate(values):
+        if isinstance(value, str) and value in STATUS_CODES:
+            out[i] = STATUS_CODES[value]
+        elif isinstance(value, int | float | np.integer | np.floating) and value in _NUMERIC_STATUS:
+            out[i] = int(value)
+        else:
+            raise ResponseError(
+                f"censoring status {value!r} in row {index[i]!r} of '{spec.text}' is not one of "
+                '"none", "left", "right", "interval" (or -1, 0, 1, 2).'
+            )
+    return out
+
+
+def evaluate_helper(
+    spec: HelperSpec, data: pd.DataFrame, index: pd.Index, y: np.ndarray
+) -> ResponseHelper:
+    """The helper's arrays over the design's observations (``index``) with response ``y``."""
+    y = np.asarray(y, dtype=float)
+    if spec.kind == "weighted":
+        w = np.asarray(_values(spec.args[0], data, index, spec, "the weights"), dtype=float)
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            raise ResponseError(
+                f"weights in '{spec.text}' must be finite and >= 0; rows "
+                f"{list(index[bad][:5])} are not."
+            )
+        return ResponseHelper(kind="weighted", text=spec.text, weights=w)
+    if spec.kind == "truncated":
+        lb = spec.kwargs.get("lb", -np.inf)
+        ub = spec.kwargs.get("ub", np.inf)
+        lower = np.asarray(_values(lb, data, index, spec, "lb"), dtype=float)
+        upper = np.asarray(_values(ub, data, index, spec, "ub"), dtype=float)
+        bad = (y < lower) | (y > upper)
+        if bad.any():
+            rows = list(index[bad][:5])
+            raise ResponseError(
+                f"'{spec.text}': the response lies outside the truncation bounds in rows {rows}; "
+                "a truncated response is only observed within [lb, ub]."
+            )
+        if np.any(lower >= upper):
+            raise ResponseError(f"'{spec.text}': lb must be below ub.")
+        return ResponseHelper(
+            kind="truncated",
+            text=spec.text,
+            lower_bound=lower,
+            upper_bound=upper,
+            bound_args=(lb, ub),
+        )
+    status_arg = spec.args[-1]
+    status = _status(_values(status_arg, data, index, spec, "the status"), spec, index)
+    upper = np.full(len(y), np.nan)
+    if len(spec.args) == 2:
+        upper = np.asarray(_values(spec.args[0], data, index, spec, "upper"), dtype=float)
+        interval = status == STATUS_CODES["interval"]
+        bad = interval & ~(upper > y)
+        if bad.any():
+            raise ResponseError(
+                f"'{spec.text}': interval-censored rows need lower < upper; rows "
+                f"{list(index[bad][:5])} do not."
+            )
+        upper = np.where(interval, upper, np.nan)
+    elif np.any(status == STATUS_CODES["interval"]):
+        raise ResponseError(
+            f"'{spec.text}' has interval-censored rows; write censored(lower, upper, status) "
+            "to give each interval's upper end."
+        )
+    return ResponseHelper(kind="censored", text=spec.text, status=status, upper=upper)

@@ -1,0 +1,187 @@
+"""censored(), truncated() and weighted() responses: parsing, errors, the log-likelihood
+against scipy, the pointwise log-likelihood and predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import bayesformula as bf
+from bayesformula.errors import FormulaError, PredictionError, ResponseError
+from bayesformula.formula.helpers import split_response_helper
+from tests.build.test_logp import _prior_logp, _value_point
+
+N = 10
+RNG = np.random.default_rng(11)
+X = RNG.normal(size=N)
+Y = 1 + 0.5 * X + RNG.normal(size=N)
+STATUS = np.array(["none", "left", "right", "interval", "none"] * 2)
+UPPER = Y + np.where(STATUS == "interval", 0.7, 0.0)
+COUNTS = RNG.poisson(3, N) + 1
+
+
+def _frame(**extra):
+    return pd.DataFrame({"y": Y, "x": X, "status": STATUS, "hi": UPPER, **extra})
+
+
+def test_split_takes_the_helper_off_the_formula():
+    main, spec = split_response_helper("censored(np.log(t), status) ~ x + (1|g)")
+    assert main == "np.log(t) ~ x + (1|g)"
+    assert (spec.kind, spec.response, spec.args) == ("censored", "np.log(t)", ("status",))
+    main, spec = split_response_helper("truncated(y, lb=0, ub=hi) ~ x")
+    assert main == "y ~ x" and spec.kwargs == {"lb": 0, "ub": "hi"}
+    assert split_response_helper("y ~ x") == ("y ~ x", None)
+
+
+@pytest.mark.parametrize(
+    "formula, error, match",
+    [
+        ("censored(y) ~ x", FormulaError, r"censored\(y, status\)"),
+        ("truncated(y) ~ x", FormulaError, "at least one bound"),
+        ("weighted(y, w, 2) ~ x", FormulaError, r"weighted\(y, weights\)"),
+        ("weighted(y, np.abs(x)) ~ x", FormulaError, "must be a data column or a number"),
+        ("weighted(y, wt) ~ x", FormulaError, "'wt' in 'weighted\\(y, wt\\)' is not a column"),
+        ("truncated(y, lb=1.5) ~ x", ResponseError, "outside the truncation bounds in rows"),
+        ("censored(y, status) ~ x", ResponseError, r"censored\(lower, upper, status\)"),
+        ("censored(y, x) ~ x", ResponseError, "is not one of"),
+        ("weighted(y, neg) ~ x", ResponseError, "must be finite and >= 0"),
+    ],
+)
+def test_bad_helpers_say_what_to_do(formula, error, match):
+    df = _frame(neg=-np.ones(N))
+    with pytest.raises(error, match=match):
+        bf.Model(formula, df)
+
+
+def test_families_without_a_cdf_cannot_be_censored():
+    with pytest.raises(bf.errors.FamilyError, match="cumulative distribution function"):
+        bf.Model("censored(y, status) ~ x", _frame(status="none"), family="skewnormal")
+
+
+def _check_logp(model, expected_loglik, aux_names=("sigma",)):
+    pm_model = model.build()
+    logp = pm_model.compile_logp(jacobian=False, mode="FAST_COMPILE")
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        ic, b = rng.normal(1, 0.3), rng.normal(0.5, 0.2)
+        aux = {name: rng.uniform(0.5, 2) for name in aux_names}
+        point = _value_point(pm_model, {"Intercept_centered": ic, "x": b, **aux})
+        eta = ic + (X - X.mean()) * b
+        expected = expected_loglik(eta, aux).sum()
+        expected += _prior_logp(model.priors.common["Intercept"], ic)
+        expected += _prior_logp(model.priors.common["x"], b)
+        for name, value in aux.items():
+            expected += _prior_logp(model.priors.aux[name], value)
+        # 1e-7: PyMC and scipy compute log-CDFs differently (about 1e-8 apart); a wrong
+        # censoring or truncation term is off by O(1)
+        np.testing.assert_allclose(logp(point), expected, rtol=1e-7)
+
+
+def _censored_normal(eta, aux):
+    s = aux["sigma"]
+    return np.select(
+        [STATUS == "none", STATUS == "left", STATUS == "right"],
+        [
+            stats.norm.logpdf(Y, eta, s),
+            stats.norm.logcdf(Y, eta, s),
+            stats.norm.logsf(Y, eta, s),
+        ],
+        np.log(stats.norm.cdf(UPPER, eta, s) - stats.norm.cdf(Y, eta, s)),
+    )
+
+
+def test_censored_gaussian_logp_matches_scipy():
+    model = bf.Model("censored(y, hi, status) ~ x", _frame())
+    assert "4 none, 2 left, 2 right, 2 interval" in str(model) and model.density() is None
+    _check_logp(model, _censored_normal)
+
+
+def test_censored_poisson_counts_use_the_survival_function():
+    status = np.where(
+        np.arange(N) % 3 == 0, "right", np.where(np.arange(N) % 3 == 1, "left", "none")
+    )
+    df = pd.DataFrame({"y": COUNTS, "x": X, "status": status})
+    model = bf.Model("censored(y, status) ~ x", df, family="poisson")
+
+    def expected(eta, aux):
+        mu = np.exp(eta)
+        return np.select(
+            [status == "none", status == "left"],
+            [stats.poisson.logpmf(COUNTS, mu), stats.poisson.logcdf(COUNTS, mu)],
+            stats.poisson.logsf(COUNTS, mu),  # right: P(Y > y)
+        )
+
+    _check_logp(model, expected, aux_names=())
+
+
+def test_truncated_logp_matches_scipy():
+    lower, upper = Y.min() - 0.3, Y + 1.0
+    model = bf.Model(f"truncated(y, lb={float(lower)!r}, ub=hi) ~ x", _frame(hi=upper))
+
+    def expected(eta, aux):
+        s = aux["sigma"]
+        mass = stats.norm.cdf(upper, eta, s) - stats.norm.cdf(lower, eta, s)
+        return stats.norm.logpdf(Y, eta, s) - np.log(mass)
+
+    _check_logp(model, expected)
+
+
+def test_zero_truncated_counts_keep_lb_possible():
+    df = pd.DataFrame({"y": COUNTS, "x": X})
+    model = bf.Model("truncated(y, lb=1) ~ x", df, family="poisson")
+
+    def expected(eta, aux):
+        mu = np.exp(eta)
+        return stats.poisson.logpmf(COUNTS, mu) - stats.poisson.logsf(0, mu)  # P(Y >= 1)
+
+    _check_logp(model, expected, aux_names=())
+
+
+def test_weighted_logp_multiplies_each_row():
+    w = RNG.uniform(0, 3, N)
+    model = bf.Model("weighted(y, w) ~ x", _frame(w=w))
+    _check_logp(model, lambda eta, aux: w * stats.norm.logpdf(Y, eta, aux["sigma"]))
+
+
+@pytest.fixture(scope="module")
+def censored_fit():
+    model = bf.Model("censored(y, hi, status) ~ x", _frame())
+    idata = model.fit(
+        draws=20, tune=50, chains=1, random_seed=3, progressbar=False, diagnostics=False
+    )
+    return model, idata
+
+
+def test_pointwise_log_likelihood_is_the_censored_one(censored_fit):
+    model, idata = censored_fit
+    model.compute_log_likelihood(idata)
+    post = idata.posterior.isel(chain=0, draw=7)
+    eta = float(post["Intercept"]) + X * float(post["x"])
+    expected = _censored_normal(eta, {"sigma": float(post["sigma"])})
+    got = idata.log_likelihood["y"].isel(chain=0, draw=7).values
+    np.testing.assert_allclose(got, expected, rtol=1e-6)  # log-CDF implementations differ
+
+
+def test_truncated_predictions_respect_the_bounds():
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=80)
+    y = 1 + x + rng.normal(size=80)
+    df = pd.DataFrame({"y": y[y > 0.5], "x": x[y > 0.5]})
+    model = bf.Model("truncated(y, lb=0.5) ~ x", df)
+    idata = model.fit(
+        draws=50, tune=100, chains=1, random_seed=1, progressbar=False, diagnostics=False
+    )
+    model.predict(idata, kind="response")
+    assert float(idata.posterior_predictive["y"].min()) >= 0.5
+    new = pd.DataFrame({"x": [-3.0, 0.0, 3.0]})
+    out = model.predict(idata, kind="response", data=new, inplace=False, random_seed=2)
+    assert float(out.posterior_predictive["y"].min()) >= 0.5
+
+    varying = bf.Model("truncated(y, lb=lo) ~ x", df.assign(lo=0.5))
+    idata = varying.fit(
+        draws=20, tune=50, chains=1, random_seed=1, progressbar=False, diagnostics=False
+    )
+    with pytest.raises(PredictionError, match="bound column 'lo'"):
+        varying.predict(idata, kind="response", data=new)
