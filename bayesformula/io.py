@@ -269,7 +269,10 @@ def save(model, idata, path: str | Path) -> Path:
     path = Path(path)
     spec = _spec(model)
     design = model.design
-    frame = model.data.loc[design.index, list(design.data_columns)]
+    used = list(design.data_columns)
+    if getattr(model, "response_helper", None) is not None:
+        used += [c for c in model.response_helper.columns if c not in used]
+    frame = model.data.loc[design.index, used]
     dataset, meta = _frame_to_dataset(frame)
     dataset.attrs["spec"] = json.dumps(spec)
     dataset.attrs["columns"] = json.dumps(meta)

@@ -14,6 +14,7 @@ left/none/right as in Bambi and brms, or 2 for interval). Nothing in them is exe
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,7 @@ class ResponseHelper:
     upper_bound: np.ndarray | None = None
     weights: np.ndarray | None = None
     bound_args: tuple = (-np.inf, np.inf)
+    columns: tuple[str, ...] = ()
 
     def truncation_for(self, data: pd.DataFrame | None, n: int):
         """Truncation bounds ``(lower, upper)`` for prediction rows: the fitted rows when
@@ -206,6 +208,14 @@ def evaluate_helper(
 ) -> ResponseHelper:
     """The helper's arrays over the design's observations (``index``) with response ``y``."""
     y = np.asarray(y, dtype=float)
+    helper = _evaluate(spec, data, index, y)
+    columns = tuple(
+        a for a in (*spec.args, *spec.kwargs.values()) if isinstance(a, str) and a in data.columns
+    )
+    return dataclasses.replace(helper, columns=columns)
+
+
+def _evaluate(spec: HelperSpec, data: pd.DataFrame, index: pd.Index, y: np.ndarray):
     if spec.kind == "weighted":
         w = np.asarray(_values(spec.args[0], data, index, spec, "the weights"), dtype=float)
         bad = ~np.isfinite(w) | (w < 0)

@@ -185,3 +185,13 @@ def test_truncated_predictions_respect_the_bounds():
     )
     with pytest.raises(PredictionError, match="bound column 'lo'"):
         varying.predict(idata, kind="response", data=new)
+
+
+def test_saved_helper_model_keeps_its_columns(censored_fit, tmp_path):
+    model, idata = censored_fit
+    path = tmp_path / "censored.nc"
+    bf.save(model, idata, path)
+    loaded, _ = bf.load(path)
+    assert loaded.response_helper.text == "censored(y, hi, status)"
+    np.testing.assert_array_equal(loaded.response_helper.status, model.response_helper.status)
+    np.testing.assert_array_equal(loaded.response_helper.upper, model.response_helper.upper)
