@@ -563,9 +563,11 @@ class Model:
                 lines.append(f"            {name} ~ {prior!r}")
         if self.priors.aux:
             lines.append("        Auxiliary parameters")
+            about = {a.name: a.description for a in self.family.aux}
             for name, prior in self.priors.aux.items():
                 shown = repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)"
-                lines.append(f"            {name} ~ {shown}")
+                note = f"  ({about[name]})" if about.get(name) else ""
+                lines.append(f"            {name} ~ {shown}{note}")
         if d.group_terms:
             lines.append("  Group effects (parameterisation per grouping factor):")
             for factor, choice in self.parameterization.items():

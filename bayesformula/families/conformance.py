@@ -9,7 +9,7 @@ initial point), and both prediction kinds must work and stay inside the family's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from bayesformula.families.family import AUX_SUPPORTS, Family
 from bayesformula.families.links import get_link
 from bayesformula.families.registry import get_family
 from bayesformula.priors.prior import Prior
+from bayesformula.report import CheckReport
 
 __all__ = ["FamilyReport", "check_family", "example_data"]
 
@@ -29,31 +30,13 @@ KS_MIN_P = 1e-4
 
 
 @dataclass
-class FamilyReport:
+class FamilyReport(CheckReport):
     """Outcome of `check_family`: one entry per check, with what failed."""
 
     family: str
-    passed: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def __str__(self) -> str:
-        head = f"check_family('{self.family}'): {len(self.passed)} passed"
-        if self.ok:
-            return head + "."
-        lines = [head + f", {len(self.failed)} failed:"]
-        lines += [f"  - {name}: {why}" for name, why in self.failed.items()]
-        return "\n".join(lines)
-
-    def _record(self, name: str, condition: bool, why: str) -> bool:
-        if condition:
-            self.passed.append(name)
-        else:
-            self.failed[name] = why
-        return condition
+    def title(self) -> str:
+        return f"check_family('{self.family}')"
 
 
 def example_data(family: Family, n: int = 60, seed: int = 0) -> tuple[str, pd.DataFrame]:
@@ -142,9 +125,9 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
         why = ""
     except FamilyError as err:
         links, why = [], str(err)
-    report._record("links", bool(links), why or "the family declares no links")
+    report.record("links", bool(links), why or "the family declares no links")
     likelihood = getattr(pm, family.likelihood, None)
-    report._record(
+    report.record(
         "likelihood",
         likelihood is not None and hasattr(likelihood, "dist"),
         f"'{family.likelihood}' is not a PyMC distribution",
@@ -159,7 +142,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
                 f"{param.name}: {prior!r} is neither a Prior nor a number "
                 f"{AUX_SUPPORTS[param.support][1]}"
             )
-    report._record("default priors", not bad_priors, "; ".join(bad_priors))
+    report.record("default priors", not bad_priors, "; ".join(bad_priors))
     if not report.ok:
         return
 
@@ -174,7 +157,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     names = {v.name for v in pm_model.free_RVs}
     missing = [a.name for a in family.aux if isinstance(model.priors.aux[a.name], Prior)]
     missing = [name for name in missing if name not in names]
-    report._record(
+    report.record(
         "parameters",
         not missing and len(pm_model.coords["__obs__"]) == n_obs,
         f"auxiliary parameters {missing} are not in the model"
@@ -183,7 +166,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     )
     point = pm_model.initial_point(random_seed=seed)
     logp = float(pm_model.compile_logp()(point))
-    report._record("log-density", np.isfinite(logp), f"not finite at the initial point: {logp}")
+    report.record("log-density", np.isfinite(logp), f"not finite at the initial point: {logp}")
     if not np.isfinite(logp):
         return
 
@@ -207,9 +190,9 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
         numpy_draws = np.asarray(family.draw(rng, **family.to_dist(params)), dtype=float)
         shape_ok = numpy_draws.shape == (draws,)
     except Exception as err:  # noqa: BLE001 - reported, not raised
-        report._record("numpy draw", False, f"family.draw failed: {type(err).__name__}: {err}")
+        report.record("numpy draw", False, f"family.draw failed: {type(err).__name__}: {err}")
         return
-    report._record(
+    report.record(
         "numpy draw", shape_ok, f"draw returned shape {numpy_draws.shape}, expected ({draws},)"
     )
     dist = likelihood.dist(**family.to_dist(params))
@@ -217,7 +200,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     from scipy import stats
 
     p_value = float(stats.ks_2samp(numpy_draws.ravel(), pymc_draws.ravel()).pvalue)
-    report._record(
+    report.record(
         "draw matches likelihood",
         p_value >= KS_MIN_P,
         f"the numpy draw and PyMC's {family.likelihood} differ at {family.parent}="
@@ -229,7 +212,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     prior = model.prior_predictive(draws=20, random_seed=seed)
     model.predict(prior, kind="response_params", group="prior")
     parent = prior.prior[family.parent]
-    report._record(
+    report.record(
         "predict response_params",
         parent.shape == (1, 20, n_obs),
         f"the parent has shape {parent.shape}, expected (1, 20, {n_obs})",
@@ -248,7 +231,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
         )
     except BayesformulaError as err:
         in_support, why = False, str(err)
-    report._record(
+    report.record(
         "predict response",
         y.shape == (1, 20, n_obs) and in_support,
         why or f"responses have shape {y.shape}, expected (1, 20, {n_obs})",

@@ -285,7 +285,7 @@ _BUILTIN = [
         support="real",
         aux=(
             AuxParam("b", _rate, description="rate (1 / scale)"),
-            AuxParam("q", _median, support="unit", description="quantile of mu, fixed"),
+            AuxParam("q", _median, support="unit", description="the quantile mu models"),
         ),
         to_dist=lambda d: {"b": d["b"], "q": d["q"], "mu": d["mu"]},
         draw=_asymmetric_laplace_draw,

@@ -8,11 +8,12 @@ error of the truth).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from bayesformula.errors import SamplerError
+from bayesformula.report import CheckReport
 from bayesformula.samplers.base import get_sampler
 from bayesformula.samplers.layout import REQUIRED_STATS
 
@@ -99,32 +100,14 @@ def truth() -> dict[str, np.ndarray]:
 
 
 @dataclass
-class ConformanceReport:
+class ConformanceReport(CheckReport):
     """Outcome of `check_sampler`: one entry per check, with what failed."""
 
     sampler: str
     approximate: bool
-    passed: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def __str__(self) -> str:
-        head = f"check_sampler('{self.sampler}'): {len(self.passed)} passed"
-        if self.ok:
-            return head + "."
-        lines = [head + f", {len(self.failed)} failed:"]
-        lines += [f"  - {name}: {why}" for name, why in self.failed.items()]
-        return "\n".join(lines)
-
-
-def _record(report: ConformanceReport, name: str, condition: bool, why: str) -> None:
-    if condition:
-        report.passed.append(name)
-    else:
-        report.failed[name] = why
+    def title(self) -> str:
+        return f"check_sampler('{self.sampler}')"
 
 
 def check_sampler(
@@ -181,7 +164,7 @@ def _conformance(report, sampler, make_model, settings, seed, prefix):
     draws, chains = settings["draws"], settings["chains"]
 
     def _check(report, name, condition, why):
-        _record(report, prefix + name, condition, why)
+        report.record(prefix + name, condition, why)
 
     def run(random_seed):
         return sampler.sample(make_model(), random_seed=random_seed, **settings)
