@@ -40,10 +40,9 @@ def helper_logp(family, kwargs: dict, y, helper: ResponseHelper):
 
     likelihood = getattr(pm, family.likelihood)
     y = pt.as_tensor_variable(y)
-    full = likelihood.dist(**kwargs)
+    logp = pm.logp(likelihood.dist(**kwargs), y)
     if helper.kind == "weighted":
-        return pm.logp(full, y) * helper.weights
-    logp = pm.logp(full, y)
+        return logp * helper.weights
     if helper.kind == "truncated":
         lcdf_hi = pt.zeros_like(logp)
         lcdf_lo = pt.full_like(logp, -np.inf)

@@ -116,6 +116,7 @@ def check_family(
 
 def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: int) -> None:
     import pymc as pm
+    from scipy import stats
 
     from bayesformula.model import Model
 
@@ -155,8 +156,11 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     pm_model = model.build()
     n_obs = len(model.design.index)
     names = {v.name for v in pm_model.free_RVs}
-    missing = [a.name for a in family.aux if isinstance(model.priors.aux[a.name], Prior)]
-    missing = [name for name in missing if name not in names]
+    missing = [
+        a.name
+        for a in family.aux
+        if isinstance(model.priors.aux[a.name], Prior) and a.name not in names
+    ]
     report.record(
         "parameters",
         not missing and len(pm_model.coords["__obs__"]) == n_obs,
@@ -171,13 +175,14 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
         return
 
     # ---------------------------------------------------------------- draw vs likelihood
-    values = _constrained(pm_model, point)
-    # the parent at the initial point: evaluate the graph with the point's values
-    [parent_graph] = pm_model.replace_rvs_by_values([model._build().parent])
-    parent_fn = pm_model.compile_fn(
-        parent_graph, inputs=pm_model.value_vars, on_unused_input="ignore"
+    # the parent and the free auxiliary parameters at the initial point (constrained scale)
+    free_aux = [a.name for a in family.aux if a.name in names]
+    graphs = pm_model.replace_rvs_by_values(
+        [model._build().parent, *(pm_model[name] for name in free_aux)]
     )
-    parent_value = np.asarray(parent_fn(point))
+    at_point = pm_model.compile_fn(graphs, inputs=pm_model.value_vars, on_unused_input="ignore")
+    parent_value, *aux_values = (np.asarray(v) for v in at_point(point))
+    values = dict(zip(free_aux, aux_values, strict=True))
     i = int(np.argmin(np.abs(parent_value - np.median(parent_value))))
     params: dict[str, Any] = {family.parent: np.full(draws, parent_value[i])}
     for param in family.aux:
@@ -197,8 +202,6 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     )
     dist = likelihood.dist(**family.to_dist(params))
     pymc_draws = np.asarray(pm.draw(dist, random_seed=seed + 1), dtype=float)
-    from scipy import stats
-
     p_value = float(stats.ks_2samp(numpy_draws.ravel(), pymc_draws.ravel()).pvalue)
     report.record(
         "draw matches likelihood",
@@ -236,19 +239,6 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
         y.shape == (1, 20, n_obs) and in_support,
         why or f"responses have shape {y.shape}, expected (1, 20, {n_obs})",
     )
-
-
-def _constrained(pm_model, point: dict) -> dict[str, np.ndarray]:
-    """The free variables' values at ``point`` on their own (constrained) scale."""
-    out = {}
-    for rv in pm_model.free_RVs:
-        value_var = pm_model.rvs_to_values[rv]
-        value = np.asarray(point[value_var.name])
-        transform = pm_model.rvs_to_transforms.get(rv)
-        if transform is not None:
-            value = np.asarray(transform.backward(value).eval())
-        out[rv.name] = value
-    return out
 
 
 def _fits_support(family: Family, y: np.ndarray, trials: np.ndarray | None) -> None:

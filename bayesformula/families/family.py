@@ -48,7 +48,8 @@ class AuxParam:
 
     ``default_prior`` maps the response's scale ``sd_y`` to the default prior, or to a number
     that fixes the parameter (asymmetric laplace's quantile ``q``). ``support`` is what a
-    user's fixed value must satisfy: "positive" (default), "real" or "unit".
+    user's fixed value must satisfy: "positive" (default), "real" or "unit". ``description``
+    says what the parameter is (shown next to its prior when the model is printed).
     """
 
     name: str

@@ -51,11 +51,15 @@ class ResponseHelper:
         Censoring per row: 0 none, -1 left, 1 right, 2 interval (`STATUS_CODES`).
     upper : ndarray or None
         Upper end of interval-censored rows (NaN elsewhere).
-    lower, upper_bound : ndarray or None
+    lower_bound, upper_bound : ndarray or None
         Truncation bounds (``-inf`` / ``inf`` where absent).
     weights : ndarray or None
     text : str
         The helper as written, for messages and printing.
+    bound_args : tuple
+        The truncation bounds as written (column names or numbers), for new data.
+    columns : tuple of str
+        The data columns the helper reads (kept by `bayesformula.save`).
     """
 
     kind: str
@@ -189,18 +193,18 @@ def _values(arg, data: pd.DataFrame, index: pd.Index, spec: HelperSpec, what: st
 
 
 def _status(values: np.ndarray, spec: HelperSpec, index: pd.Index) -> np.ndarray:
-    out = np.empty(len(values), dtype=np.int64)
-    for i, value in enumerate(values):
-        if isinstance(value, str) and value in STATUS_CODES:
-            out[i] = STATUS_CODES[value]
-        elif isinstance(value, int | float | np.integer | np.floating) and value in _NUMERIC_STATUS:
-            out[i] = int(value)
-        else:
-            raise ResponseError(
-                f"censoring status {value!r} in row {index[i]!r} of '{spec.text}' is not one of "
-                '"none", "left", "right", "interval" (or -1, 0, 1, 2).'
-            )
-    return out
+    series = pd.Series(values, dtype=object)
+    codes = series.map(lambda v: STATUS_CODES.get(v) if isinstance(v, str) else None)
+    numeric = pd.to_numeric(series.where(codes.isna()), errors="coerce")
+    codes = codes.fillna(numeric.where(numeric.isin(list(_NUMERIC_STATUS))))
+    bad = np.flatnonzero(codes.isna().to_numpy())
+    if bad.size:
+        raise ResponseError(
+            f"censoring status {values[bad[0]]!r} in row {index[bad[0]]!r} of '{spec.text}' is "
+            'not one of "none", "left", "right", "interval" (or -1, 0, 1, 2)'
+            + (f"; {bad.size - 1} more row(s) too." if bad.size > 1 else ".")
+        )
+    return codes.to_numpy(dtype=np.int64)
 
 
 def evaluate_helper(

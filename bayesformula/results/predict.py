@@ -143,7 +143,8 @@ class Prepared:
 
     ``coef_args`` are the coefficient draws ``(S, ...)`` in the predictor's order, ``rows`` the
     data arrays (first axis = rows of the new data), ``aux`` the auxiliary parameters per draw
-    ``(S, 1)`` or fixed numbers.
+    ``(S, 1)`` or fixed numbers, ``truncation`` the ``(lower, upper)`` bounds per row of a
+    truncated response (None otherwise).
     """
 
     coef_args: list
