@@ -375,7 +375,16 @@ class Model:
         """Drop internal data containers and (optionally) offsets; tag the result."""
         if "constant_data" in idata.groups():
             del idata.constant_data
-        offsets = [f"{t.name}_offset" for t in self.design.group_terms] if omit_offsets else []
+        offsets = (
+            [f"{t.name}_offset" for t in self.design.group_terms]
+            + [
+                f"{b.name}_{suffix}"
+                for b in self.design.group_blocks
+                for suffix in ("offset", "cholesky", "joint")
+            ]
+            if omit_offsets
+            else []
+        )
         for group in ("posterior", "prior"):
             if group in idata.groups() and offsets:
                 setattr(idata, group, idata[group].drop_vars(offsets, errors="ignore"))
@@ -561,6 +570,8 @@ class Model:
             lines.append("        Group-level effects")
             for name, prior in self.priors.group.items():
                 lines.append(f"            {name} ~ {prior!r}")
+            for name, prior in self.priors.corr.items():
+                lines.append(f"            {name}_corr ~ {prior!r}  (correlations)")
         if self.priors.aux:
             lines.append("        Auxiliary parameters")
             about = {a.name: a.description for a in self.family.aux}
@@ -571,7 +582,11 @@ class Model:
         if d.group_terms:
             lines.append("  Group effects (parameterisation per grouping factor):")
             for factor, choice in self.parameterization.items():
-                anchored = ", centered on the common coefficients" if factor == self.anchor else ""
+                anchored = (
+                    ", centered on the common coefficients"
+                    if factor == self.anchor and self.density() is not None
+                    else ""
+                )
                 lines.append(f"            {factor}: {choice.label}{anchored} ({choice.reason})")
         return "\n".join(lines)
 

@@ -44,7 +44,8 @@ def w3():
 
 def w4():
     data = pd.read_csv(DATASETS / "sleepstudy.csv")
-    return "Reaction ~ Days + (Days|Subject)", data, "gaussian"
+    # independent intercepts and slopes: the model Bambi fits for (Days|Subject)
+    return "Reaction ~ Days + (Days||Subject)", data, "gaussian"
 
 
 def w5():
@@ -77,7 +78,7 @@ DESCRIPTIONS = {
     "W1": "bioassay p(deaths, n) ~ dose, binomial (4 rows)",
     "W2": "gaussian, n = 10,000, 10 numeric predictors",
     "W3": "bernoulli, n = 50,000, 5 numeric + 1 categorical (5 levels)",
-    "W4": "sleepstudy Reaction ~ Days + (Days|Subject)",
+    "W4": "sleepstudy Reaction ~ Days + (Days||Subject) (Bambi: (Days|Subject), the same model)",
     "W5": "poisson, n = 100,000, y ~ x1 + x2 + (1|g), 1,000 groups",
     "W6": "bernoulli, n = 20,000, y ~ x + (1|g1) + (1|g2), 500 and 50 groups",
 }

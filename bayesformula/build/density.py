@@ -336,6 +336,9 @@ def build_density(
         else:
             fixed_aux = float(spec)
 
+    if design.group_blocks:
+        names = ", ".join(f"({b.name.replace('|', ' | ')})" for b in design.group_blocks)
+        raise Unsupported(f"correlated group effects {names}; '||' makes them independent")
     groups: list[_GroupTerm] = []
     for term in design.group_terms:
         c = len(term.columns)

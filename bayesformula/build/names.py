@@ -20,4 +20,7 @@ def design_coords(design) -> dict[str, list]:
         coords[term.factor_dim] = list(design.group_levels[term.factor])
         if term.expr_dim:
             coords[term.expr_dim] = list(term.columns)
+    for block in getattr(design, "group_blocks", ()):
+        coords[block.dim] = list(block.columns)
+        coords[block.corr_dim] = list(block.corr_labels)
     return coords

@@ -5,6 +5,12 @@ Names (the same as Bambi's, so code written against Bambi's posteriors keeps wor
 * ``Intercept``, one variable per common term (``dose``, ``C(g)`` with dim ``C(g)_dim``),
 * per group-specific term ``1|g``: ``1|g_sigma``, ``1|g_offset`` and the effects ``1|g``
   (dims ``g__factor_dim`` and, for multi-column expressions, ``{expr}__expr_dim``),
+* per block of correlated terms ``(1 + x | g)``: the packed Cholesky factor
+  ``1+x|g_cholesky`` (LKJ prior on the correlations, the terms' priors on the standard
+  deviations), the correlations ``1+x|g_corr`` (one per pair of columns, dim
+  ``1+x|g__corr_dim`` with coordinates like ``"Intercept,x"``) and ``1+x|g_offset``
+  (non-centered) or ``1+x|g_joint`` (centered), dims ``(g__factor_dim, 1+x|g__dim)``; the
+  terms' ``_sigma`` and effects are deterministics with their usual names,
 * auxiliary parameters by name (``sigma``, ``alpha``, ...), the response by its name and the
   observations along ``__obs__``.
 
@@ -86,22 +92,100 @@ def _common_part(design, priors: PriorSet, data, center: bool):
     return eta, nodes
 
 
+def _block_sd_dist(block, priors: PriorSet):
+    """One distribution of the block's standard deviations (LKJCholeskyCov's ``sd_dist``)."""
+    from bayesformula.errors import PriorError
+
+    specs = [priors.group[name].args["sigma"] for name in block.terms]
+    names = {spec.name if isinstance(spec, Prior) else None for spec in specs}
+    if (
+        None in names
+        or len(names) != 1
+        or any(isinstance(v, Prior) for spec in specs for v in spec.args.values())
+    ):
+        raise PriorError(
+            f"the correlated effects {block.name} need one kind of prior (with numeric "
+            "parameters) for the standard deviations of all their terms "
+            f"({', '.join(block.terms)}); got {', '.join(repr(s) for s in specs)}. Give every "
+            "term the same distribution (e.g. priors={'group_specific': ...}), or write "
+            "'||' for independent effects."
+        )
+    keys = set().union(*(spec.args for spec in specs))
+    kwargs = {}
+    for key in keys:
+        parts = []
+        for spec, width in zip(specs, block.widths, strict=True):
+            if key not in spec.args:
+                raise PriorError(
+                    f"the standard-deviation priors of {block.name} must set the same "
+                    f"parameters; '{key}' is missing from {spec!r}."
+                )
+            parts.append(np.broadcast_to(np.asarray(spec.args[key], dtype=float), (width,)))
+        kwargs[key] = np.concatenate(parts)
+    return getattr(pm, specs[0].name).dist(**kwargs)
+
+
+def _correlated_block(block, design, priors: PriorSet, noncentered: bool) -> dict[str, object]:
+    """Joint effects of a block: ``b_j ~ Normal(0, diag(sigma) R diag(sigma))`` per level.
+
+    The Cholesky factor of the covariance has an LKJ prior on its correlations and the
+    terms' own priors on the standard deviations. Returns each term's effects.
+    """
+    eta = priors.corr[block.name].args.get("eta", 1.0)
+    packed = pm.LKJCholeskyCov(
+        f"{block.name}_cholesky",
+        n=block.size,
+        eta=np.float64(eta),
+        sd_dist=_block_sd_dist(block, priors),
+        compute_corr=False,
+    )
+    chol = pm.expand_packed_triangular(block.size, packed, lower=True)
+    stds = pt.sqrt(pt.sum(chol**2, axis=1))
+    rows, cols = (np.asarray(v, dtype=np.int64) for v in zip(*block.pairs, strict=True))
+    corr = (chol[rows] * chol[cols]).sum(axis=1) / (stds[rows] * stds[cols])
+    pm.Deterministic(f"{block.name}_corr", corr, dims=block.corr_dim)
+    dims = (f"{block.factor}__factor_dim", block.dim)
+    if noncentered:
+        offset = pm.Normal(f"{block.name}_offset", mu=_F0, sigma=_F1, dims=dims)
+        joint = pt.dot(offset, chol.T)
+    else:
+        joint = pm.MvNormal(f"{block.name}_joint", mu=pt.zeros(block.size), chol=chol, dims=dims)
+    terms = {t.name: t for t in design.group_terms}
+    effects = {}
+    for name, cols in block.slices().items():
+        term = terms[name]
+        width = cols.stop - cols.start
+        sd = stds[cols] if width > 1 else stds[cols.start]
+        pm.Deterministic(f"{name}_sigma", sd, dims=term.expr_dim)
+        values = joint[:, cols] if width > 1 else joint[:, cols.start]
+        effects[name] = pm.Deterministic(name, values, dims=term.dims)
+    return effects
+
+
 def _group_part(design, priors: PriorSet, data, noncentered):
     nodes: dict[str, object] = {}
     parts = []
+    in_block = {name: block for block in design.group_blocks for name in block.terms}
     for term in design.group_terms:
-        spec = priors.group[term.name]
-        sigma_spec = spec.args["sigma"]
-        if isinstance(sigma_spec, Prior):
-            sigma = sigma_spec.create_variable(f"{term.name}_sigma", dims=term.expr_dim)
+        nc = noncentered if isinstance(noncentered, bool) else noncentered[term.factor]
+        block = in_block.get(term.name)
+        if block is not None:
+            if term.name not in nodes:
+                nodes.update(_correlated_block(block, design, priors, nc))
+            effects = nodes[term.name]
         else:
-            sigma = pt.as_tensor_variable(np.asarray(sigma_spec, dtype=float))
-        if noncentered if isinstance(noncentered, bool) else noncentered[term.factor]:
-            offset = pm.Normal(f"{term.name}_offset", mu=_F0, sigma=_F1, dims=term.dims)
-            effects = pm.Deterministic(term.name, offset * sigma, dims=term.dims)
-        else:
-            effects = pm.Normal(term.name, mu=0.0, sigma=sigma, dims=term.dims)
-        nodes[term.name] = effects
+            spec = priors.group[term.name]
+            sigma_spec = spec.args["sigma"]
+            if isinstance(sigma_spec, Prior):
+                sigma = sigma_spec.create_variable(f"{term.name}_sigma", dims=term.expr_dim)
+            else:
+                sigma = pt.as_tensor_variable(np.asarray(sigma_spec, dtype=float))
+            if nc:
+                offset = pm.Normal(f"{term.name}_offset", mu=_F0, sigma=_F1, dims=term.dims)
+                effects = pm.Deterministic(term.name, offset * sigma, dims=term.dims)
+            else:
+                effects = pm.Normal(term.name, mu=0.0, sigma=sigma, dims=term.dims)
+            nodes[term.name] = effects
         per_obs = effects[data[data_name("idx", term.factor)]]
         if term.kind != "intercept":
             Z = data[data_name("Z", term.name)]

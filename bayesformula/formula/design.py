@@ -35,6 +35,7 @@ from bayesformula.formula.namespace import build_environment, check_names, resto
 
 __all__ = [
     "CommonTerm",
+    "CorrBlock",
     "GroupTerm",
     "Response",
     "Design",
@@ -135,6 +136,68 @@ class GroupTerm:
 
 
 @dataclass(frozen=True)
+class CorrBlock:
+    """Group-specific terms of one ``(... | factor)`` whose effects are correlated.
+
+    ``(1 + x | g)`` makes one block of the terms ``1|g`` and ``x|g``: each level's effects are
+    drawn jointly, ``Normal(0, diag(sigma) R diag(sigma))``, with an LKJ prior on the
+    correlation matrix ``R``. ``(1 + x || g)``, ``(1|g) + (0 + x|g)`` and ``(1|g) + (x|g)``
+    make no block.
+
+    Attributes
+    ----------
+    name : str
+        ``"1+x|g"``: the terms' expressions joined with ``+``, then ``|`` and the factor.
+    factor : str
+        The grouping factor.
+    terms : tuple of str
+        Names of the block's group-specific terms, in design order.
+    columns : tuple of str
+        One label per effect of a level (``"Intercept"``, ``"x"``, ``"C(a)[b]"``).
+    widths : tuple of int
+        Number of columns of each term.
+    """
+
+    name: str
+    factor: str
+    terms: tuple[str, ...]
+    columns: tuple[str, ...]
+    widths: tuple[int, ...]
+
+    @property
+    def dim(self) -> str:
+        """Dimension of the block's effects (one coordinate per column)."""
+        return f"{self.name}__dim"
+
+    @property
+    def corr_dim(self) -> str:
+        """Dimension of the block's correlations: one per pair of columns."""
+        return f"{self.name}__corr_dim"
+
+    @property
+    def pairs(self) -> tuple[tuple[int, int], ...]:
+        """Column pairs ``(i, j)``, ``i < j``, in the order of `corr_labels`."""
+        return tuple(zip(*np.triu_indices(self.size, k=1), strict=True))
+
+    @property
+    def corr_labels(self) -> tuple[str, ...]:
+        """``"Intercept,x"``: the coordinates of `corr_dim`."""
+        return tuple(f"{self.columns[i]},{self.columns[j]}" for i, j in self.pairs)
+
+    @property
+    def size(self) -> int:
+        return len(self.columns)
+
+    def slices(self) -> dict[str, slice]:
+        """Each term's columns within the block."""
+        out, start = {}, 0
+        for term, width in zip(self.terms, self.widths, strict=True):
+            out[term] = slice(start, start + width)
+            start += width
+        return out
+
+
+@dataclass(frozen=True)
 class Design:
     """Everything the model needs from formula and data (see the module docstring)."""
 
@@ -151,6 +214,7 @@ class Design:
     n_dropped: int = 0
     matrices: Any = field(default=None, repr=False, compare=False)
     data_columns: tuple[str, ...] = ()
+    group_blocks: tuple[CorrBlock, ...] = ()
 
     @property
     def n_obs(self) -> int:
@@ -403,6 +467,102 @@ def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
         raise FormulaError(f"could not build the design for '{text}': {err}") from None
 
 
+def _bar_groups(text: str) -> tuple[str, list[tuple[int, str, str, bool]]]:
+    """The ``(expr | factor)`` and ``(expr || factor)`` parts of a formula.
+
+    Returns the formula with each ``||`` written as ``|`` (the syntax formulae reads) and the
+    parts as ``(position, expr, factor, independent)`` in order of position. Text inside
+    quotes and bars nested in inner parentheses are not parts.
+    """
+    chars = list(text)
+    groups = []
+    stack: list[int] = []
+    quote = None
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            stack.append(i)
+        elif ch == ")" and stack:
+            start = stack.pop()
+            inner, depth, bar, inner_quote = text[start + 1 : i], 0, -1, None
+            for j, c in enumerate(inner):
+                if inner_quote:
+                    inner_quote = None if c == inner_quote else inner_quote
+                elif c in "'\"":
+                    inner_quote = c
+                elif c == "(":
+                    depth += 1
+                elif c == ")":
+                    depth -= 1
+                elif c == "|" and depth == 0:
+                    bar = j
+                    break
+            if bar < 0:
+                continue
+            double = inner[bar + 1 : bar + 2] == "|"
+            if double:
+                chars[start + 2 + bar] = ""
+            factor = inner[bar + (2 if double else 1) :].strip()
+            groups.append((start, inner[:bar].strip(), factor, double))
+    return "".join(chars), sorted(groups)
+
+
+def _correlation_blocks(
+    rewritten: str, independent: list[bool], terms: list[GroupTerm], literals
+) -> tuple[CorrBlock, ...]:
+    """Blocks of correlated group-specific terms: per ``(... | factor)`` part and factor.
+
+    A term written in two parts (``(1|g) + (x|g)``: ``(x|g)`` implies ``1|g``) belongs to the
+    first, so that formula has independent intercepts and slopes, as in Bambi.
+    """
+    _, groups = _bar_groups(rewritten)
+    by_name = {t.name: t for t in terms}
+    claimed: set[str] = set()
+    blocks = []
+    for (_, expr, factor, _double), indep in zip(groups, independent, strict=True):
+        part = f"({expr}|{factor})"
+        # a term written in two parts ('(1|g) + (x|g)', where (x|g) implies 1|g) is taken
+        # once, in the first part that has it, as formulae does
+        names = []
+        for t in fm.model_description(f"y ~ {part}").group_terms:
+            name = restore_literals(str(t.name), literals)
+            if name not in claimed:
+                claimed.add(name)
+                names.append(name)
+        if indep:
+            continue
+        members: dict[str, list[GroupTerm]] = {}
+        for name in names:
+            if name in by_name:
+                members.setdefault(by_name[name].factor, []).append(by_name[name])
+        for fac, members_ in members.items():
+            columns = []
+            for t in members_:
+                for col in t.columns:
+                    if t.kind == "intercept":
+                        columns.append("Intercept")
+                    elif len(t.columns) == 1:
+                        columns.append(t.expr)
+                    else:
+                        columns.append(f"{t.expr}[{col}]")
+            if len(columns) < 2:
+                continue
+            label = "+".join(t.expr for t in members_)
+            blocks.append(
+                CorrBlock(
+                    name=f"{label}|{fac}",
+                    factor=fac,
+                    terms=tuple(t.name for t in members_),
+                    columns=tuple(columns),
+                    widths=tuple(len(t.columns) for t in members_),
+                )
+            )
+    return tuple(blocks)
+
+
 def _labels(term, width: int) -> tuple[str, ...]:
     levels = getattr(term, "levels", None)
     if levels is not None and len(levels) == width:
@@ -454,7 +614,8 @@ def make_design(
             "extra_namespace must be a dict of name -> function or value, got "
             f"{type(extra_namespace).__name__}."
         )
-    description, rewritten, literals = parse_formula(formula)
+    single_bars, groups = _bar_groups(formula)
+    description, rewritten, literals = parse_formula(single_bars)
     _check_proportion(description, data)
     check_names(description, data.columns, extra_namespace, literals)
 
@@ -555,6 +716,7 @@ def make_design(
                 )
             )
 
+    blocks = _correlation_blocks(rewritten, [g[3] for g in groups], group_terms, literals)
     return Design(
         formula=formula,
         response=response,
@@ -569,6 +731,7 @@ def make_design(
         n_dropped=n_dropped,
         matrices=dm,
         data_columns=tuple(used),
+        group_blocks=blocks,
     )
 
 

@@ -9,6 +9,8 @@ The scheme (documented in docs/priors.md) follows rstanarm's autoscaling:
 * Each common column ``x_j``: ``Normal(0, 2.5 s_y / sd(x_j))`` (``sd = 1`` for constant columns).
 * Group-specific effects ``expr|g``: ``Normal(0, sigma)``, ``sigma ~ HalfNormal(S)`` with ``S``
   the scale the matching common term would get (``2.5 s_y`` for intercepts).
+* Correlations of group-specific effects in one ``(... | g)``: ``LKJCorr(eta=1)``, uniform
+  over correlation matrices (brms' default).
 * Auxiliary parameters: the family's defaults (for example gaussian
   ``sigma ~ HalfStudentT(4, sd(y))``).
 """
@@ -35,6 +37,9 @@ _AUX_NAMES = {"sigma", "nu", "alpha", "kappa", "b", "lam", "psi", "q"}
 #: Multiplier of the data scale in default priors (rstanarm and Bambi use 2.5).
 STD = 2.5
 
+#: Shape of the default LKJ prior on correlations of group effects (1: uniform, as in brms).
+LKJ_ETA = 1.0
+
 
 @dataclass(frozen=True)
 class PriorSet:
@@ -50,17 +55,26 @@ class PriorSet:
         Auxiliary parameter name -> Prior, or a number for a fixed value.
     user : frozenset
         Names whose prior the user set.
+    corr : dict
+        Block of correlated group-specific terms (``"1+x|g"``) -> ``Prior("LKJCorr", eta=...)``.
     """
 
     common: dict[str, Prior]
     group: dict[str, Prior]
     aux: dict[str, Prior | float]
     user: frozenset[str] = field(default_factory=frozenset)
+    corr: dict[str, Prior] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """One row per parameter: its kind, prior and whether it is a default."""
         rows = []
-        for kind, mapping in (("common", self.common), ("group", self.group), ("aux", self.aux)):
+        corr = {f"{name}_corr": prior for name, prior in self.corr.items()}
+        for kind, mapping in (
+            ("common", self.common),
+            ("group", self.group),
+            ("correlation", corr),
+            ("aux", self.aux),
+        ):
             for name, prior in mapping.items():
                 rows.append(
                     {
@@ -130,7 +144,8 @@ def default_priors(
         hyper = Prior("HalfNormal", sigma=scale) if auto_scale else Prior("HalfFlat")
         group[term.name] = Prior("Normal", mu=0, sigma=hyper)
     aux = {a.name: a.default_prior(sd_y if auto_scale else 1.0) for a in family.aux}
-    return PriorSet(common=common, group=group, aux=aux)
+    corr = {block.name: Prior("LKJCorr", eta=LKJ_ETA) for block in design.group_blocks}
+    return PriorSet(common=common, group=group, aux=aux, corr=corr)
 
 
 def _check_group_prior(name: str, prior: Any) -> Prior:
@@ -151,8 +166,10 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
     """Override defaults with the user's ``priors=`` dict.
 
     Keys: a term name (``"dose"``, ``"Intercept"``, ``"C(g)"``), a group-specific term
-    (``"1|g"``), an auxiliary parameter (``"sigma"``; a number fixes it), ``"common"`` (every
-    common term except the intercept) or ``"group_specific"`` (every group-specific term).
+    (``"1|g"``), the correlations of a block of correlated group-specific terms
+    (``"1+x|g_corr"``, an ``LKJCorr`` prior), an auxiliary parameter (``"sigma"``; a number
+    fixes it), ``"common"`` (every common term except the intercept) or ``"group_specific"``
+    (every group-specific term).
     Named keys win over ``"common"``/``"group_specific"``.
     """
     if not user:
@@ -160,8 +177,16 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
     if not isinstance(user, Mapping):
         raise PriorError(f"priors must be a dict of name -> bf.Prior, got {type(user).__name__}.")
     common, group, aux = dict(priors.common), dict(priors.group), dict(priors.aux)
+    corr = dict(priors.corr)
+    corr_keys = {f"{name}_corr": name for name in corr}
     set_by_user: set[str] = set()
-    known = set(common) | set(group) | set(family.aux_names) | {"common", "group_specific"}
+    known = (
+        set(common)
+        | set(group)
+        | set(family.aux_names)
+        | set(corr_keys)
+        | {"common", "group_specific"}
+    )
     for key in user:
         if key in _AUX_NAMES and key not in known:
             raise PriorError(
@@ -195,6 +220,14 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
             common[key] = value
         elif key in group:
             group[key] = _check_group_prior(key, value)
+        elif key in corr_keys:
+            if not isinstance(value, Prior) or value.name != "LKJCorr":
+                raise PriorError(
+                    f"the correlations '{key}' take an LKJ prior, e.g. "
+                    f"bf.Prior('LKJCorr', eta=2) (eta > 1 favours weaker correlations); "
+                    f"got {value!r}."
+                )
+            corr[corr_keys[key]] = value
         else:  # auxiliary parameter
             param = next(a for a in family.aux if a.name == key)
             if isinstance(value, Prior):
@@ -207,4 +240,4 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
                     f"{AUX_SUPPORTS[param.support][1]} to fix it, got {value!r}."
                 )
         set_by_user.add(key)
-    return PriorSet(common=common, group=group, aux=aux, user=frozenset(set_by_user))
+    return PriorSet(common=common, group=group, aux=aux, user=frozenset(set_by_user), corr=corr)

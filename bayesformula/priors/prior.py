@@ -53,8 +53,15 @@ _COMMON_PARAMS: dict[str, frozenset[str]] = {
 }
 
 
+#: Priors that are not PyMC distribution classes: the LKJ prior of the correlations of
+#: correlated group-specific effects (only its shape ``eta`` is set by the user).
+_SPECIAL_PARAMS: dict[str, frozenset[str]] = {"LKJCorr": frozenset({"eta"})}
+
+
 @cache
 def _param_names(name: str) -> frozenset[str]:
+    if name in _SPECIAL_PARAMS:
+        return _SPECIAL_PARAMS[name]
     if name in _COMMON_PARAMS:
         return _COMMON_PARAMS[name]
     sig = inspect.signature(_distributions()[name].dist)
@@ -112,7 +119,7 @@ class Prior:
     def __init__(self, name: str, auto_scale: bool = True, **kwargs: Any):
         if not isinstance(name, str):
             raise PriorError(f"a prior's distribution name must be a string, got {name!r}.")
-        if name not in _COMMON_PARAMS:
+        if name not in _COMMON_PARAMS and name not in _SPECIAL_PARAMS:
             dists = _distributions()
             if name not in dists:
                 raise PriorError(did_you_mean(name, dists, "distribution"))

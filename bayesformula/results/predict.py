@@ -115,6 +115,8 @@ def _group_effects(model, draws: xr.Dataset, new: NewData, include: bool, sample
         if (idx < 0).any():  # missing factor value: one shared unknown group
             idx = np.where(idx < 0, idx.max(initial=n_levels - 1) + 1, idx)
             index[factor] = np.maximum(idx, 0)
+    in_block = {name: block for block in design.group_blocks for name in block.terms}
+    block_extra: dict[str, np.ndarray] = {}
     for term in design.group_terms:
         values = _stack(draws, term.name)
         n_levels = values.shape[1]
@@ -122,6 +124,14 @@ def _group_effects(model, draws: xr.Dataset, new: NewData, include: bool, sample
         if not include:
             shape = (values.shape[0], max(needed, n_levels)) + values.shape[2:]
             values = np.zeros(shape)
+        elif needed > n_levels and term.name in in_block:
+            block = in_block[term.name]
+            if block.name not in block_extra:
+                block_extra[block.name] = _new_block_effects(draws, block, needed - n_levels, rng)
+            cols = block.slices()[term.name]
+            extra = block_extra[block.name][:, :, cols]
+            extra = extra if values.ndim == 3 else extra[:, :, 0]
+            values = np.concatenate([values, extra], axis=1)
         elif needed > n_levels:
             sigma_spec = model.priors.group[term.name].args["sigma"]
             if isinstance(sigma_spec, Prior):
@@ -135,6 +145,27 @@ def _group_effects(model, draws: xr.Dataset, new: NewData, include: bool, sample
             values = np.concatenate([values, extra], axis=1)
         effects[term.name] = values
     return effects, index
+
+
+def _new_block_effects(draws: xr.Dataset, block, n_new: int, rng) -> np.ndarray:
+    """Effects ``(S, n_new, block.size)`` of unseen levels of correlated terms, drawn per draw
+    from ``Normal(0, diag(sigma) R diag(sigma))``."""
+    sds = np.concatenate(
+        [
+            _stack(draws, f"{name}_sigma").reshape(-1, width)
+            for name, width in zip(block.terms, block.widths, strict=True)
+        ],
+        axis=1,
+    )
+    pairs = _stack(draws, f"{block.name}_corr")
+    corr = np.broadcast_to(np.eye(block.size), (sds.shape[0], block.size, block.size)).copy()
+    for k, (i, j) in enumerate(block.pairs):
+        corr[:, i, j] = corr[:, j, i] = pairs[:, k]
+    cov = sds[:, :, None] * corr * sds[:, None, :]
+    # jitter keeps the factorisation defined for draws with a correlation of exactly +-1
+    chol = np.linalg.cholesky(cov + 1e-12 * np.eye(block.size))
+    z = rng.normal(size=(sds.shape[0], n_new, block.size))
+    return np.einsum("snk,sjk->snj", z, chol)
 
 
 @dataclass

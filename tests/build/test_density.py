@@ -53,20 +53,20 @@ CASES = {
     ),
     "gaussian-groups-centered-anchored": (
         GAUSS,
-        "y ~ xc + (1|g) + (xc|h)",
+        "y ~ xc + (1|g) + (xc||h)",
         "gaussian",
         {"noncentered": False},
     ),
-    "gaussian-slopes-anchored": (GAUSS, "y ~ xc + (xc|g)", "gaussian", {"noncentered": False}),
+    "gaussian-slopes-anchored": (GAUSS, "y ~ xc + (xc||g)", "gaussian", {"noncentered": False}),
     "bernoulli-merged-slopes-anchored": (
         BERN,
-        "y ~ xd + (xd|h)",
+        "y ~ xd + (xd||h)",
         "bernoulli",
         {"noncentered": False},
     ),
     "gaussian-groups-noncentered": (
         GAUSS,
-        "y ~ xd + (1 + xd|g)",
+        "y ~ xd + (1 + xd||g)",
         "gaussian",
         {"noncentered": True},
     ),
@@ -83,7 +83,7 @@ CASES = {
         "bernoulli",
         {"noncentered": {"g": True, "h": False}},
     ),
-    "bernoulli-rows-slopes": (BERN, "y ~ xc + (xc|g)", "bernoulli", {}),
+    "bernoulli-rows-slopes": (BERN, "y ~ xc + (xc||g)", "bernoulli", {}),
     "poisson-offset": (
         POIS,
         "y ~ xd + offset(off) + (1|g)",

@@ -117,7 +117,7 @@ def test_categorical_argument_and_bool_response(df):
 
 
 def test_model_coords_name_terms_and_levels(df):
-    m = bf.Model("y ~ x + a + (1|g1) + (0 + a|g2)", df)
+    m = bf.Model("y ~ x + a + (1|g1) + (0 + a||g2)", df)
     coords = m.build().coords
     assert list(coords["a_dim"]) == ["q", "r"]
     assert list(coords["g1__factor_dim"]) == ["A", "B"]

@@ -32,8 +32,16 @@ def test_gaussian_group_defaults(sleepstudy):
     sigma = m.priors.aux["sigma"]
     assert sigma.name == "HalfStudentT" and np.isclose(sigma.args["sigma"], sd_y)
     table = m.prior_table()
-    assert set(table["parameter"]) == {"Intercept", "Days", "1|Subject", "Days|Subject", "sigma"}
+    assert set(table["parameter"]) == {
+        "Intercept",
+        "Days",
+        "1|Subject",
+        "Days|Subject",
+        "1+Days|Subject_corr",
+        "sigma",
+    }
     assert (table["source"] == "default").all()
+    assert m.priors.corr["1+Days|Subject"] == bf.Prior("LKJCorr", eta=1)
 
 
 def test_log_link_intercept_centred_on_log_mean():
@@ -62,6 +70,10 @@ def test_user_priors_override_and_hyperpriors(sleepstudy):
     assert m.priors.common["Days"] == bf.Prior("Normal", mu=10, sigma=5)  # named key wins
     assert m.priors.common["Intercept"].args["sigma"] != 50  # "common" skips the intercept
     assert m.priors.group["Days|Subject"].args["sigma"] == bf.Prior("HalfNormal", sigma=20)
-    names = {v.name for v in m.build().free_RVs}
-    assert {"1|Subject_sigma", "Days|Subject_sigma", "sigma"} <= names
+    pm_model = m.build()
+    names = {v.name for v in pm_model.free_RVs}
+    assert {"1+Days|Subject_cholesky", "sigma"} <= names
+    # the correlated terms' standard deviations come from one HalfNormal(20) per term
+    sd_dist = pm_model["1+Days|Subject_cholesky"].owner.inputs[-1]
+    np.testing.assert_allclose(sd_dist.owner.inputs[-1].eval(), [20.0, 20.0])
     assert "Exponential" in str(m)
