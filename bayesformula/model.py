@@ -9,12 +9,18 @@ import pandas as pd
 
 from bayesformula.build.density import Unsupported, build_density
 from bayesformula.build.parameterization import anchor_factor, resolve_parameterization
-from bayesformula.errors import FamilyError, FormulaError, SamplerError
+from bayesformula.errors import FamilyError, SamplerError
 from bayesformula.families.registry import get_family
 from bayesformula.formula.design import make_design
+from bayesformula.formula.distributional import aux_parts, used_columns
 from bayesformula.formula.formula import Formula
 from bayesformula.formula.helpers import evaluate_helper, split_response_helper
-from bayesformula.priors.auto import PriorSet, apply_user_priors, default_priors
+from bayesformula.priors.auto import (
+    PriorSet,
+    add_part_priors,
+    apply_user_priors,
+    default_priors,
+)
 from bayesformula.priors.prior import Prior
 from bayesformula.results.predict import compile_predictor
 from bayesformula.results.predict import predict as _predict
@@ -96,19 +102,29 @@ class Model:
             "dropna": dropna,
             "extra_namespace": sorted(extra_namespace) if isinstance(extra_namespace, dict) else [],
         }
-        if self.formula.additionals:
-            raise FormulaError(
-                "formulas for auxiliary parameters (distributional regression, e.g. "
-                f"{self.formula.additionals[0]!r}) are not supported yet; model the parent "
-                "parameter with a single formula."
-            )
         self.family = get_family(family)
         self.link = self.family.resolve_link(link)
         main, helper_spec = split_response_helper(self.formula.main)
+        additionals = self.formula.additionals
         self.design = make_design(
             main,
             data,
             dropna=dropna,
+            categorical=categorical,
+            extra_namespace=extra_namespace,
+            also_used=(
+                used_columns(additionals, self.family, getattr(data, "columns", []))
+                if additionals
+                else ()
+            ),
+        )
+        #: models of auxiliary parameters from the additional formulas, by parameter
+        self.aux_parts = aux_parts(
+            additionals,
+            self.family,
+            data,
+            self.design.index,
+            links=link if isinstance(link, dict) else None,
             categorical=categorical,
             extra_namespace=extra_namespace,
         )
@@ -131,6 +147,10 @@ class Model:
         defaults = default_priors(
             self.design, self.family, self.link, self.response_data, auto_scale=auto_scale
         )
+        for part in self.aux_parts.values():
+            defaults = add_part_priors(
+                defaults, part, self.family, self.response_data, auto_scale=auto_scale
+            )
         self.priors: PriorSet = apply_user_priors(defaults, priors, self.family)
         self.backend: BuiltModel | None = None
         self._density = None
@@ -156,6 +176,7 @@ class Model:
                 noncentered={f: c.noncentered for f, c in self.parameterization.items()},
                 center_predictors=self.center_predictors,
                 helper=self.response_helper,
+                parts=self.aux_parts,
             )
         return self.backend
 
@@ -172,6 +193,12 @@ class Model:
             try:
                 if self.response_helper is not None:
                     raise Unsupported(f"the response helper {self.response_helper.text}")
+                if self.aux_parts:
+                    raise Unsupported(
+                        "formulas for auxiliary parameters ("
+                        + ", ".join(p.formula for p in self.aux_parts.values())
+                        + ")"
+                    )
                 self._density = build_density(
                     self.design,
                     self.family,
@@ -375,11 +402,13 @@ class Model:
         """Drop internal data containers and (optionally) offsets; tag the result."""
         if "constant_data" in idata.groups():
             del idata.constant_data
+        designs = [self.design] + [p.design for p in self.aux_parts.values()]
         offsets = (
-            [f"{t.name}_offset" for t in self.design.group_terms]
+            [f"{t.name}_offset" for d in designs for t in d.group_terms]
             + [
                 f"{b.name}_{suffix}"
-                for b in self.design.group_blocks
+                for d in designs
+                for b in d.group_blocks
                 for suffix in ("offset", "cholesky", "joint")
             ]
             if omit_offsets
@@ -548,7 +577,8 @@ class Model:
         lines = [
             f"       Formula: {self.formula}",
             f"        Family: {self.family.name}",
-            f"          Link: {self.family.parent} = {self.link.name}",
+            f"          Link: {self.family.parent} = {self.link.name}"
+            + "".join(f", {p.param} = {p.link.name}" for p in self.aux_parts.values()),
             f"  Observations: {d.n_obs}"
             + (f" ({d.n_dropped} rows with missing values dropped)" if d.n_dropped else ""),
         ]

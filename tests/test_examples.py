@@ -77,3 +77,18 @@ def test_families_example_recovers_known_truth(tmp_path):
     assert "Response: censored(time, status):" in stdout
     sd = (table["hdi_high"] - table["hdi_low"]) / (2 * 1.88)  # 94 % interval ~ +-1.88 sd
     assert ((table["mean"] - table["truth"]).abs() < 4 * sd).all(), table
+
+
+def test_variance_models_example_recovers_sigma_formula_and_matches_lme4(tmp_path):
+    import pandas as pd
+
+    stdout = run_example("variance_models.py", tmp_path / "out")
+    assert "Link: mu = identity, sigma = log" in stdout
+    table = pd.read_csv(tmp_path / "out" / "estimates.csv").set_index("parameter")
+    sigma_part = table[table["model"] == "sigma ~ x"]
+    # known truth: each estimate within 4 posterior sds
+    assert ((sigma_part["mean"] - sigma_part["reference"]).abs() < 4 * sigma_part["sd"]).all()
+    lme4 = table[table["model"] == "(Days|Subject)"]
+    # posterior medians next to REML: within one posterior sd (skewed variance posteriors)
+    assert ((lme4["mean"] - lme4["reference"]).abs() < lme4["sd"]).all(), lme4
+    assert "sigma ~ x" in stdout.split("LOO comparison")[1].splitlines()[2]

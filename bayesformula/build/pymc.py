@@ -60,6 +60,9 @@ class BuiltModel:
         Data container name -> shared variable.
     response_name : str
         Name of the observed variable.
+    aux_parents : dict
+        Auxiliary parameter -> its value for every observation, for parameters modelled by a
+        formula of their own (distributional regression).
     """
 
     model: pm.Model
@@ -67,10 +70,15 @@ class BuiltModel:
     coefficients: dict[str, object] = field(repr=False)
     data: dict[str, object] = field(repr=False)
     response_name: str = ""
+    aux_parents: dict[str, object] = field(default_factory=dict, repr=False)
 
 
-def _common_part(design, priors: PriorSet, data, center: bool):
-    """Intercept and common terms; returns (eta or None, coefficient nodes)."""
+def _common_part(design, priors: PriorSet, data, center: bool, param: str = ""):
+    """Intercept and common terms; returns (eta or None, coefficient nodes).
+
+    ``param`` names the auxiliary parameter whose formula this is ("" for the main formula):
+    its intercept is ``{param}_Intercept`` and its matrix the container ``__X_{param}``.
+    """
     nodes: dict[str, object] = {}
     coefs = []
     for term in design.common_terms:
@@ -78,16 +86,17 @@ def _common_part(design, priors: PriorSet, data, center: bool):
         nodes[term.name] = rv
         coefs.append(pt.atleast_1d(rv))
     beta = pt.concatenate(coefs) if len(coefs) > 1 else (coefs[0] if coefs else None)
-    eta = pt.dot(data[data_name("X")], beta) if beta is not None else None
+    eta = pt.dot(data[data_name("X", param)], beta) if beta is not None else None
     if design.intercept:
-        prior = priors.common["Intercept"]
+        name = f"{param}_Intercept" if param else "Intercept"
+        prior = priors.common[name]
         if beta is not None and center:
             xbar = design.X.mean(axis=0)
-            centered = prior.create_variable("Intercept_centered")
-            intercept = pm.Deterministic("Intercept", centered - pt.dot(xbar, beta))
+            centered = prior.create_variable(f"{name}_centered")
+            intercept = pm.Deterministic(name, centered - pt.dot(xbar, beta))
         else:
-            intercept = prior.create_variable("Intercept")
-        nodes["Intercept"] = intercept
+            intercept = prior.create_variable(name)
+        nodes[name] = intercept
         eta = intercept if eta is None else eta + intercept
     return eta, nodes
 
@@ -204,6 +213,7 @@ def build_model(
     noncentered: bool | dict[str, bool] = True,
     center_predictors: bool = True,
     helper=None,
+    parts=None,
 ) -> BuiltModel:
     """Build the PyMC model of a design.
 
@@ -227,12 +237,18 @@ def build_model(
     helper : ResponseHelper, optional
         Censoring, truncation or weights of the response (`bayesformula.formula.helpers`);
         the observed variable is then a ``CustomDist`` with that log-likelihood.
+    parts : dict, optional
+        Auxiliary parameter -> `bayesformula.formula.distributional.AuxPart`: parameters
+        modelled per observation by their own formula (non-centered group effects).
 
     Returns
     -------
     BuiltModel
     """
-    with pm.Model(coords=design_coords(design)) as model:
+    coords = design_coords(design)
+    for part in (parts or {}).values():
+        coords.update(design_coords(part.design))
+    with pm.Model(coords=coords) as model:
         data = {data_name("X"): pm.Data(data_name("X"), design.X)}
         for factor in design.factors:
             key = data_name("idx", factor)
@@ -247,22 +263,24 @@ def build_model(
             data[data_name("trials")] = pm.Data(data_name("trials"), response.trials)
         data[data_name("y")] = pm.Data(data_name("y"), response.values)
 
-        eta, coefficients = _common_part(design, priors, data, center_predictors)
-        parts, group_nodes = _group_part(design, priors, data, noncentered)
-        coefficients.update(group_nodes)
-        terms = ([] if eta is None else [eta]) + parts
-        if design.offset is not None:
-            terms.append(data[data_name("offset")])
-        if not (design.common_terms or parts or design.offset is not None):
-            # intercept-only (or empty) predictor: give it the observations' length
-            terms.append(pt.zeros((data[data_name("X")].shape[0],)))
-        eta = terms[0]
-        for part in terms[1:]:
-            eta = eta + part
+        eta, coefficients = _linear_predictor(
+            design, priors, data, noncentered, center_predictors, ""
+        )
         parent = link.linkinv_pt(eta)
+        aux_parents = {}
+        for param, part in (parts or {}).items():
+            _part_data(part.design, data, param)
+            aux_eta, nodes = _linear_predictor(
+                part.design, priors, data, True, center_predictors, param
+            )
+            coefficients.update(nodes)
+            aux_parents[param] = part.link.linkinv_pt(aux_eta)
 
         params: dict[str, object] = {family.parent: parent}
         for aux in family.aux:
+            if aux.name in aux_parents:
+                params[aux.name] = aux_parents[aux.name]
+                continue
             spec = priors.aux[aux.name]
             params[aux.name] = (
                 spec.create_variable(aux.name)
@@ -286,7 +304,40 @@ def build_model(
         coefficients=coefficients,
         data=data,
         response_name=design.response.name,
+        aux_parents=aux_parents,
     )
+
+
+def _part_data(design, data: dict, param: str) -> None:
+    """Data containers of an auxiliary parameter's formula (``__X_sigma``, ...)."""
+    data[data_name("X", param)] = pm.Data(data_name("X", param), design.X)
+    for factor in design.factors:
+        key = data_name("idx", factor)
+        if key not in data:  # the same rows: a factor of both formulas shares its index
+            data[key] = pm.Data(key, design.group_index[factor])
+    for term in design.group_terms:
+        if term.kind != "intercept":
+            key = data_name("Z", term.name)
+            data[key] = pm.Data(key, term.Z)
+    if design.offset is not None:
+        data[data_name("offset", param)] = pm.Data(data_name("offset", param), design.offset)
+
+
+def _linear_predictor(design, priors: PriorSet, data, noncentered, center: bool, param: str):
+    """The linear predictor of one formula (main: ``param=""``) and its coefficient nodes."""
+    eta, coefficients = _common_part(design, priors, data, center, param)
+    parts, group_nodes = _group_part(design, priors, data, noncentered)
+    coefficients.update(group_nodes)
+    terms = ([] if eta is None else [eta]) + parts
+    if design.offset is not None:
+        terms.append(data[data_name("offset", param)])
+    if not (design.common_terms or parts or design.offset is not None):
+        # intercept-only (or empty) predictor: give it the observations' length
+        terms.append(pt.zeros((data[data_name("X", param)].shape[0],)))
+    eta = terms[0]
+    for part in terms[1:]:
+        eta = eta + part
+    return eta, coefficients
 
 
 def _helper_likelihood(name: str, family: Family, params: dict, data: dict, helper) -> None:

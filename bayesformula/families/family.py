@@ -163,11 +163,12 @@ class Family:
     def resolve_link(self, link: str | dict | None) -> Link:
         """Return the parent parameter's link, checking the family supports it."""
         if isinstance(link, dict):
-            unknown = set(link) - {self.parent}
+            unknown = set(link) - {self.parent} - set(self.aux_names)
             if unknown:
                 raise FamilyError(
-                    f"link was given for {sorted(unknown)}, but only the parent parameter "
-                    f"'{self.parent}' of family '{self.name}' has a link in this model."
+                    f"link was given for {sorted(unknown)}, which family '{self.name}' does "
+                    f"not have; its parameters are '{self.parent}' (the parent) and "
+                    f"{', '.join(repr(a) for a in self.aux_names) or 'no others'}."
                 )
             link = link.get(self.parent)
         if link is None:

@@ -580,6 +580,7 @@ def make_design(
     dropna: bool = False,
     categorical: list[str] | str | None = None,
     extra_namespace: dict[str, Any] | None = None,
+    also_used: tuple[str, ...] | list[str] = (),
 ) -> Design:
     """Evaluate ``formula`` on ``data``.
 
@@ -596,6 +597,9 @@ def make_design(
         Columns to treat as categorical even if numeric.
     extra_namespace : dict, optional
         Extra functions or values the formula may use by name.
+    also_used : sequence of str, optional
+        Further columns whose missing values count as missing (those of the formulas of
+        auxiliary parameters, which share the rows).
 
     Returns
     -------
@@ -629,7 +633,7 @@ def make_design(
                     f"columns are {list(map(str, data.columns))}."
                 )
             data[col] = data[col].astype("category")
-    used = [c for c in data.columns if str(c) in description.var_names]
+    used = [c for c in data.columns if str(c) in description.var_names or c in also_used]
     data, n_dropped = _handle_missing(data, used, dropna)
     _keep_category_order(data, used)
     env = build_environment(extra_namespace, literals)

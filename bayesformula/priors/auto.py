@@ -26,7 +26,7 @@ import pandas as pd
 
 from bayesformula.errors import PriorError, did_you_mean
 from bayesformula.families.family import AUX_SUPPORTS, Family, ResponseData
-from bayesformula.families.links import Link
+from bayesformula.families.links import Link, get_link
 from bayesformula.priors.prior import Prior, is_scalar_number
 
 __all__ = ["PriorSet", "default_priors", "apply_user_priors", "STD"]
@@ -57,6 +57,10 @@ class PriorSet:
         Names whose prior the user set.
     corr : dict
         Block of correlated group-specific terms (``"1+x|g"``) -> ``Prior("LKJCorr", eta=...)``.
+    distributional : frozenset
+        Names in ``common``, ``group`` and ``corr`` that belong to the formula of an auxiliary
+        parameter (``sigma_Intercept``, ``sigma_z``); ``"common"`` and ``"group_specific"``
+        in ``priors=`` leave them alone.
     """
 
     common: dict[str, Prior]
@@ -64,6 +68,7 @@ class PriorSet:
     aux: dict[str, Prior | float]
     user: frozenset[str] = field(default_factory=frozenset)
     corr: dict[str, Prior] = field(default_factory=dict)
+    distributional: frozenset[str] = field(default_factory=frozenset)
 
     def table(self) -> pd.DataFrame:
         """One row per parameter: its kind, prior and whether it is a default."""
@@ -148,6 +153,57 @@ def default_priors(
     return PriorSet(common=common, group=group, aux=aux, corr=corr)
 
 
+def add_part_priors(
+    priors: PriorSet, part, family: Family, response: ResponseData, *, auto_scale: bool = True
+) -> PriorSet:
+    """Add the default priors of an auxiliary parameter's formula; drop the parameter's own.
+
+    On the link scale: ``{param}_Intercept ~ Normal(m, 2.5)``, slopes ``Normal(0, 2.5 / sd(x))``
+    and group-specific sigmas ``HalfNormal(2.5)`` (``2.5 / sd(x)`` for slopes), as for the
+    parent with ``s_y = 1``. ``m`` is ``log(sd(y))`` for the sigma of a family on the
+    response's scale (identity link), and the link of 1 (positive) or 0.5 (unit) otherwise.
+    """
+    design = part.design
+    _, _, sd_y = response_scale(family, get_link(family.default_link), response)
+    support = next(a.support for a in family.aux if a.name == part.param)
+    if part.param == "sigma" and family.scale_by_response:
+        typical = sd_y
+    else:
+        typical = {"positive": 1.0, "unit": 0.5, "real": 0.0}[support]
+    with np.errstate(all="ignore"):
+        loc = float(part.link.link(np.asarray(typical)))
+    common, group, corr = dict(priors.common), dict(priors.group), dict(priors.corr)
+    names = set()
+    if design.intercept:
+        common[part.intercept_name] = (
+            Prior("Normal", mu=loc if np.isfinite(loc) else 0.0, sigma=STD)
+            if auto_scale
+            else Prior("Flat")
+        )
+        names.add(part.intercept_name)
+    for term in design.common_terms:
+        scale = _scalar_or_array(STD / _sd(design.X[:, term.slice]))
+        common[term.name] = Prior("Normal", mu=0, sigma=scale) if auto_scale else Prior("Flat")
+        names.add(term.name)
+    for term in design.group_terms:
+        scale = STD if term.kind == "intercept" else _scalar_or_array(STD / _sd(term.Z))
+        hyper = Prior("HalfNormal", sigma=scale) if auto_scale else Prior("HalfFlat")
+        group[term.name] = Prior("Normal", mu=0, sigma=hyper)
+        names.add(term.name)
+    for block in design.group_blocks:
+        corr[block.name] = Prior("LKJCorr", eta=LKJ_ETA)
+        names.add(block.name)
+    aux = {k: v for k, v in priors.aux.items() if k != part.param}
+    return PriorSet(
+        common=common,
+        group=group,
+        aux=aux,
+        user=priors.user,
+        corr=corr,
+        distributional=priors.distributional | names,
+    )
+
+
 def _check_group_prior(name: str, prior: Any) -> Prior:
     if not isinstance(prior, Prior):
         raise PriorError(f"the prior for '{name}' must be a bf.Prior, got {prior!r}.")
@@ -188,6 +244,12 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
         | {"common", "group_specific"}
     )
     for key in user:
+        if key in family.aux_names and key not in aux:
+            terms = sorted(n for n in common | group if n.startswith(f"{key}_"))
+            raise PriorError(
+                f"'{key}' is modelled by its own formula, so it has no prior of its own; set "
+                f"the priors of its terms instead: {', '.join(terms)}."
+            )
         if key in _AUX_NAMES and key not in known:
             raise PriorError(
                 f"family '{family.name}' has no auxiliary parameter '{key}'; its parameters with "
@@ -203,14 +265,15 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
         if not isinstance(value, Prior):
             raise PriorError(f"priors['common'] must be a bf.Prior, got {value!r}.")
         for name in common:
-            if name != "Intercept":
+            if name != "Intercept" and name not in priors.distributional:
                 common[name] = value
                 set_by_user.add(name)
     if "group_specific" in user:
         value = _check_group_prior("group_specific", user["group_specific"])
         for name in group:
-            group[name] = value
-            set_by_user.add(name)
+            if name not in priors.distributional:
+                group[name] = value
+                set_by_user.add(name)
     for key, value in user.items():
         if key in ("common", "group_specific"):
             continue

@@ -11,7 +11,7 @@ import xarray as xr
 
 from bayesformula.errors import BayesformulaError
 from bayesformula.priors.prior import Prior
-from bayesformula.results.predict import _check_args, parent_draws, prepare
+from bayesformula.results.predict import _check_args, param_draws, prepare
 
 __all__ = ["bayes_r2", "compare", "log_likelihood", "loo"]
 
@@ -27,8 +27,12 @@ def _compile_loglik(model):
     inputs = [parent]
     params: dict[str, Any] = {family.parent: parent}
     for aux in family.aux:
-        spec = model.priors.aux[aux.name]
-        if isinstance(spec, Prior):
+        spec = model.priors.aux.get(aux.name)
+        if aux.name in getattr(model, "aux_parts", {}):  # one value per observation
+            var = pt.tensor(aux.name, dtype="float64", shape=(None, None))
+            inputs.append(var)
+            params[aux.name] = var
+        elif isinstance(spec, Prior):
             var = pt.tensor(aux.name, dtype="float64", shape=(None, 1))
             inputs.append(var)
             params[aux.name] = var
@@ -58,12 +62,13 @@ def log_likelihood(model, idata, inplace: bool = True):
     """
     _check_args(idata, "response_params", "posterior")
     prepared = prepare(model, idata, kind="response_params")
-    parent = parent_draws(model, prepared)
+    params = param_draws(model, prepared)
+    parent = params[model.family.parent]
     if model._loglik is None:
         model._loglik = _compile_loglik(model)
     args = [parent]
     for aux in model.family.aux:
-        value = prepared.aux[aux.name]
+        value = params[aux.name]
         if not isinstance(value, float):
             args.append(np.asarray(value, dtype=float))
     args.append(np.asarray(model.response_data.values, dtype=float)[None, :])
@@ -172,12 +177,17 @@ def bayes_r2(model, idata, summary: bool = True, prob: float = 0.94):
     prob = _check_prob(prob)
     _check_args(idata, "response_params", "posterior")
     prepared = prepare(model, idata, kind="response_params")
-    parent = parent_draws(model, prepared)
+    params = param_draws(model, prepared)
+    parent = params[model.family.parent]
     fitted, y = _expected_response(model, parent)
     var_fit = fitted.var(axis=1, ddof=1)
-    sigma = prepared.aux.get("sigma")
+    sigma = params.get("sigma")
     if model.family.name == "gaussian" and sigma is not None:
-        var_res = np.broadcast_to(np.square(np.asarray(sigma, dtype=float)).ravel(), var_fit.shape)
+        # the model's residual variance per draw (averaged over rows when sigma varies)
+        sq = np.square(np.asarray(sigma, dtype=float))
+        var_res = np.broadcast_to(
+            sq.reshape(sq.shape[0], -1).mean(axis=1) if sq.ndim else sq, var_fit.shape
+        )
     else:
         var_res = (y[None, :] - fitted).var(axis=1, ddof=1)
     r2 = var_fit / (var_fit + var_res)

@@ -29,6 +29,7 @@ __all__ = [
     "Prepared",
     "Predictor",
     "compile_predictor",
+    "param_draws",
     "parent_draws",
     "predict",
     "prepare",
@@ -43,6 +44,7 @@ class Predictor:
     function: object
     coef_names: tuple[str, ...]
     data_names: tuple[str, ...]
+    aux_names: tuple[str, ...] = ()
 
 
 def compile_predictor(built: BuiltModel) -> Predictor:
@@ -68,11 +70,15 @@ def compile_predictor(built: BuiltModel) -> Predictor:
         var = pt.tensor(name=f"data_{i}", dtype=shared.dtype, shape=(None,) * shared.ndim)
         replace[shared] = var
         data_inputs.append(var)
-    in_graph = set(ancestors([built.parent]))
-    core_out = clone_replace(built.parent, {k: v for k, v in replace.items() if k in in_graph})
+    aux_names = tuple(built.aux_parents)
+    outputs = [built.parent] + [built.aux_parents[a] for a in aux_names]
+    in_graph = set(ancestors(outputs))
+    core_out = clone_replace(outputs, {k: v for k, v in replace.items() if k in in_graph})
     out = vectorize_graph(core_out, replace=dict(zip(core_inputs, batched_inputs, strict=True)))
     function = pytensor.function(batched_inputs + data_inputs, out, on_unused_input="ignore")
-    return Predictor(function=function, coef_names=coef_names, data_names=data_names)
+    return Predictor(
+        function=function, coef_names=coef_names, data_names=data_names, aux_names=aux_names
+    )
 
 
 def _stack(dataset: xr.Dataset, name: str) -> np.ndarray:
@@ -81,8 +87,8 @@ def _stack(dataset: xr.Dataset, name: str) -> np.ndarray:
     return da.transpose("chain", "draw", *other).values.reshape((-1,) + da.shape[2:])
 
 
-def _training_data(model) -> NewData:
-    design = model.design
+def _training_data(model, design=None) -> NewData:
+    design = model.design if design is None else design
     return NewData(
         X=design.X,
         group_index=dict(design.group_index),
@@ -94,9 +100,11 @@ def _training_data(model) -> NewData:
     )
 
 
-def _group_effects(model, draws: xr.Dataset, new: NewData, include: bool, sample_new: bool, rng):
+def _group_effects(
+    model, draws: xr.Dataset, new: NewData, include: bool, sample_new: bool, rng, design=None
+):
     """Posterior draws of each group term's effects, extended for new levels when asked."""
-    design = model.design
+    design = model.design if design is None else design
     effects: dict[str, np.ndarray] = {}
     index = dict(new.group_index)
     for factor in design.factors:
@@ -232,22 +240,39 @@ def prepare(
     effects, index = _group_effects(
         model, draws, new, include_group_specific, sample_new_groups, rng
     )
+    values = {data_name("X"): new.X, data_name("offset"): new.offset}
+    for term_name, z in new.Z.items():
+        values[data_name("Z", term_name)] = z
+    for param, part in getattr(model, "aux_parts", {}).items():
+        part_new = (
+            _training_data(model, part.design)
+            if data is None
+            else evaluate_new_data(part.design, data)
+        )
+        part_effects, part_index = _group_effects(
+            model, draws, part_new, include_group_specific, sample_new_groups, rng, part.design
+        )
+        effects.update(part_effects)
+        index = {**part_index, **index}
+        values[data_name("X", param)] = part_new.X
+        values[data_name("offset", param)] = part_new.offset
+        for term_name, z in part_new.Z.items():
+            values[data_name("Z", term_name)] = z
     built = model._build()
     predictor = model._get_predictor()
     coef_args = [
         effects[name] if name in effects else _stack(draws, name) for name in predictor.coef_names
     ]
-    values = {data_name("X"): new.X, data_name("offset"): new.offset}
     for factor, idx in index.items():
         values[data_name("idx", factor)] = idx
-    for term_name, z in new.Z.items():
-        values[data_name("Z", term_name)] = z
     rows = {
         name: np.asarray(values[name], dtype=built.data[name].dtype)
         for name in predictor.data_names
     }
     aux = {}
     for param in model.family.aux:
+        if param.name in predictor.aux_names:
+            continue  # modelled per observation: see param_draws
         spec = model.priors.aux[param.name]
         aux[param.name] = (
             _stack(draws, param.name)[:, None] if isinstance(spec, Prior) else float(spec)
@@ -270,20 +295,43 @@ def prepare(
     )
 
 
-def parent_draws(model, prepared: Prepared, rows: slice | None = None) -> np.ndarray:
-    """The parent parameter for every draw and the selected rows, shape ``(S, n_rows)``."""
+def param_draws(model, prepared: Prepared, rows: slice | None = None) -> dict:
+    """The family's parameters for every draw and the selected rows.
+
+    The parent parameter is ``(S, n_rows)``; auxiliary parameters are ``(S, 1)`` per draw,
+    numbers when fixed, or ``(S, n_rows)`` when modelled by a formula of their own.
+    """
     rows = slice(None) if rows is None else rows
     predictor = model._get_predictor()
     args = list(prepared.coef_args)
     args += [prepared.rows[name][rows] for name in predictor.data_names]
-    return np.asarray(predictor.function(*args))
+    out = predictor.function(*args)  # [parent, *auxiliary parameters]
+    params = {model.family.parent: np.asarray(out[0])}
+    params.update(prepared.aux)
+    for name, value in zip(predictor.aux_names, out[1:], strict=True):
+        params[name] = np.asarray(value)
+    return params
 
 
-def response_draws(model, prepared: Prepared, parent: np.ndarray, rng, rows=None) -> np.ndarray:
-    """Responses drawn from the likelihood given parent draws ``(S, n)`` of the same rows."""
+def parent_draws(model, prepared: Prepared, rows: slice | None = None) -> np.ndarray:
+    """The parent parameter for every draw and the selected rows, shape ``(S, n_rows)``."""
+    return param_draws(model, prepared, rows)[model.family.parent]
+
+
+def response_draws(
+    model, prepared: Prepared, parent: np.ndarray, rng, rows=None, params: dict | None = None
+) -> np.ndarray:
+    """Responses drawn from the likelihood given parent draws ``(S, n)`` of the same rows.
+
+    ``params`` are the rows' parameters from `param_draws` (computed here when not given and
+    the model has auxiliary parameters modelled per observation).
+    """
     rows = slice(None) if rows is None else rows
     family = model.family
-    params = {family.parent: parent, **prepared.aux}
+    if params is None:
+        needs_rows = bool(getattr(model, "aux_parts", None))
+        params = param_draws(model, prepared, rows) if needs_rows else dict(prepared.aux)
+    params = {**params, family.parent: parent}
     if prepared.trials is not None:
         params["trials"] = prepared.trials[rows][None, :]
     kwargs = family.to_dist(params)
@@ -350,20 +398,24 @@ def predict(
         rng=rng,
         group=group,
     )
-    parent = parent_draws(model, prepared)
+    params = param_draws(model, prepared)
+    parent = params[model.family.parent]
     n_chain, n_draw = len(prepared.chain), len(prepared.draw)
     coords = {"chain": prepared.chain, "draw": prepared.draw, "__obs__": list(prepared.index)}
     dims = ("chain", "draw", "__obs__")
     family = model.family
+    per_obs = [family.parent, *model._get_predictor().aux_names]
     target = idata if inplace else copy.deepcopy(idata)
-    updated = target[group].drop_vars([family.parent, "__obs__"], errors="ignore")
-    updated[family.parent] = xr.DataArray(
-        parent.reshape(n_chain, n_draw, -1), coords=coords, dims=dims
-    )
+    updated = target[group].drop_vars([*per_obs, "__obs__"], errors="ignore")
+    for name in per_obs:
+        updated[name] = xr.DataArray(
+            params[name].reshape(n_chain, n_draw, -1), coords=coords, dims=dims
+        )
     setattr(target, group, updated)
 
     if kind == "response":
-        y = response_draws(model, prepared, parent, rng).reshape(n_chain, n_draw, -1)
+        y = response_draws(model, prepared, parent, rng, params=params)
+        y = y.reshape(n_chain, n_draw, -1)
         name = model.response_name
         out_group = "posterior_predictive" if group == "posterior" else "prior_predictive"
         dataset = xr.Dataset({name: xr.DataArray(y, coords=coords, dims=dims)})

@@ -13,7 +13,7 @@ import pandas as pd
 from bayesformula.errors import BayesformulaError, PredictionError
 from bayesformula.results.predict import (
     _check_args,
-    parent_draws,
+    param_draws,
     prepare,
     response_draws,
 )
@@ -305,14 +305,15 @@ def prediction_table(
         task = bar.add_task("predicting", total=len(starts)) if bar is not None else None
         for start in starts:
             rows = slice(start, min(start + chunk_size, n))
-            parent = parent_draws(model, prepared, rows)
+            params = param_draws(model, prepared, rows)
+            parent = params[model.family.parent]
             lo, hi = hdi_bounds(parent, prob)
             add("mean", parent.mean(axis=0))
             add("sd", parent.std(axis=0, ddof=1) if s > 1 else np.zeros(parent.shape[1]))
             add(lower, lo)
             add(upper, hi)
             if kind == "response":
-                y = response_draws(model, prepared, parent, rng, rows)
+                y = response_draws(model, prepared, parent, rng, rows, params=params)
                 add("response_mean", y.mean(axis=0))
                 add("response_sd", y.std(axis=0, ddof=1) if s > 1 else np.zeros(y.shape[1]))
                 pl, pu = np.quantile(y, q, axis=0)

@@ -267,7 +267,12 @@ def test_link_for_a_parameter_without_one():
     raises_each(
         lambda: bf.Model("y ~ x", _df([1.0, 2.0, 3.0, 4.0]), link={"sigma": "log"}),
         FAMILY,
-        match=r"link was given for \['sigma'\], but only the parent parameter 'mu'",
+        match=r"link= sets the link of \['sigma'\], which have no formula",
+    )
+    raises_each(
+        lambda: bf.Model("y ~ x", _df([1.0, 2.0, 3.0, 4.0]), link={"nu": "log"}),
+        FAMILY,
+        match=r"link was given for \['nu'\], which family 'gaussian' does not have",
     )
 
 
