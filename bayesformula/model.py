@@ -11,10 +11,15 @@ from bayesformula.build.density import Unsupported, build_density
 from bayesformula.build.parameterization import anchor_factor, resolve_parameterization
 from bayesformula.errors import FamilyError, FormulaError, SamplerError
 from bayesformula.families.registry import get_family
-from bayesformula.formula.design import make_design
+from bayesformula.formula.design import drop_intercept, make_design
 from bayesformula.formula.formula import Formula
 from bayesformula.formula.helpers import evaluate_helper, split_response_helper
-from bayesformula.priors.auto import PriorSet, apply_user_priors, default_priors
+from bayesformula.priors.auto import (
+    PriorSet,
+    apply_user_priors,
+    check_vector_priors,
+    default_priors,
+)
 from bayesformula.priors.prior import Prior
 from bayesformula.results.predict import compile_predictor
 from bayesformula.results.predict import predict as _predict
@@ -113,6 +118,8 @@ class Model:
             extra_namespace=extra_namespace,
         )
         self.response_data = self.family.check_response(self.design.response, self.design.index)
+        if not self.family.intercept:  # ordinal families: the thresholds take its place
+            self.design = drop_intercept(self.design, _intercept_owner(self.family))
         #: censoring, truncation or weights from censored()/truncated()/weighted(), or None
         self.response_helper = (
             None
@@ -132,6 +139,7 @@ class Model:
             self.design, self.family, self.link, self.response_data, auto_scale=auto_scale
         )
         self.priors: PriorSet = apply_user_priors(defaults, priors, self.family)
+        check_vector_priors(self.priors, self.family, self.response_data)
         self.backend: BuiltModel | None = None
         self._density = None
         self._predictor = None
@@ -187,6 +195,16 @@ class Model:
                 self._density = False
                 self.fast_path_note = f"not available ({why}); the PyMC graph is compiled"
         return self._density or None
+
+    def _centered_aux(self) -> list[str]:
+        """Auxiliary parameters sampled at the predictors' means (ordinal thresholds)."""
+        if not (self.center_predictors and self.design.common_terms):
+            return []
+        return [
+            a.name
+            for a in self.family.aux
+            if a.replaces_intercept and isinstance(self.priors.aux[a.name], Prior)
+        ]
 
     @property
     def centered_factors(self) -> list[str]:
@@ -388,6 +406,10 @@ class Model:
     ):
         """Draw parameters and responses from the prior (forward sampling, no MCMC).
 
+        Ordered thresholds of the cumulative family are the exception: PyMC's forward draws
+        ignore their ordering, so they are redrawn from the ordered prior (see
+        `bayesformula.build.thresholds.ordered_prior_sample`).
+
         Returns
         -------
         arviz.InferenceData
@@ -396,11 +418,14 @@ class Model:
         """
         import pymc as pm
 
+        from bayesformula.build.thresholds import order_prior_draws
+
         pm_model = self.build()
         if var_names is not None:
             idata = pm.sample_prior_predictive(
                 draws=draws, model=pm_model, var_names=var_names, random_seed=random_seed
             )
+            order_prior_draws(self, idata.prior, np.random.default_rng(random_seed))
             return self._clean(idata, omit_offsets)
         # parameters from PyMC, responses from the family's numpy draw (the same one
         # predict(kind="response") uses): PyMC draws some likelihoods, such as the hurdle
@@ -410,6 +435,8 @@ class Model:
         idata = pm.sample_prior_predictive(
             draws=draws, model=pm_model, var_names=params, random_seed=int(seeds[0])
         )
+        # PyMC's forward draws ignore ordering constraints (ordinal thresholds)
+        order_prior_draws(self, idata.prior, np.random.default_rng(seeds[0]))
         with_y = self.predict(
             idata, kind="response", group="prior", inplace=False, random_seed=int(seeds[1])
         )
@@ -547,6 +574,8 @@ class Model:
             lines.append(f"      Response: {self.response_data.note}")
         if self.response_helper is not None:
             lines.append(f"      Response: {self.response_helper.describe()}")
+        if not self.family.intercept:
+            lines.append(f"     Intercept: none; {_intercept_owner(self.family)} take its place")
         lines += ["        Priors:", f"    target = {self.family.parent}"]
         if self.priors.common:
             lines.append("        Common-level effects")
@@ -566,7 +595,10 @@ class Model:
             about = {a.name: a.description for a in self.family.aux}
             for name, prior in self.priors.aux.items():
                 shown = repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)"
-                note = f"  ({about[name]})" if about.get(name) else ""
+                notes = [about[name]] if about.get(name) else []
+                if name in self._centered_aux():
+                    notes.append("prior at the predictors' means")
+                note = f"  ({'; '.join(notes)})" if notes else ""
                 lines.append(f"            {name} ~ {shown}{note}")
         if d.group_terms:
             lines.append("  Group effects (parameterisation per grouping factor):")
@@ -576,6 +608,12 @@ class Model:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def _intercept_owner(family) -> str:
+    """What takes the intercept's place in a family without one ("the thresholds of ...")."""
+    names = [a.name for a in family.aux if a.replaces_intercept] or ["parameters"]
+    return f"the {' and '.join(names)}s of family '{family.name}'"
 
 
 def _sample_with_advice(sampler, model, **kwargs):

@@ -26,6 +26,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayesformula.build.names import data_name, design_coords
+from bayesformula.build.thresholds import vector_aux
 from bayesformula.families.family import Family, ResponseData
 from bayesformula.families.links import Link
 from bayesformula.priors.auto import PriorSet
@@ -49,7 +50,8 @@ class BuiltModel:
         The family's parent parameter (``mu`` or ``p``) for every observation.
     coefficients : dict
         Posterior variable name -> graph node that the parent depends on (intercept, common
-        terms, group-specific effects). Prediction feeds posterior draws in their place.
+        terms, group-specific effects; for ordinal families also the thresholds). Prediction
+        feeds posterior draws in their place.
     data : dict
         Data container name -> shared variable.
     response_name : str
@@ -148,7 +150,7 @@ def build_model(
     -------
     BuiltModel
     """
-    with pm.Model(coords=design_coords(design)) as model:
+    with pm.Model(coords={**design_coords(design), **response.coords}) as model:
         data = {data_name("X"): pm.Data(data_name("X"), design.X)}
         for factor in design.factors:
             key = data_name("idx", factor)
@@ -175,16 +177,30 @@ def build_model(
         eta = terms[0]
         for part in terms[1:]:
             eta = eta + part
-        parent = link.linkinv_pt(eta)
 
-        params: dict[str, object] = {family.parent: parent}
+        params: dict[str, object] = {}
         for aux in family.aux:
             spec = priors.aux[aux.name]
-            params[aux.name] = (
-                spec.create_variable(aux.name)
-                if isinstance(spec, Prior)
-                else pt.as_tensor_variable(np.float64(spec))
+            if aux.dim is not None:  # ordinal thresholds
+                size = len(response.coords[aux.dim])
+                params[aux.name] = vector_aux(
+                    aux, spec, design, coefficients, size, center_predictors
+                )
+            else:
+                params[aux.name] = (
+                    spec.create_variable(aux.name)
+                    if isinstance(spec, Prior)
+                    else pt.as_tensor_variable(np.float64(spec))
+                )
+        if family.parent_fn is None:
+            parent = link.linkinv_pt(eta)
+        else:  # ordinal: category probabilities from eta and thresholds, which predictions
+            # then take from the posterior like coefficients
+            parent = family.parent_fn(eta, params, link)
+            coefficients.update(
+                {k: v for k, v in params.items() if isinstance(priors.aux[k], Prior)}
             )
+        params[family.parent] = parent
         if response.trials is not None:
             params["trials"] = data[data_name("trials")]
         if helper is None:

@@ -29,6 +29,7 @@ __all__ = [
     "Prepared",
     "Predictor",
     "compile_predictor",
+    "level_dims_of",
     "parent_draws",
     "predict",
     "prepare",
@@ -240,7 +241,8 @@ def prepare(
 
 
 def parent_draws(model, prepared: Prepared, rows: slice | None = None) -> np.ndarray:
-    """The parent parameter for every draw and the selected rows, shape ``(S, n_rows)``."""
+    """The parent parameter for every draw and the selected rows, shape ``(S, n_rows)``
+    (``(S, n_rows, K)`` for ordinal families: one probability per response level)."""
     rows = slice(None) if rows is None else rows
     predictor = model._get_predictor()
     args = list(prepared.coef_args)
@@ -291,6 +293,15 @@ def _truncate(family, kwargs: dict, y: np.ndarray, lower, upper, rng, rounds: in
     return y
 
 
+def level_dims_of(model) -> tuple[tuple[str, ...], dict]:
+    """Dims and coords of the parent beyond the observations: the response levels of ordinal
+    families (whose parent is one probability per level), nothing otherwise."""
+    data = model.response_data
+    if not model.family.parent_over_levels:
+        return (), {}
+    return (data.level_dim,), {data.level_dim: list(data.levels)}
+
+
 def predict(
     model,
     idata,
@@ -324,10 +335,13 @@ def predict(
     coords = {"chain": prepared.chain, "draw": prepared.draw, "__obs__": list(prepared.index)}
     dims = ("chain", "draw", "__obs__")
     family = model.family
+    level_dims, level_coords = level_dims_of(model)
     target = idata if inplace else copy.deepcopy(idata)
     updated = target[group].drop_vars([family.parent, "__obs__"], errors="ignore")
     updated[family.parent] = xr.DataArray(
-        parent.reshape(n_chain, n_draw, -1), coords=coords, dims=dims
+        parent.reshape(n_chain, n_draw, *parent.shape[1:]),
+        coords={**coords, **level_coords},
+        dims=dims + level_dims,
     )
     setattr(target, group, updated)
 
