@@ -88,18 +88,38 @@ def _F(value: float) -> np.float64:
 _SQRT2 = _F(np.sqrt(2.0))
 
 
+_HALF_LOG_2PI = _F(0.5 * np.log(2 * np.pi))
+
+
 def _log_ndtr(x):
-    """``log Phi(x)`` to float64 precision in both tails (PyMC's ``normal_lcdf`` computes
-    ``sqrt(2)`` in float32, a relative error up to 4e-7). Each branch sees only the
-    arguments it is accurate for, so neither overflows and gradients stay finite."""
+    """``log Phi(x)`` to float64 precision in both tails, from ``erfc`` alone, which every
+    PyTensor backend has (JAX lacks ``erfcx`` without tensorflow-probability). PyMC's
+    ``normal_lcdf`` computes ``sqrt(2)`` in float32, a relative error up to 4e-7.
+
+    * ``x >= -1``: ``log1p(-erfc(x / sqrt 2) / 2)``;
+    * ``-20 <= x < -1``: ``log(erfc(-x / sqrt 2) / 2)`` (``erfc`` is accurate there);
+    * ``x < -20``: the asymptotic series ``Phi(x) = phi(x) / |x| (1 - 1/x^2 + 3/x^4 -
+      15/x^6 + 105/x^8 - ...)``, truncated where its next term is below 1e-10.
+
+    Each branch sees only arguments in its own range, so none overflows and gradients stay
+    finite.
+    """
     import pytensor.tensor as pt
 
-    low = pt.minimum(x, _F(-1.0))
-    high = pt.maximum(x, _F(-1.0))
+    far = pt.minimum(x, _F(-20.0))
+    mid = pt.clip(x, _F(-20.0), _F(-1.0))
+    near = pt.maximum(x, _F(-1.0))
+    r = _F(1.0) / (far * far)
+    series = _F(1.0) + r * (_F(-1.0) + r * (_F(3.0) + r * (_F(-15.0) + r * _F(105.0))))
+    tail = _F(-0.5) * far * far - pt.log(-far) - _HALF_LOG_2PI + pt.log(series)
     return pt.switch(
-        x < _F(-1.0),
-        pt.log(_F(0.5) * pt.erfcx(-low / _SQRT2)) - _F(0.5) * low * low,
-        pt.log1p(_F(-0.5) * pt.erfc(high / _SQRT2)),
+        x < _F(-20.0),
+        tail,
+        pt.switch(
+            x < _F(-1.0),
+            pt.log(_F(0.5) * pt.erfc(-mid / _SQRT2)),
+            pt.log1p(_F(-0.5) * pt.erfc(near / _SQRT2)),
+        ),
     )
 
 
@@ -111,10 +131,14 @@ def _log_diff(upper, lower):
 
 
 def _exclusive_cumsum(x):
-    """Sums over the earlier thresholds: ``[0, x_1, x_1 + x_2, ...]`` (last axis)."""
+    """Sums over the earlier thresholds: ``[0, x_1, x_1 + x_2, ..., sum(x)]`` (last axis).
+
+    Written without a zeros block: its shape would be computed at run time, which JAX's
+    samplers (numpyro, blackjax) cannot trace."""
     import pytensor.tensor as pt
 
-    return pt.concatenate([pt.zeros_like(x[..., :1]), pt.cumsum(x, axis=-1)], axis=-1)
+    total = pt.cumsum(x, axis=-1)
+    return pt.concatenate([total - x, total[..., -1:]], axis=-1)
 
 
 def category_logp(kind: str, eta, thresholds, link):
