@@ -45,7 +45,9 @@ class Model:
     data : pandas.DataFrame
         The data; only the columns the formula uses are read.
     family : str or Family, default "gaussian"
-        One of `bayesformula.list_families` or a registered/custom `Family`.
+        One of `bayesformula.list_families` or a registered/custom `Family`. The ordinal
+        families (``"cumulative"``, ``"sratio"``, ``"cratio"``, ``"acat"``) take ordered
+        categories and drop the intercept: their thresholds take its place.
     priors : dict, optional
         Overrides of default priors, keyed by term (``"dose"``, ``"Intercept"``, ``"1|g"``),
         auxiliary parameter (``"sigma"``; a number fixes it), ``"common"`` or
@@ -468,7 +470,9 @@ class Model:
         kind : {"response_params", "response"}
             ``"response_params"`` adds the parent parameter (``mu`` or ``p``) per observation to
             ``idata.posterior``; ``"response"`` also draws responses into
-            ``idata.posterior_predictive``.
+            ``idata.posterior_predictive``. Ordinal families: ``p`` holds the probability of
+            each response level (an extra dim ``{response}_dim``), and responses are drawn
+            as category codes 0..K-1.
         data : pandas.DataFrame, optional
             New data (default: the data the model was built on). Its index labels ``__obs__``.
         inplace : bool, default True
@@ -524,7 +528,10 @@ class Model:
             ``"response_params"``: the parent parameter (``mu`` or ``p``) with columns
             ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%`` (for ``prob=0.94``). ``"response"`` adds
             draws of new responses: ``response_mean``, ``response_sd`` and the equal-tailed
-            predictive interval ``pi_3%``, ``pi_97%``.
+            predictive interval ``pi_3%``, ``pi_97%``. Ordinal families have these per level:
+            ``mean[level]`` (the probability of each level), ``sd[level]``, ``hdi_3%[level]``,
+            ``hdi_97%[level]``; with ``"response"`` also ``response[level]`` (share of drawn
+            responses) and ``response_mode`` (the level drawn most often).
         prob : float, default 0.94
             Probability of the intervals.
         include_group_specific, sample_new_groups, random_seed, group

@@ -150,6 +150,51 @@ def test_acat_logit_is_the_adjacent_log_odds():
     np.testing.assert_allclose(np.log(p[:, 1:] / p[:, :-1]), eta[:, None] - theta, rtol=1e-12)
 
 
+def test_category_logp_stays_finite_and_accurate_in_the_tails():
+    """Far from the thresholds (probit, |eta| = 40) probabilities underflow to 0, but their
+    logarithms are finite and equal a log-space reference from scipy's log_ndtr."""
+    import pytensor
+    import pytensor.tensor as pt
+    from scipy.special import log_ndtr, logsumexp
+
+    from bayesformula.families.links import get_link
+    from bayesformula.families.ordinal import category_logp
+
+    eta_in = pt.vector("eta")
+    theta = np.array([-1.0, 0.5, 2.0])
+    logps = pytensor.function(
+        [eta_in],
+        [category_logp(f, eta_in, theta, get_link("probit")) for f in FAMILIES],
+        mode="FAST_COMPILE",
+    )(np.array([-40.0, 0.0, 40.0]))
+    eta = np.array([-40.0, 0.0, 40.0])[:, None]
+
+    def log_diff(a, b):  # log(exp(a) - exp(b)), a > b
+        with np.errstate(divide="ignore"):  # np.where below evaluates both branches
+            return a + np.log1p(-np.exp(b - a))
+
+    z = theta - eta  # cumulative and sratio
+    lf, ls = log_ndtr(z), log_ndtr(-z)
+    upper_tail = z[:, :-1] > 0
+    middle = np.where(upper_tail, log_diff(ls[:, :-1], ls[:, 1:]), log_diff(lf[:, 1:], lf[:, :-1]))
+    zeros = np.zeros((3, 1))
+    passed_s = np.concatenate([zeros, np.cumsum(ls, axis=1)], axis=1)
+    w = eta - theta  # cratio and acat
+    wf, ws = log_ndtr(w), log_ndtr(-w)
+    passed_c = np.concatenate([zeros, np.cumsum(wf, axis=1)], axis=1)
+    unnorm = np.stack([wf[:, :k].sum(1) + ws[:, k:].sum(1) for k in range(4)], axis=1)
+    expected = {
+        "cumulative": np.concatenate([lf[:, :1], middle, ls[:, -1:]], axis=1),
+        "sratio": np.concatenate([lf + passed_s[:, :-1], passed_s[:, -1:]], axis=1),
+        "cratio": np.concatenate([ws + passed_c[:, :-1], passed_c[:, -1:]], axis=1),
+        "acat": unnorm - logsumexp(unnorm, axis=1, keepdims=True),
+    }
+    for family, got in zip(FAMILIES, logps, strict=True):
+        assert np.isfinite(got).all(), family
+        assert got.min() < -700  # probabilities that underflow float64
+        np.testing.assert_allclose(got, expected[family], rtol=1e-9, atol=1e-12, err_msg=family)
+
+
 # ------------------------------------------------------------------------------ predictions
 LOGLIK_CASES = [
     ("cumulative", "logit"),
