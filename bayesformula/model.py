@@ -112,6 +112,12 @@ class Model:
         self.family = get_family(family)
         self.link = self.family.resolve_link(link)
         main, helper_spec = split_response_helper(self.formula.main)
+        if helper_spec is not None and self.family.parent_over_levels:
+            raise FamilyError(
+                f"{helper_spec.text}: response helpers (censored, truncated, weighted) are not "
+                f"available for the ordinal family '{self.family.name}'; write the response "
+                f"as a plain column ('{helper_spec.response} ~ ...')."
+            )
         self.design = make_design(
             main,
             data,

@@ -512,6 +512,15 @@ def test_full_coding_without_intercept_is_refused():
     assert list(model.priors.common) == ["x"]
 
 
+@pytest.mark.parametrize(
+    "response", ["weighted(y, w)", "censored(y, 'right')", "truncated(y, lb=0)"]
+)
+def test_response_helpers_are_refused(response):
+    df = DATA.assign(y=CODES, w=1.0)
+    with pytest.raises(FamilyError, match="not available for the ordinal family 'sratio'"):
+        bf.Model(f"{response} ~ x", df, family="sratio")
+
+
 def test_prior_errors():
     with pytest.raises(PriorError, match="no Intercept.*priors=\\{'threshold'"):
         bf.Model(
