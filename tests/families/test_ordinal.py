@@ -196,12 +196,9 @@ def test_category_logp_stays_finite_and_accurate_in_the_tails():
 
 
 # ------------------------------------------------------------------------------ predictions
-LOGLIK_CASES = [
-    ("cumulative", "logit"),
-    ("sratio", "cloglog"),
-    ("cratio", "probit"),
-    ("acat", "logit"),
-]
+# each compiles a prediction and a log-likelihood function (seconds of C compilation);
+# the fitted cumulative logit model below is checked the same way
+LOGLIK_CASES = [("acat", "logit"), ("cratio", "probit")]
 
 
 def _posterior(model, rng, chains=2, draws=3) -> az.InferenceData:
@@ -243,31 +240,36 @@ def _reference_from_posterior(model, idata, data):
     return reference_probabilities(model.family.name, model.link.name, eta, thr[:, None, :])
 
 
-@pytest.mark.parametrize(("family", "link"), LOGLIK_CASES)
-def test_predictions_and_pointwise_loglik_match_reference(family, link):
-    model = ordinal_model(family, link)
-    idata = _posterior(model, np.random.default_rng(zlib.crc32(family.encode())))
-    expected = _reference_from_posterior(model, idata, DATA)  # (S, n, K)
-
+def check_predictions_and_loglik(model, idata, data: pd.DataFrame, codes: np.ndarray) -> None:
+    """In-sample p and the pointwise log-likelihood equal the reference at every draw."""
+    expected = _reference_from_posterior(model, idata, data)  # (S, n, K)
     out = model.predict(idata, kind="response_params", inplace=False)
     p = out.posterior["p"]
     assert p.dims == ("chain", "draw", "__obs__", "y_dim")
     assert list(p["y_dim"].values) == LEVELS
-    assert list(p["__obs__"].values) == list(DATA.index)
+    assert list(p["__obs__"].values) == list(data.index)
     np.testing.assert_allclose(p.values.reshape(expected.shape), expected, rtol=1e-9)
     np.testing.assert_allclose(p.sum("y_dim"), 1.0, rtol=1e-12)
 
-    model.compute_log_likelihood(idata)
-    loglik = idata.log_likelihood["y"]
+    with_loglik = model.compute_log_likelihood(idata, inplace=False)
+    loglik = with_loglik.log_likelihood["y"]
     assert loglik.dims == ("chain", "draw", "__obs__")
     np.testing.assert_allclose(
-        loglik.values.reshape(-1, N), np.log(expected[:, np.arange(N), CODES]), rtol=1e-9
+        loglik.values.reshape(len(expected), -1),
+        np.log(expected[:, np.arange(len(codes)), codes]),
+        rtol=1e-9,
     )
 
 
-def test_prediction_table_has_one_probability_column_per_level():
-    model = ordinal_model("cumulative", "logit")
-    idata = _posterior(model, np.random.default_rng(3), draws=50)
+@pytest.mark.parametrize(("family", "link"), LOGLIK_CASES)
+def test_predictions_and_pointwise_loglik_match_reference(family, link):
+    model = ordinal_model(family, link)
+    idata = _posterior(model, np.random.default_rng(zlib.crc32(family.encode())))
+    check_predictions_and_loglik(model, idata, DATA, CODES)
+
+
+def test_prediction_table_has_one_probability_column_per_level(cumulative_fit):
+    model, idata, _ = cumulative_fit
     new = pd.DataFrame({"x": [-2.0, 0.0, 3.0], "a": ["w", "u", "v"]}, index=["lo", "mid", "hi"])
     table = model.predictions(idata, data=new, kind="response", random_seed=1)
     assert list(table.index) == ["lo", "mid", "hi"]
@@ -281,13 +283,13 @@ def test_prediction_table_has_one_probability_column_per_level():
     shares = table[[f"response[{level}]" for level in LEVELS]]
     np.testing.assert_allclose(shares.sum(axis=1), 1.0)
     assert set(table["response_mode"]) <= set(LEVELS)
-    # 100 draws per row: a share of drawn categories has sd <= 0.05 around the mean
+    # 800 draws per row: a share of drawn categories has sd <= 0.018 around the mean
     # probability, so 5 sds bound the difference
-    assert np.abs(shares.to_numpy() - means.to_numpy()).max() < 0.25
+    assert np.abs(shares.to_numpy() - means.to_numpy()).max() < 0.09
 
 
 def test_response_draws_are_category_codes():
-    model = ordinal_model("sratio", "cloglog")
+    model = ordinal_model("cratio", "probit")
     idata = _posterior(model, np.random.default_rng(5), draws=40)
     out = model.predict(idata, kind="response", inplace=False, random_seed=2)
     y = out.posterior_predictive["y"]
@@ -299,17 +301,18 @@ def test_response_draws_are_category_codes():
 # ------------------------------------------------------------------------------ known truth
 @pytest.fixture(scope="module")
 def cumulative_fit():
-    """y* = 1.2 x - 0.8 [g == b] + logistic noise, cut at thresholds (-1.0, 0.3, 1.6)."""
+    """y* = 1.2 x - 0.8 [a == v] + 0.5 [a == w] + logistic noise, cut at (-1.0, 0.3, 1.6)."""
     rng = np.random.default_rng(2026)
     n = 600
     x = rng.normal(0.5, 1.0, n)  # mean 0.5: the thresholds are recovered uncentred
-    g = rng.choice(["a", "b"], n)
-    latent = 1.2 * x - 0.8 * (g == "b") + rng.logistic(size=n)
+    a = rng.choice(["u", "v", "w"], n)
+    latent = 1.2 * x - 0.8 * (a == "v") + 0.5 * (a == "w") + rng.logistic(size=n)
     codes = np.digitize(latent, [-1.0, 0.3, 1.6])
     df = pd.DataFrame(
-        {"y": pd.Categorical.from_codes(codes, ["1", "2", "3", "4"], ordered=True), "x": x, "g": g}
+        {"y": pd.Categorical.from_codes(codes, LEVELS, ordered=True), "x": x, "a": a},
+        index=[f"unit{i}" for i in range(n)],
     )
-    model = bf.Model("y ~ x + g", df, family="cumulative")
+    model = bf.Model("y ~ x + a", df, family="cumulative")
     idata = model.fit(
         draws=400, tune=400, chains=2, cores=1, random_seed=7, progressbar=False, diagnostics=False
     )
@@ -321,10 +324,11 @@ def test_cumulative_recovers_slopes_and_thresholds(cumulative_fit):
     summary = bf.summary(idata)
     truth = {
         "x": 1.2,
-        "g": -0.8,
-        "threshold[1|2]": -1.0,
-        "threshold[2|3]": 0.3,
-        "threshold[3|4]": 1.6,
+        "a[v]": -0.8,
+        "a[w]": 0.5,
+        "threshold[never|rarely]": -1.0,
+        "threshold[rarely|often]": 0.3,
+        "threshold[often|always]": 1.6,
     }
     for name, value in truth.items():
         mean, sd = summary.loc[name, "mean"], summary.loc[name, "sd"]
@@ -335,11 +339,12 @@ def test_cumulative_recovers_slopes_and_thresholds(cumulative_fit):
     assert summary["r_hat"].max() < 1.02
 
 
-def test_fitted_model_loo_and_in_sample_predictions(cumulative_fit):
+def test_fitted_model_predictions_loglik_and_loo(cumulative_fit):
     model, idata, df = cumulative_fit
+    check_predictions_and_loglik(model, idata, df, df["y"].cat.codes.to_numpy())
     table = model.predictions(idata)
     assert table.index.equals(df.index)
-    probs = table[[f"mean[{level}]" for level in ["1", "2", "3", "4"]]].to_numpy()
+    probs = table[[f"mean[{level}]" for level in LEVELS]].to_numpy()
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-12)
     # the fitted probability of the observed category beats the marginal share on average
     observed = probs[np.arange(len(df)), df["y"].cat.codes]
@@ -552,9 +557,8 @@ def test_user_threshold_prior_and_its_start():
     assert np.all(np.abs(ordered_start(bf.Prior("Uniform", lower=-3, upper=3), 3)) < 3)
 
 
-def test_plot_predictions_and_r2_explain_themselves():
-    model = ordinal_model("cumulative", "logit")
-    idata = _posterior(model, np.random.default_rng(1))
+def test_plot_predictions_and_r2_explain_themselves(cumulative_fit):
+    model, idata, _ = cumulative_fit
     with pytest.raises(BayesformulaError, match="probability per ordered category"):
         model.r2(idata)
     with pytest.raises(PredictionError, match="extra dimensions"):
