@@ -11,7 +11,7 @@ from bayesformula.build.density import Unsupported, build_density
 from bayesformula.build.parameterization import anchor_factor, resolve_parameterization
 from bayesformula.errors import FamilyError, SamplerError
 from bayesformula.families.registry import get_family
-from bayesformula.formula.design import make_design
+from bayesformula.formula.design import drop_intercept, make_design
 from bayesformula.formula.distributional import aux_parts, used_columns
 from bayesformula.formula.formula import Formula
 from bayesformula.formula.helpers import evaluate_helper, split_response_helper
@@ -19,6 +19,7 @@ from bayesformula.priors.auto import (
     PriorSet,
     add_part_priors,
     apply_user_priors,
+    check_vector_priors,
     default_priors,
 )
 from bayesformula.priors.prior import Prior
@@ -46,7 +47,9 @@ class Model:
     data : pandas.DataFrame
         The data; only the columns the formula uses are read.
     family : str or Family, default "gaussian"
-        One of `bayesformula.list_families` or a registered/custom `Family`.
+        One of `bayesformula.list_families` or a registered/custom `Family`. The ordinal
+        families (``"cumulative"``, ``"sratio"``, ``"cratio"``, ``"acat"``) take ordered
+        categories and drop the intercept: their thresholds take its place.
     priors : dict, optional
         Overrides of default priors, keyed by term (``"dose"``, ``"Intercept"``, ``"1|g"``),
         auxiliary parameter (``"sigma"``; a number fixes it), ``"common"`` or
@@ -106,6 +109,12 @@ class Model:
         self.link = self.family.resolve_link(link)
         main, helper_spec = split_response_helper(self.formula.main)
         additionals = self.formula.additionals
+        if helper_spec is not None and self.family.parent_over_levels:
+            raise FamilyError(
+                f"{helper_spec.text}: response helpers (censored, truncated, weighted) are not "
+                f"available for the ordinal family '{self.family.name}'; write the response "
+                f"as a plain column ('{helper_spec.response} ~ ...')."
+            )
         self.design = make_design(
             main,
             data,
@@ -129,6 +138,8 @@ class Model:
             extra_namespace=extra_namespace,
         )
         self.response_data = self.family.check_response(self.design.response, self.design.index)
+        if not self.family.intercept:  # ordinal families: the thresholds take its place
+            self.design = drop_intercept(self.design, _intercept_owner(self.family))
         #: censoring, truncation or weights from censored()/truncated()/weighted(), or None
         self.response_helper = (
             None
@@ -152,6 +163,7 @@ class Model:
                 defaults, part, self.family, self.response_data, auto_scale=auto_scale
             )
         self.priors: PriorSet = apply_user_priors(defaults, priors, self.family)
+        check_vector_priors(self.priors, self.family, self.response_data)
         self.backend: BuiltModel | None = None
         self._density = None
         self._predictor = None
@@ -214,6 +226,16 @@ class Model:
                 self._density = False
                 self.fast_path_note = f"not available ({why}); the PyMC graph is compiled"
         return self._density or None
+
+    def _centered_aux(self) -> list[str]:
+        """Auxiliary parameters sampled at the predictors' means (ordinal thresholds)."""
+        if not (self.center_predictors and self.design.common_terms):
+            return []
+        return [
+            a.name
+            for a in self.family.aux
+            if a.replaces_intercept and isinstance(self.priors.aux[a.name], Prior)
+        ]
 
     @property
     def centered_factors(self) -> list[str]:
@@ -426,6 +448,10 @@ class Model:
     ):
         """Draw parameters and responses from the prior (forward sampling, no MCMC).
 
+        Ordered thresholds of the cumulative family are the exception: PyMC's forward draws
+        ignore their ordering, so they are redrawn from the ordered prior (see
+        `bayesformula.build.thresholds.ordered_prior_sample`).
+
         Returns
         -------
         arviz.InferenceData
@@ -434,11 +460,14 @@ class Model:
         """
         import pymc as pm
 
+        from bayesformula.build.thresholds import order_prior_draws
+
         pm_model = self.build()
         if var_names is not None:
             idata = pm.sample_prior_predictive(
                 draws=draws, model=pm_model, var_names=var_names, random_seed=random_seed
             )
+            order_prior_draws(self, idata.prior, np.random.default_rng(random_seed))
             return self._clean(idata, omit_offsets)
         # parameters from PyMC, responses from the family's numpy draw (the same one
         # predict(kind="response") uses): PyMC draws some likelihoods, such as the hurdle
@@ -448,6 +477,8 @@ class Model:
         idata = pm.sample_prior_predictive(
             draws=draws, model=pm_model, var_names=params, random_seed=int(seeds[0])
         )
+        # PyMC's forward draws ignore ordering constraints (ordinal thresholds)
+        order_prior_draws(self, idata.prior, np.random.default_rng(seeds[0]))
         with_y = self.predict(
             idata, kind="response", group="prior", inplace=False, random_seed=int(seeds[1])
         )
@@ -479,7 +510,9 @@ class Model:
         kind : {"response_params", "response"}
             ``"response_params"`` adds the parent parameter (``mu`` or ``p``) per observation to
             ``idata.posterior``; ``"response"`` also draws responses into
-            ``idata.posterior_predictive``.
+            ``idata.posterior_predictive``. Ordinal families: ``p`` holds the probability of
+            each response level (an extra dim ``{response}_dim``), and responses are drawn
+            as category codes 0..K-1.
         data : pandas.DataFrame, optional
             New data (default: the data the model was built on). Its index labels ``__obs__``.
         inplace : bool, default True
@@ -535,7 +568,10 @@ class Model:
             ``"response_params"``: the parent parameter (``mu`` or ``p``) with columns
             ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%`` (for ``prob=0.94``). ``"response"`` adds
             draws of new responses: ``response_mean``, ``response_sd`` and the equal-tailed
-            predictive interval ``pi_3%``, ``pi_97%``.
+            predictive interval ``pi_3%``, ``pi_97%``. Ordinal families have these per level:
+            ``mean[level]`` (the probability of each level), ``sd[level]``, ``hdi_3%[level]``,
+            ``hdi_97%[level]``; with ``"response"`` also ``response[level]`` (share of drawn
+            responses) and ``response_mode`` (the level drawn most often).
         prob : float, default 0.94
             Probability of the intervals.
         include_group_specific, sample_new_groups, random_seed, group
@@ -586,6 +622,8 @@ class Model:
             lines.append(f"      Response: {self.response_data.note}")
         if self.response_helper is not None:
             lines.append(f"      Response: {self.response_helper.describe()}")
+        if not self.family.intercept:
+            lines.append(f"     Intercept: none; {_intercept_owner(self.family)} take its place")
         lines += ["        Priors:", f"    target = {self.family.parent}"]
         if self.priors.common:
             lines.append("        Common-level effects")
@@ -607,7 +645,10 @@ class Model:
             about = {a.name: a.description for a in self.family.aux}
             for name, prior in self.priors.aux.items():
                 shown = repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)"
-                note = f"  ({about[name]})" if about.get(name) else ""
+                notes = [about[name]] if about.get(name) else []
+                if name in self._centered_aux():
+                    notes.append("prior at the predictors' means")
+                note = f"  ({'; '.join(notes)})" if notes else ""
                 lines.append(f"            {name} ~ {shown}{note}")
         if d.group_terms:
             lines.append("  Group effects (parameterisation per grouping factor):")
@@ -621,6 +662,12 @@ class Model:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def _intercept_owner(family) -> str:
+    """What takes the intercept's place in a family without one ("the thresholds of ...")."""
+    names = [a.name for a in family.aux if a.replaces_intercept] or ["parameters"]
+    return f"the {' and '.join(names)}s of family '{family.name}'"
 
 
 def _sample_with_advice(sampler, model, **kwargs):

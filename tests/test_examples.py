@@ -64,17 +64,24 @@ def test_radon_workflow_example_reproduces_gelman_hill(tmp_path):
 
 
 def test_families_example_recovers_known_truth(tmp_path):
-    """Quantile regression, zero-inflated counts and censored survival times on simulated
-    data: each estimate lies
-    within 4 posterior sds of the value the data were simulated with."""
+    """Quantile regression, zero-inflated counts, censored survival times and ordered ratings
+    on simulated data: each estimate lies within 4 posterior sds of the value the data were
+    simulated with."""
     import pandas as pd
 
     stdout = run_example("families.py", tmp_path / "out")
     assert "90% quantile (family='asymmetriclaplace')" in stdout
     assert "share of zeros" in stdout
     table = pd.read_csv(tmp_path / "out" / "estimates.csv")
-    assert set(table["model"]) == {"90% quantile", "zero-inflated counts", "censored survival"}
+    assert set(table["model"]) == {
+        "90% quantile",
+        "zero-inflated counts",
+        "censored survival",
+        "ordinal ratings",
+    }
     assert "Response: censored(time, status):" in stdout
+    assert "Intercept: none; the thresholds of family 'cumulative' take its place" in stdout
+    assert "P(rating = level) for new units" in stdout and "mean[excellent]" in stdout
     sd = (table["hdi_high"] - table["hdi_low"]) / (2 * 1.88)  # 94 % interval ~ +-1.88 sd
     assert ((table["mean"] - table["truth"]).abs() < 4 * sd).all(), table
 

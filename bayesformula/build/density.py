@@ -111,6 +111,11 @@ def _prior_block(layout, name, prior, size, what):
 
 def _check_family(family, link):
     key = (family.name, family.likelihood, link.name)
+    if family.parent_over_levels:
+        raise Unsupported(
+            f"ordinal family '{family.name}': its category probabilities come from thresholds, "
+            "which the fast path does not compute"
+        )
     if key not in SUPPORTED_FAMILIES:
         raise Unsupported(f"family '{family.name}' with link '{link.name}'")
 

@@ -32,6 +32,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayesformula.build.names import data_name, design_coords
+from bayesformula.build.thresholds import vector_aux
 from bayesformula.families.family import Family, ResponseData
 from bayesformula.families.links import Link
 from bayesformula.priors.auto import PriorSet
@@ -55,7 +56,8 @@ class BuiltModel:
         The family's parent parameter (``mu`` or ``p``) for every observation.
     coefficients : dict
         Posterior variable name -> graph node that the parent depends on (intercept, common
-        terms, group-specific effects). Prediction feeds posterior draws in their place.
+        terms, group-specific effects; for ordinal families also the thresholds). Prediction
+        feeds posterior draws in their place.
     data : dict
         Data container name -> shared variable.
     response_name : str
@@ -245,7 +247,7 @@ def build_model(
     -------
     BuiltModel
     """
-    coords = design_coords(design)
+    coords = {**design_coords(design), **response.coords}
     for part in (parts or {}).values():
         coords.update(design_coords(part.design))
     with pm.Model(coords=coords) as model:
@@ -266,7 +268,6 @@ def build_model(
         eta, coefficients = _linear_predictor(
             design, priors, data, noncentered, center_predictors, ""
         )
-        parent = link.linkinv_pt(eta)
         aux_parents = {}
         for param, part in (parts or {}).items():
             _part_data(part.design, data, param)
@@ -276,17 +277,36 @@ def build_model(
             coefficients.update(nodes)
             aux_parents[param] = part.link.linkinv_pt(aux_eta)
 
-        params: dict[str, object] = {family.parent: parent}
+        params: dict[str, object] = {}
         for aux in family.aux:
             if aux.name in aux_parents:
                 params[aux.name] = aux_parents[aux.name]
                 continue
             spec = priors.aux[aux.name]
-            params[aux.name] = (
-                spec.create_variable(aux.name)
-                if isinstance(spec, Prior)
-                else pt.as_tensor_variable(np.float64(spec))
+            if aux.dim is not None:  # ordinal thresholds
+                size = len(response.coords[aux.dim])
+                params[aux.name] = vector_aux(
+                    aux, spec, design, coefficients, size, center_predictors
+                )
+            else:
+                params[aux.name] = (
+                    spec.create_variable(aux.name)
+                    if isinstance(spec, Prior)
+                    else pt.as_tensor_variable(np.float64(spec))
+                )
+        if family.parent_fn is None:
+            parent = link.linkinv_pt(eta)
+        else:  # ordinal: category probabilities from eta and thresholds, which predictions
+            # then take from the posterior like coefficients
+            parent = family.parent_fn(eta, params, link)
+            coefficients.update(
+                {
+                    k: v
+                    for k, v in params.items()
+                    if k not in aux_parents and isinstance(priors.aux.get(k), Prior)
+                }
             )
+        params[family.parent] = parent
         if response.trials is not None:
             params["trials"] = data[data_name("trials")]
         if helper is None:

@@ -61,6 +61,10 @@ def example_data(family: Family, n: int = 60, seed: int = 0) -> tuple[str, pd.Da
         y = rng.beta(2.0 + x.clip(-1, 1), 3.0)
     elif support == "circular":
         y = rng.vonmises(0.3 + 0.2 * x, 3.0)
+    elif support == "ordinal":
+        levels = ["low", "mid", "high"]
+        codes = np.digitize(0.8 * x + rng.logistic(size=n), [-0.7, 0.7])
+        y = pd.Categorical.from_codes(codes, categories=levels, ordered=True)
     else:  # pragma: no cover - Family checks its support
         raise FamilyError(f"no example data for support {support!r}.")
     df = pd.DataFrame({"y": y, "x": x, "n": trials})
@@ -155,7 +159,8 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     model = Model(formula, data, family=family)
     pm_model = model.build()
     n_obs = len(model.design.index)
-    names = {v.name for v in pm_model.free_RVs}
+    # free variables, and deterministics for parameters sampled centred (ordinal thresholds)
+    names = {v.name for v in pm_model.free_RVs + pm_model.deterministics}
     missing = [
         a.name
         for a in family.aux
@@ -183,8 +188,12 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     at_point = pm_model.compile_fn(graphs, inputs=pm_model.value_vars, on_unused_input="ignore")
     parent_value, *aux_values = (np.asarray(v) for v in at_point(point))
     values = dict(zip(free_aux, aux_values, strict=True))
-    i = int(np.argmin(np.abs(parent_value - np.median(parent_value))))
-    params: dict[str, Any] = {family.parent: np.full(draws, parent_value[i])}
+    # the row with the median parent (its first level's probability for ordinal families)
+    key = parent_value.reshape(len(parent_value), -1)[:, 0]
+    i = int(np.argmin(np.abs(key - np.median(key))))
+    params: dict[str, Any] = {
+        family.parent: np.full((draws, *parent_value.shape[1:]), parent_value[i])
+    }
     for param in family.aux:
         spec = model.priors.aux[param.name]
         params[param.name] = values[param.name] if isinstance(spec, Prior) else float(spec)
@@ -207,7 +216,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
         "draw matches likelihood",
         p_value >= KS_MIN_P,
         f"the numpy draw and PyMC's {family.likelihood} differ at {family.parent}="
-        f"{parent_value[i]:.4g} (two-sample KS p = {p_value:.2g}; means "
+        f"{np.array2string(parent_value[i], precision=4)} (two-sample KS p = {p_value:.2g}; means "
         f"{np.mean(numpy_draws):.4g} vs {np.mean(pymc_draws):.4g})",
     )
 
@@ -215,15 +224,27 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     prior = model.prior_predictive(draws=20, random_seed=seed)
     model.predict(prior, kind="response_params", group="prior")
     parent = prior.prior[family.parent]
+    levels = model.response_data.levels if family.parent_over_levels else None
+    expected = (1, 20, n_obs) + (() if levels is None else (len(levels),))
     report.record(
         "predict response_params",
-        parent.shape == (1, 20, n_obs),
-        f"the parent has shape {parent.shape}, expected (1, 20, {n_obs})",
+        parent.shape == expected,
+        f"the parent has shape {parent.shape}, expected {expected}",
     )
+    if levels is not None:
+        total = parent.values.sum(axis=-1)
+        report.record(
+            "category probabilities",
+            bool(np.all(parent.values >= 0) and np.allclose(total, 1.0)),
+            f"probabilities outside [0, 1] or not summing to 1 (sums from {total.min():.6g} "
+            f"to {total.max():.6g})",
+        )
     y = prior.prior_predictive[model.response_name].values
     # rows whose parent is undefined (a prior draw outside the link's range, e.g. a negative
     # linear predictor with inverse_squared) have no response to check
     defined = np.isfinite(parent.values)
+    if defined.ndim > y.ndim:
+        defined = defined.all(axis=tuple(range(y.ndim, defined.ndim)))
     trials = model.response_data.trials
     in_support, why = True, ""
     try:
@@ -231,6 +252,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
             family,
             y[defined],
             None if trials is None else np.broadcast_to(trials, y.shape)[defined],
+            n_levels=None if levels is None else len(levels),
         )
     except BayesformulaError as err:
         in_support, why = False, str(err)
@@ -241,9 +263,22 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     )
 
 
-def _fits_support(family: Family, y: np.ndarray, trials: np.ndarray | None) -> None:
-    """Raise `ResponseError` when drawn responses fall outside the family's support."""
+def _fits_support(
+    family: Family, y: np.ndarray, trials: np.ndarray | None, n_levels: int | None = None
+) -> None:
+    """Raise `ResponseError` when drawn responses fall outside the family's support
+    (for ordinal families: category codes outside 0..n_levels - 1)."""
+    from bayesformula.errors import ResponseError
     from bayesformula.formula.design import Response
+
+    if n_levels is not None:
+        bad = (y < 0) | (y > n_levels - 1) | (y != np.round(y))
+        if bad.any():
+            raise ResponseError(
+                f"{int(bad.sum())} drawn categories are not codes 0..{n_levels - 1}, e.g. "
+                f"{y[bad][:5].tolist()}."
+            )
+        return
 
     response = Response(
         name="y",

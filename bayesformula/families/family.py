@@ -16,7 +16,17 @@ from bayesformula.priors.prior import Prior
 __all__ = ["AuxParam", "Family", "ResponseData", "SUPPORTS", "gammafn"]
 
 #: Response supports a family can declare (see `Family`).
-SUPPORTS = ("real", "binary", "trials", "count", "positive", "nonnegative", "unit", "circular")
+SUPPORTS = (
+    "real",
+    "binary",
+    "trials",
+    "count",
+    "positive",
+    "nonnegative",
+    "unit",
+    "circular",
+    "ordinal",
+)
 
 
 def _is_tensor(x) -> bool:
@@ -50,12 +60,23 @@ class AuxParam:
     that fixes the parameter (asymmetric laplace's quantile ``q``). ``support`` is what a
     user's fixed value must satisfy: "positive" (default), "real" or "unit". ``description``
     says what the parameter is (shown next to its prior when the model is printed).
+
+    Vector parameters (the thresholds of ordinal families) name their coordinate dimension in
+    ``dim``; its labels come from the checked response (``ResponseData.coords``). ``ordered``
+    samples them with PyMC's ordered transform. ``data_prior(response, link)``, when given,
+    is the data-scaled default used with ``auto_scale=True`` (``default_prior`` is then the
+    unscaled one). ``replaces_intercept`` marks a parameter that takes the intercept's place:
+    with centred predictors it is sampled at the predictors' means (``{name}_centered``).
     """
 
     name: str
     default_prior: Callable[[float], Prior | float]
     support: str = "positive"
     description: str = field(default="", compare=False)
+    dim: str | None = None
+    ordered: bool = False
+    data_prior: Callable[..., Prior] | None = field(default=None, compare=False)
+    replaces_intercept: bool = False
 
     def __post_init__(self):
         if self.support not in AUX_SUPPORTS:
@@ -76,6 +97,12 @@ class ResponseData:
     values: np.ndarray
     trials: np.ndarray | None = None
     note: str | None = None
+    #: ordered categories of an ordinal response (``values`` are their codes 0..K-1)
+    levels: tuple[str, ...] | None = None
+    #: the dimension over ``levels`` of per-category quantities (``{response}_dim``)
+    level_dim: str | None = None
+    #: coordinates the response brings to the model (levels, threshold labels)
+    coords: dict = field(default_factory=dict)
 
 
 def _plain(value) -> str:
@@ -106,9 +133,11 @@ class Family:
         Supported links for the parent; the first is the default.
     aux : tuple of AuxParam
         Auxiliary parameters with their default priors.
-    support : {"real", "binary", "trials", "count", "positive", "nonnegative", "unit", "circular"}
+    support : {"real", "binary", "trials", "count", "positive", "nonnegative", "unit", \
+"circular", "ordinal"}
         What response values are valid ("nonnegative": zero or positive, as hurdle models of
-        positive responses take; "circular": angles in radians, within [-pi, pi]).
+        positive responses take; "circular": angles in radians, within [-pi, pi]; "ordinal":
+        ordered categories, coded 0..K-1 for the likelihood).
     to_dist : callable
         Maps ``{parent, aux..., "trials"}`` to the PyMC distribution's keyword arguments. Uses
         only arithmetic, so it works on numpy arrays and PyTensor tensors alike.
@@ -119,6 +148,13 @@ class Family:
     response_transform : callable, optional
         Applied to the positive responses before their mean and standard deviation set the
         default priors (``np.log`` for lognormal families, whose ``mu`` is on the log scale).
+    parent_fn : callable, optional
+        ``parent_fn(eta, aux, link)`` maps the linear predictor and the auxiliary parameters
+        (PyTensor) to the parent parameter, instead of the link's inverse of ``eta``. Ordinal
+        families use it for the category probabilities (``p``, one per response level).
+    intercept : bool, default True
+        Whether the linear predictor keeps the formula's intercept. Ordinal families drop it:
+        their thresholds take its place.
     """
 
     name: str
@@ -134,6 +170,8 @@ class Family:
         default=None, compare=False
     )
     description: str = field(default="", compare=False)
+    parent_fn: Callable | None = field(default=None, compare=False)
+    intercept: bool = True
 
     def __post_init__(self):
         if self.support not in SUPPORTS:
@@ -154,6 +192,11 @@ class Family:
     def default_link(self) -> str:
         """The link used when none is given."""
         return self.links[0]
+
+    @property
+    def parent_over_levels(self) -> bool:
+        """Whether the parent holds one value per response level (ordinal families)."""
+        return self.support == "ordinal"
 
     @property
     def aux_names(self) -> tuple[str, ...]:
@@ -195,6 +238,10 @@ class Family:
         """
         name, kind = response.expr, response.kind
         fam = f"family '{self.name}'"
+        if self.support == "ordinal":
+            from bayesformula.families.ordinal import check_ordinal_response
+
+            return check_ordinal_response(self, response, index)
         if kind == "proportion" and self.support != "trials":
             raise ResponseError(
                 f"the response {name} gives successes and trials, which only binomial-type "

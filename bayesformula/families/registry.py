@@ -9,6 +9,8 @@ import numpy as np
 
 from bayesformula.errors import FamilyError, did_you_mean
 from bayesformula.families.family import AuxParam, Family, gammafn
+from bayesformula.families.ordinal import KINDS as ORDINAL_KINDS
+from bayesformula.families.ordinal import ordinal_family
 from bayesformula.priors.prior import Prior
 
 __all__ = ["FAMILIES", "register_family", "get_family", "list_families"]
@@ -499,3 +501,6 @@ _BUILTIN = [
 
 for _family in _BUILTIN:
     register_family(_family)
+
+for _kind in ORDINAL_KINDS:  # cumulative, sratio, cratio, acat
+    register_family(ordinal_family(_kind))

@@ -82,6 +82,12 @@ def parse_additional(text: str, family) -> tuple[str, str]:
             f"family '{family.name}' has no auxiliary parameter '{lhs}' (in '{text}'); it has "
             f"{_names(family)}."
         )
+    if getattr(next(a for a in family.aux if a.name == lhs), "dim", None) is not None:
+        raise FormulaError(
+            f"'{text}': '{lhs}' of family '{family.name}' is a vector (one value per "
+            f"{'category boundary' if lhs == 'threshold' else 'coordinate'}), which a formula "
+            "cannot model; predictors of the response go in the main formula."
+        )
     if not rhs:
         raise FormulaSyntaxError(f"the formula '{text}' has nothing on the right of '~'.")
     return lhs, rhs

@@ -29,10 +29,10 @@ from bayesformula.families.family import AUX_SUPPORTS, Family, ResponseData
 from bayesformula.families.links import Link, get_link
 from bayesformula.priors.prior import Prior, is_scalar_number
 
-__all__ = ["PriorSet", "default_priors", "apply_user_priors", "STD"]
+__all__ = ["PriorSet", "default_priors", "apply_user_priors", "check_vector_priors", "STD"]
 
 # auxiliary parameter names used by built-in families (for clearer messages)
-_AUX_NAMES = {"sigma", "nu", "alpha", "kappa", "b", "lam", "psi", "q"}
+_AUX_NAMES = {"sigma", "nu", "alpha", "kappa", "b", "lam", "psi", "q", "threshold"}
 
 #: Multiplier of the data scale in default priors (rstanarm and Bambi use 2.5).
 STD = 2.5
@@ -148,7 +148,14 @@ def default_priors(
             scale = _scalar_or_array(STD * s_y / _sd(term.Z))
         hyper = Prior("HalfNormal", sigma=scale) if auto_scale else Prior("HalfFlat")
         group[term.name] = Prior("Normal", mu=0, sigma=hyper)
-    aux = {a.name: a.default_prior(sd_y if auto_scale else 1.0) for a in family.aux}
+    aux = {
+        a.name: (
+            a.data_prior(response, link)
+            if auto_scale and a.data_prior is not None
+            else a.default_prior(sd_y if auto_scale else 1.0)
+        )
+        for a in family.aux
+    }
     corr = {block.name: Prior("LKJCorr", eta=LKJ_ETA) for block in design.group_blocks}
     return PriorSet(common=common, group=group, aux=aux, corr=corr)
 
@@ -204,6 +211,30 @@ def add_part_priors(
     )
 
 
+def check_vector_priors(priors: PriorSet, family: Family, response: ResponseData) -> None:
+    """Check that priors of vector parameters (thresholds) have one value per coordinate.
+
+    Each array-valued argument must be a scalar or have as many values as the parameter's
+    dimension has coordinates (``response.coords``).
+    """
+    for param in family.aux:
+        prior = priors.aux.get(param.name)
+        if param.dim is None or not isinstance(prior, Prior):
+            continue
+        size = len(response.coords.get(param.dim, ()))
+        for key, value in prior.args.items():
+            if isinstance(value, Prior):
+                continue
+            shape = np.shape(value)
+            if shape not in ((), (size,)):
+                labels = ", ".join(map(str, response.coords.get(param.dim, ())))
+                raise PriorError(
+                    f"the prior for '{param.name}' has {key} with shape {shape}, but "
+                    f"'{param.name}' has {size} values ({labels}); give a number or "
+                    f"{size} values."
+                )
+
+
 def _check_group_prior(name: str, prior: Any) -> Prior:
     if not isinstance(prior, Prior):
         raise PriorError(f"the prior for '{name}' must be a bf.Prior, got {prior!r}.")
@@ -250,6 +281,14 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
                 f"'{key}' is modelled by its own formula, so it has no prior of its own; set "
                 f"the priors of its terms instead: {', '.join(terms)}."
             )
+        if key == "Intercept" and not family.intercept:
+            owners = [a.name for a in family.aux if a.replaces_intercept]
+            raise PriorError(
+                f"family '{family.name}' has no Intercept: its {', '.join(owners)} parameters "
+                f"take its place; set their prior with priors={{'{owners[0]}': bf.Prior(...)}}."
+                if owners
+                else f"family '{family.name}' has no Intercept."
+            )
         if key in _AUX_NAMES and key not in known:
             raise PriorError(
                 f"family '{family.name}' has no auxiliary parameter '{key}'; its parameters with "
@@ -295,6 +334,11 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
             param = next(a for a in family.aux if a.name == key)
             if isinstance(value, Prior):
                 aux[key] = value
+            elif param.dim is not None:
+                raise PriorError(
+                    f"the prior for '{key}' must be a bf.Prior (one value per {param.dim} "
+                    f"coordinate), e.g. bf.Prior('Normal', mu=0, sigma=2); got {value!r}."
+                )
             elif is_scalar_number(value) and param.check_fixed(float(value)):
                 aux[key] = float(value)
             else:

@@ -23,7 +23,10 @@ def _compile_loglik(model):
     import pytensor.tensor as pt
 
     family = model.family
-    parent = pt.matrix("parent", dtype="float64")
+    # (S, n), or (S, n, K) for a parent with one probability per response level
+    parent = pt.tensor(
+        "parent", dtype="float64", shape=(None,) * (3 if family.parent_over_levels else 2)
+    )
     inputs = [parent]
     params: dict[str, Any] = {family.parent: parent}
     for aux in family.aux:
@@ -33,7 +36,8 @@ def _compile_loglik(model):
             inputs.append(var)
             params[aux.name] = var
         elif isinstance(spec, Prior):
-            var = pt.tensor(aux.name, dtype="float64", shape=(None, 1))
+            shape = (None, 1) if aux.dim is None else (None, 1, None)
+            var = pt.tensor(aux.name, dtype="float64", shape=shape)
             inputs.append(var)
             params[aux.name] = var
         else:
@@ -75,7 +79,7 @@ def log_likelihood(model, idata, inplace: bool = True):
     if model.response_data.trials is not None:
         args.append(np.asarray(model.response_data.trials, dtype=float)[None, :])
     values = np.asarray(model._loglik(*args))
-    values = np.array(np.broadcast_to(values, parent.shape))
+    values = np.array(np.broadcast_to(values, parent.shape[:2]))
     n_chain, n_draw = len(prepared.chain), len(prepared.draw)
     da = xr.DataArray(
         values.reshape(n_chain, n_draw, -1),
@@ -175,6 +179,12 @@ def bayes_r2(model, idata, summary: bool = True, prob: float = 0.94):
     from bayesformula.results.tables import _check_prob, hdi_bounds, interval_names
 
     prob = _check_prob(prob)
+    if model.family.parent_over_levels:
+        raise BayesformulaError(
+            f"Bayesian R2 needs a numeric expected response, but family '{model.family.name}' "
+            "predicts a probability per ordered category. Compare ordinal models with "
+            "bf.loo or bf.compare instead."
+        )
     _check_args(idata, "response_params", "posterior")
     prepared = prepare(model, idata, kind="response_params")
     params = param_draws(model, prepared)

@@ -29,6 +29,7 @@ __all__ = [
     "Prepared",
     "Predictor",
     "compile_predictor",
+    "level_dims_of",
     "param_draws",
     "parent_draws",
     "predict",
@@ -298,8 +299,9 @@ def prepare(
 def param_draws(model, prepared: Prepared, rows: slice | None = None) -> dict:
     """The family's parameters for every draw and the selected rows.
 
-    The parent parameter is ``(S, n_rows)``; auxiliary parameters are ``(S, 1)`` per draw,
-    numbers when fixed, or ``(S, n_rows)`` when modelled by a formula of their own.
+    The parent parameter is ``(S, n_rows)`` (``(S, n_rows, K)`` for ordinal families: one
+    probability per response level); auxiliary parameters are ``(S, 1)`` per draw, numbers
+    when fixed, or ``(S, n_rows)`` when modelled by a formula of their own.
     """
     rows = slice(None) if rows is None else rows
     predictor = model._get_predictor()
@@ -314,7 +316,8 @@ def param_draws(model, prepared: Prepared, rows: slice | None = None) -> dict:
 
 
 def parent_draws(model, prepared: Prepared, rows: slice | None = None) -> np.ndarray:
-    """The parent parameter for every draw and the selected rows, shape ``(S, n_rows)``."""
+    """The parent parameter for every draw and the selected rows, shape ``(S, n_rows)``
+    (``(S, n_rows, K)`` for ordinal families: one probability per response level)."""
     return param_draws(model, prepared, rows)[model.family.parent]
 
 
@@ -370,6 +373,15 @@ def _truncate(family, kwargs: dict, y: np.ndarray, lower, upper, rng, rounds: in
     return y
 
 
+def level_dims_of(model) -> tuple[tuple[str, ...], dict]:
+    """Dims and coords of the parent beyond the observations: the response levels of ordinal
+    families (whose parent is one probability per level), nothing otherwise."""
+    data = model.response_data
+    if not model.family.parent_over_levels:
+        return (), {}
+    return (data.level_dim,), {data.level_dim: list(data.levels)}
+
+
 def predict(
     model,
     idata,
@@ -404,9 +416,15 @@ def predict(
     coords = {"chain": prepared.chain, "draw": prepared.draw, "__obs__": list(prepared.index)}
     dims = ("chain", "draw", "__obs__")
     family = model.family
-    per_obs = [family.parent, *model._get_predictor().aux_names]
+    level_dims, level_coords = level_dims_of(model)
+    per_obs = list(model._get_predictor().aux_names)
     target = idata if inplace else copy.deepcopy(idata)
-    updated = target[group].drop_vars([*per_obs, "__obs__"], errors="ignore")
+    updated = target[group].drop_vars([family.parent, *per_obs, "__obs__"], errors="ignore")
+    updated[family.parent] = xr.DataArray(
+        parent.reshape(n_chain, n_draw, *parent.shape[1:]),
+        coords={**coords, **level_coords},
+        dims=dims + level_dims,
+    )
     for name in per_obs:
         updated[name] = xr.DataArray(
             params[name].reshape(n_chain, n_draw, -1), coords=coords, dims=dims

@@ -301,12 +301,21 @@ def prediction_table(
     def add(name, values):
         parts.setdefault(name, []).append(values)
 
+    levels = model.response_data.levels if model.family.parent_over_levels else None
     with _progress(len(starts), progressbar) as bar:
         task = bar.add_task("predicting", total=len(starts)) if bar is not None else None
         for start in starts:
             rows = slice(start, min(start + chunk_size, n))
             params = param_draws(model, prepared, rows)
             parent = params[model.family.parent]
+            if levels is not None:  # ordinal: a probability per level
+                _level_columns(add, parent, levels, prob, s)
+                if kind == "response":
+                    y = response_draws(model, prepared, parent, rng, rows, params=params)
+                    _response_level_columns(add, y, levels)
+                if bar is not None:
+                    bar.advance(task)
+                continue
             lo, hi = hdi_bounds(parent, prob)
             add("mean", parent.mean(axis=0))
             add("sd", parent.std(axis=0, ddof=1) if s > 1 else np.zeros(parent.shape[1]))
@@ -323,3 +332,24 @@ def prediction_table(
                 bar.advance(task)
     columns = {name: np.concatenate(values) for name, values in parts.items()}
     return pd.DataFrame(columns, index=prepared.index)
+
+
+def _level_columns(add, parent: np.ndarray, levels, prob: float, s: int) -> None:
+    """Per-level columns of category probabilities ``parent`` (S, rows, K): ``mean[level]``
+    for every level, then ``sd[level]``, then the HDI bounds ``hdi_3%[level]`` ..."""
+    lower, upper = interval_names(prob)
+    lo, hi = hdi_bounds(parent, prob)
+    sd = parent.std(axis=0, ddof=1) if s > 1 else np.zeros(parent.shape[1:])
+    for stat, values in (("mean", parent.mean(axis=0)), ("sd", sd), (lower, lo), (upper, hi)):
+        for j, level in enumerate(levels):
+            add(f"{stat}[{level}]", values[:, j])
+
+
+def _response_level_columns(add, y: np.ndarray, levels) -> None:
+    """Drawn categories (codes, S x rows): the share of draws in each level
+    (``response[level]``) and the most frequent level (``response_mode``)."""
+    codes = np.asarray(y, dtype=np.int64)
+    shares = np.stack([(codes == j).mean(axis=0) for j in range(len(levels))], axis=1)
+    for j, level in enumerate(levels):
+        add(f"response[{level}]", shares[:, j])
+    add("response_mode", np.asarray(levels, dtype=object)[shares.argmax(axis=1)])

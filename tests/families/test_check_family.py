@@ -39,6 +39,24 @@ def test_wrong_numpy_draw_is_caught():
         check_family(broken)
 
 
+def test_wrong_ordinal_draw_is_caught():
+    """The per-level parent is checked too: categories drawn in reverse order (and codes past
+    the last level) fail."""
+    cumulative = bf.get_family("cumulative")
+    draw = cumulative.draw
+    reversed_levels = dataclasses.replace(
+        cumulative, name="cumulative_reversed", draw=lambda rng, p: draw(rng, p[..., ::-1])
+    )
+    report = check_family(reversed_levels, raise_on_failure=False)
+    assert list(report.failed) == ["draw matches likelihood"]
+    shifted = dataclasses.replace(
+        cumulative, name="cumulative_shifted", draw=lambda rng, p: draw(rng, p) + 1
+    )
+    report = check_family(shifted, raise_on_failure=False)
+    assert "predict response" in report.failed
+    assert "not codes 0..2" in report.failed["predict response"]
+
+
 def test_draws_outside_the_support_are_caught():
     gamma = bf.get_family("gamma")
     broken = dataclasses.replace(

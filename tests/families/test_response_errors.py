@@ -221,7 +221,7 @@ def test_unknown_family_suggests_the_nearest(name, suggestion):
         FAMILY,
         match=rf"unknown family '{name}'; did you mean '{suggestion}'\?",
     )
-    assert "Known: 'asymmetriclaplace', 'bernoulli', 'beta', 'beta_binomial'" in str(err)
+    assert "Known: 'acat', 'asymmetriclaplace', 'bernoulli', 'beta'" in str(err)
 
 
 def test_unknown_family_without_close_match():
