@@ -264,7 +264,8 @@ class Model:
         discard_tuned_samples : bool, default True
             Drop the tuning draws.
         omit_offsets : bool, default True
-            Drop the standardised ``*_offset`` variables of non-centered group effects.
+            Drop the standardised ``*_offset`` variables of non-centered group effects and
+            ``hsgp()`` weights.
         include_response_params : bool, default False
             Also store the parent parameter (``mu``/``p``) per observation in the posterior.
         inference_method : str, default "auto"
@@ -376,6 +377,12 @@ class Model:
         if "constant_data" in idata.groups():
             del idata.constant_data
         offsets = [f"{t.name}_offset" for t in self.design.group_terms] if omit_offsets else []
+        if omit_offsets:
+            offsets += [
+                f"{t.name}_offset"
+                for t in self.design.special_terms
+                if t.kind == "hsgp" and not t.centered
+            ]
         for group in ("posterior", "prior"):
             if group in idata.groups() and offsets:
                 setattr(idata, group, idata[group].drop_vars(offsets, errors="ignore"))
@@ -561,6 +568,11 @@ class Model:
             lines.append("        Group-level effects")
             for name, prior in self.priors.group.items():
                 lines.append(f"            {name} ~ {prior!r}")
+        if self.priors.terms:
+            lines.append("        Monotonic and Gaussian-process terms")
+            for name, prior in self.priors.terms.items():
+                shown = repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)"
+                lines.append(f"            {name} ~ {shown}")
         if self.priors.aux:
             lines.append("        Auxiliary parameters")
             about = {a.name: a.description for a in self.family.aux}
@@ -568,6 +580,9 @@ class Model:
                 shown = repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)"
                 note = f"  ({about[name]})" if about.get(name) else ""
                 lines.append(f"            {name} ~ {shown}{note}")
+        if d.special_terms:
+            lines.append("  Terms outside the design matrix:")
+            lines += [f"            {term.describe()}" for term in d.special_terms]
         if d.group_terms:
             lines.append("  Group effects (parameterisation per grouping factor):")
             for factor, choice in self.parameterization.items():

@@ -6,7 +6,8 @@ Names (the same as Bambi's, so code written against Bambi's posteriors keeps wor
 * per group-specific term ``1|g``: ``1|g_sigma``, ``1|g_offset`` and the effects ``1|g``
   (dims ``g__factor_dim`` and, for multi-column expressions, ``{expr}__expr_dim``),
 * auxiliary parameters by name (``sigma``, ``alpha``, ...), the response by its name and the
-  observations along ``__obs__``.
+  observations along ``__obs__``,
+* ``mo()`` and ``hsgp()`` terms as described in `bayesformula.build.terms`.
 
 With an intercept and at least one predictor, the sampler works on ``Intercept_centered``, the
 intercept at the predictors' means (better geometry); ``Intercept`` is recorded as a
@@ -14,7 +15,8 @@ deterministic, so it is the intercept of the model as written.
 
 Every array that prediction swaps is a ``pm.Data`` container: ``__X`` (common columns),
 ``__idx_{factor}`` (level index of each observation), ``__Z_{term}`` (columns of non-intercept
-group expressions), ``__offset``, ``__trials`` and the observed ``__y``.
+group expressions), ``__offset``, ``__trials``, the observed ``__y`` and the arrays of ``mo()`` and
+``hsgp()`` terms (`bayesformula.build.names.special_data`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesformula.build.names import data_name, design_coords
+from bayesformula.build.names import data_name, design_coords, special_data
+from bayesformula.build.terms import special_parts
 from bayesformula.families.family import Family, ResponseData
 from bayesformula.families.links import Link
 from bayesformula.priors.auto import PriorSet
@@ -157,6 +160,8 @@ def build_model(
             if term.kind != "intercept":
                 key = data_name("Z", term.name)
                 data[key] = pm.Data(key, term.Z)
+        for key, values in special_data(design).items():
+            data[key] = pm.Data(key, values)
         if design.offset is not None:
             data[data_name("offset")] = pm.Data(data_name("offset"), design.offset)
         if response.trials is not None:
@@ -166,10 +171,12 @@ def build_model(
         eta, coefficients = _common_part(design, priors, data, center_predictors)
         parts, group_nodes = _group_part(design, priors, data, noncentered)
         coefficients.update(group_nodes)
-        terms = ([] if eta is None else [eta]) + parts
+        special, special_nodes = special_parts(design, priors, data)
+        coefficients.update(special_nodes)
+        terms = ([] if eta is None else [eta]) + parts + special
         if design.offset is not None:
             terms.append(data[data_name("offset")])
-        if not (design.common_terms or parts or design.offset is not None):
+        if not (design.common_terms or parts or special or design.offset is not None):
             # intercept-only (or empty) predictor: give it the observations' length
             terms.append(pt.zeros((data[data_name("X")].shape[0],)))
         eta = terms[0]

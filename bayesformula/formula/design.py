@@ -32,6 +32,11 @@ from bayesformula.errors import (
 )
 from bayesformula.formula.formula import parse_formula
 from bayesformula.formula.namespace import build_environment, check_names, restore_literals
+from bayesformula.formula.terms import (
+    check_special_calls,
+    evaluate_special_terms,
+    split_special_terms,
+)
 
 __all__ = [
     "CommonTerm",
@@ -151,6 +156,8 @@ class Design:
     n_dropped: int = 0
     matrices: Any = field(default=None, repr=False, compare=False)
     data_columns: tuple[str, ...] = ()
+    #: ``mo()`` and ``hsgp()`` terms (`bayesformula.formula.terms`), which are not columns of X
+    special_terms: tuple = ()
 
     @property
     def n_obs(self) -> int:
@@ -174,6 +181,8 @@ class NewData:
     offset: np.ndarray | None
     trials: np.ndarray | None
     index: pd.Index
+    #: term name -> arrays of each ``mo()``/``hsgp()`` term (see ``special_terms``)
+    special: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def _check_frame(data) -> None:
@@ -387,6 +396,7 @@ def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
     """formulae's design matrices for the response and common terms, plus group indices."""
     try:
         description = fm.model_description(rewritten)
+        special = split_special_terms(description)
         names = description.var_names
         group_terms = list(description.group_terms)
         description.group_terms = []
@@ -396,6 +406,7 @@ def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
         description.group_terms = group_terms
         index = _evaluate_group_terms(group_terms, data, env)
         dm.group = _GroupPart(group_terms) if group_terms else None
+        dm.special_terms = special
         return dm, index
     except KeyError as err:
         raise UnknownNameError(f"name {err} in the formula '{text}' is not defined.") from None
@@ -456,6 +467,7 @@ def make_design(
         )
     description, rewritten, literals = parse_formula(formula)
     _check_proportion(description, data)
+    check_special_calls(description, formula)
     check_names(description, data.columns, extra_namespace, literals)
 
     data = data.copy()
@@ -470,9 +482,13 @@ def make_design(
             data[col] = data[col].astype("category")
     used = [c for c in data.columns if str(c) in description.var_names]
     data, n_dropped = _handle_missing(data, used, dropna)
+    dtypes = {c: data[c].dtype for c in used}  # before categories are made ordered (for mo())
     _keep_category_order(data, used)
     env = build_environment(extra_namespace, literals)
     dm, factor_index = _evaluate(rewritten, data, env, formula)
+    special_terms = evaluate_special_terms(
+        dm.special_terms, data, env, dtypes, lambda name: restore_literals(name, literals)
+    )
 
     # Response
     resp_matrix = np.asarray(dm.response.design_matrix)
@@ -569,6 +585,7 @@ def make_design(
         n_dropped=n_dropped,
         matrices=dm,
         data_columns=tuple(used),
+        special_terms=special_terms,
     )
 
 
@@ -639,6 +656,7 @@ def evaluate_new_data(design: Design, data: pd.DataFrame, *, need_trials: bool =
         offset=offset,
         trials=trials,
         index=data.index,
+        special={term.name: term.evaluate(data) for term in design.special_terms},
     )
 
 

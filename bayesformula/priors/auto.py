@@ -11,6 +11,11 @@ The scheme (documented in docs/priors.md) follows rstanarm's autoscaling:
   the scale the matching common term would get (``2.5 s_y`` for intercepts).
 * Auxiliary parameters: the family's defaults (for example gaussian
   ``sigma ~ HalfStudentT(4, sd(y))``).
+* ``mo(x)``: ``b ~ Normal(0, 2.5 s_y / sd(codes))`` (the common-term rule for the column the term
+  would be with equal steps), simplex ``Dirichlet(1, ..., 1)`` (brms's default).
+* ``hsgp(...)``: ``sigma ~ HalfNormal(2.5 s_y)`` (the rule for group-specific intercepts), and
+  ``ell ~ InverseGamma`` with 1% of its mass below the shortest lengthscale the basis represents
+  and 1% above the largest distance between the fitting data's points.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import pandas as pd
 from bayesformula.errors import PriorError, did_you_mean
 from bayesformula.families.family import AUX_SUPPORTS, Family, ResponseData
 from bayesformula.families.links import Link
+from bayesformula.formula.terms import inverse_gamma_tails
 from bayesformula.priors.prior import Prior, is_scalar_number
 
 __all__ = ["PriorSet", "default_priors", "apply_user_priors", "STD"]
@@ -50,17 +56,23 @@ class PriorSet:
         Auxiliary parameter name -> Prior, or a number for a fixed value.
     user : frozenset
         Names whose prior the user set.
+    terms : dict
+        Parameters of ``mo()`` and ``hsgp()`` terms other than a monotonic effect's coefficient
+        (which is in ``common``): ``"mo(x)_simplex"``, ``"hsgp(...)_sigma"``,
+        ``"hsgp(...)_ell"`` -> Prior, or a number for a fixed sigma or lengthscale.
     """
 
     common: dict[str, Prior]
     group: dict[str, Prior]
     aux: dict[str, Prior | float]
     user: frozenset[str] = field(default_factory=frozenset)
+    terms: dict[str, Prior | float] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """One row per parameter: its kind, prior and whether it is a default."""
         rows = []
-        for kind, mapping in (("common", self.common), ("group", self.group), ("aux", self.aux)):
+        kinds = (("common", self.common), ("group", self.group), ("aux", self.aux))
+        for kind, mapping in (*kinds, ("term", self.terms)):
             for name, prior in mapping.items():
                 rows.append(
                     {
@@ -130,7 +142,35 @@ def default_priors(
         hyper = Prior("HalfNormal", sigma=scale) if auto_scale else Prior("HalfFlat")
         group[term.name] = Prior("Normal", mu=0, sigma=hyper)
     aux = {a.name: a.default_prior(sd_y if auto_scale else 1.0) for a in family.aux}
-    return PriorSet(common=common, group=group, aux=aux)
+    terms: dict[str, Prior | float] = {}
+    for term in getattr(design, "special_terms", ()):
+        if term.kind == "mo":
+            scale = STD * s_y / float(_sd(term.covariate))
+            common[term.name] = Prior("Normal", mu=0, sigma=scale) if auto_scale else Prior("Flat")
+            terms[term.simplex_name] = Prior("Dirichlet", a=np.ones(term.D))
+        else:
+            terms[f"{term.name}_sigma"] = (
+                Prior("HalfNormal", sigma=STD * s_y) if auto_scale else Prior("HalfFlat")
+            )
+            terms[f"{term.name}_ell"] = lengthscale_prior(term)
+    return PriorSet(common=common, group=group, aux=aux, terms=terms)
+
+
+def lengthscale_prior(term) -> Prior:
+    """Default prior of an ``hsgp()`` term's lengthscale (in the term's input units).
+
+    An InverseGamma with 1% of its mass below ``term.shortest`` (the shortest lengthscale its
+    ``m`` basis functions on ``[-L, L]`` represent, Riutort-Mayol et al. 2022) and 1% above
+    ``term.extent`` (the largest distance between fitting points); when the two are closer than a
+    factor 2 the upper end is twice the lower one. One pair of parameters per predictor when the
+    lengthscales are not isotropic.
+    """
+    lower = np.atleast_1d(np.asarray(term.shortest, dtype=float))
+    upper = np.atleast_1d(np.asarray(term.extent, dtype=float))
+    pairs = [inverse_gamma_tails(lo, max(hi, 2 * lo)) for lo, hi in zip(lower, upper, strict=True)]
+    alpha = np.array([a for a, _ in pairs])
+    beta = np.array([b for _, b in pairs])
+    return Prior("InverseGamma", alpha=_scalar_or_array(alpha), beta=_scalar_or_array(beta))
 
 
 def _check_group_prior(name: str, prior: Any) -> Prior:
@@ -160,8 +200,11 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
     if not isinstance(user, Mapping):
         raise PriorError(f"priors must be a dict of name -> bf.Prior, got {type(user).__name__}.")
     common, group, aux = dict(priors.common), dict(priors.group), dict(priors.aux)
+    terms = dict(priors.terms)
     set_by_user: set[str] = set()
-    known = set(common) | set(group) | set(family.aux_names) | {"common", "group_specific"}
+    known = (
+        set(common) | set(group) | set(terms) | set(family.aux_names) | {"common", "group_specific"}
+    )
     for key in user:
         if key in _AUX_NAMES and key not in known:
             raise PriorError(
@@ -195,6 +238,8 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
             common[key] = value
         elif key in group:
             group[key] = _check_group_prior(key, value)
+        elif key in terms:
+            terms[key] = _check_term_prior(key, value, terms[key])
         else:  # auxiliary parameter
             param = next(a for a in family.aux if a.name == key)
             if isinstance(value, Prior):
@@ -207,4 +252,31 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
                     f"{AUX_SUPPORTS[param.support][1]} to fix it, got {value!r}."
                 )
         set_by_user.add(key)
-    return PriorSet(common=common, group=group, aux=aux, user=frozenset(set_by_user))
+    return PriorSet(common=common, group=group, aux=aux, user=frozenset(set_by_user), terms=terms)
+
+
+def _check_term_prior(name: str, value: Any, default: Prior) -> Prior | float:
+    """A user prior for a monotonic simplex or a Gaussian process's sigma or lengthscale."""
+    if name.endswith("_simplex"):
+        size = np.asarray(default.args["a"]).size
+        a = value.args.get("a") if isinstance(value, Prior) else None
+        if (
+            not isinstance(value, Prior)
+            or value.name != "Dirichlet"
+            or isinstance(a, Prior)
+            or a is None
+            or np.asarray(a).size not in (1, size)
+            or np.any(np.asarray(a, dtype=float) <= 0)
+        ):
+            raise PriorError(
+                f"the simplex '{name}' takes a Dirichlet prior with {size} positive "
+                f"concentration(s), e.g. bf.Prior('Dirichlet', a=[2] * {size}); got {value!r}."
+            )
+        return value.replace(a=np.broadcast_to(np.asarray(a, dtype=float), (size,)).copy())
+    if isinstance(value, Prior):
+        return value
+    if is_scalar_number(value) and float(value) > 0:
+        return float(value)
+    raise PriorError(
+        f"the prior for '{name}' must be a bf.Prior or a positive number to fix it, got {value!r}."
+    )
