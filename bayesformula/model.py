@@ -560,7 +560,9 @@ class Model:
             for name, prior in self.priors.common.items():
                 where = (
                     "  (intercept at the predictors' means)"
-                    if name == "Intercept" and d.common_terms and self.center_predictors
+                    if name == "Intercept"
+                    and (d.common_terms or d.special_terms)
+                    and self.center_predictors
                     else ""
                 )
                 lines.append(f"            {name} ~ {prior!r}{where}")

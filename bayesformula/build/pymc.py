@@ -10,8 +10,9 @@ Names (the same as Bambi's, so code written against Bambi's posteriors keeps wor
 * ``mo()`` and ``hsgp()`` terms as described in `bayesformula.build.terms`.
 
 With an intercept and at least one predictor, the sampler works on ``Intercept_centered``, the
-intercept at the predictors' means (better geometry); ``Intercept`` is recorded as a
-deterministic, so it is the intercept of the model as written.
+intercept at the predictors' means (better geometry; ``mo()`` and ``hsgp()`` terms count at their
+mean contribution over the fitting rows); ``Intercept`` is recorded as a deterministic, so it is
+the intercept of the model as written.
 
 Every array that prediction swaps is a ``pm.Data`` container: ``__X`` (common columns),
 ``__idx_{factor}`` (level index of each observation), ``__Z_{term}`` (columns of non-intercept
@@ -66,8 +67,12 @@ class BuiltModel:
     response_name: str = ""
 
 
-def _common_part(design, priors: PriorSet, data, center: bool):
-    """Intercept and common terms; returns (eta or None, coefficient nodes)."""
+def _common_part(design, priors: PriorSet, data, center: bool, extra_mean=None):
+    """Intercept and common terms; returns (eta or None, coefficient nodes).
+
+    ``extra_mean`` is the mean over the fitting rows of the ``mo()``/``hsgp()`` contributions;
+    with ``center`` the sampled intercept is taken at it, as at the common columns' means.
+    """
     nodes: dict[str, object] = {}
     coefs = []
     for term in design.common_terms:
@@ -78,10 +83,14 @@ def _common_part(design, priors: PriorSet, data, center: bool):
     eta = pt.dot(data[data_name("X")], beta) if beta is not None else None
     if design.intercept:
         prior = priors.common["Intercept"]
-        if beta is not None and center:
-            xbar = design.X.mean(axis=0)
+        shift = None
+        if center and beta is not None:
+            shift = pt.dot(design.X.mean(axis=0), beta)
+        if center and extra_mean is not None:
+            shift = extra_mean if shift is None else shift + extra_mean
+        if shift is not None:
             centered = prior.create_variable("Intercept_centered")
-            intercept = pm.Deterministic("Intercept", centered - pt.dot(xbar, beta))
+            intercept = pm.Deterministic("Intercept", centered - shift)
         else:
             intercept = prior.create_variable("Intercept")
         nodes["Intercept"] = intercept
@@ -168,10 +177,12 @@ def build_model(
             data[data_name("trials")] = pm.Data(data_name("trials"), response.trials)
         data[data_name("y")] = pm.Data(data_name("y"), response.values)
 
-        eta, coefficients = _common_part(design, priors, data, center_predictors)
+        special, special_mean, special_nodes = special_parts(design, priors, data)
+        eta, coefficients = _common_part(
+            design, priors, data, center_predictors, extra_mean=special_mean
+        )
         parts, group_nodes = _group_part(design, priors, data, noncentered)
         coefficients.update(group_nodes)
-        special, special_nodes = special_parts(design, priors, data)
         coefficients.update(special_nodes)
         terms = ([] if eta is None else [eta]) + parts + special
         if design.offset is not None:

@@ -89,9 +89,13 @@ def _monotonic_part(term, priors, data):
     zeta = priors.terms[term.simplex_name].create_variable(term.simplex_name, dims=term.simplex_dim)
     steps = pt.concatenate([pt.zeros((1,), dtype="float64"), pt.cumsum(zeta)]) * term.D
     value = steps[data[term_data_name(term, "codes")]]
+    factor = np.ones(len(term.codes)) if term.z is None else term.z
     if term.z is not None:
         value = value * data[term_data_name(term, "z")]
-    return b * value, {term.name: b, term.simplex_name: zeta}
+    # mean over the fitting rows: sum_k steps[k] * (sum of the factor over rows at level k) / n
+    weights = np.bincount(term.codes, weights=factor, minlength=term.D + 1) / len(term.codes)
+    mean = b * pt.dot(steps, weights)
+    return b * value, mean, {term.name: b, term.simplex_name: zeta}
 
 
 def _hsgp_part(term, priors, data):
@@ -125,11 +129,17 @@ def _hsgp_part(term, priors, data):
         )
         weights = pm.Deterministic(name, raw * scale, dims=term.weights_dims)
     basis = data[term_data_name(term, "basis")]
+    n = term.basis.shape[0]
     if term.by_levels is None:
         value = pt.dot(basis, weights)
+        mean = pt.dot(term.basis.mean(axis=0), weights)
     else:
         value = pt.sum(basis * weights.T[data[term_data_name(term, "by")]], axis=1)
-    return value, {name: weights}
+        sums = np.stack(
+            [term.basis[term.by_index == g].sum(axis=0) for g in range(G)], axis=1
+        )  # (M, levels): each level's basis summed over its fitting rows
+        mean = pt.sum(weights * (sums / n))
+    return value, mean, {name: weights}
 
 
 def special_parts(design, priors, data):
@@ -137,13 +147,20 @@ def special_parts(design, priors, data):
 
     Returns
     -------
-    (list, dict)
-        One ``(n,)`` tensor per term, and the coefficient nodes prediction replaces by draws.
+    (list, tensor or None, dict)
+        One ``(n,)`` tensor per term; the sum of their means over the fitting rows (computed
+        from the fitting data as constants, so it is unaffected by prediction's data swap),
+        which centres the intercept as the common columns' means do; and the coefficient
+        nodes prediction replaces by draws.
     """
-    parts, nodes = [], {}
+    parts, means, nodes = [], [], {}
     for term in getattr(design, "special_terms", ()):
         build = _monotonic_part if term.kind == "mo" else _hsgp_part
-        value, term_nodes = build(term, priors, data)
+        value, mean, term_nodes = build(term, priors, data)
         parts.append(value)
+        means.append(mean)
         nodes.update(term_nodes)
-    return parts, nodes
+    total = None
+    for mean in means:
+        total = mean if total is None else total + mean
+    return parts, total, nodes
