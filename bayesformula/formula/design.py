@@ -396,8 +396,8 @@ def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
     """formulae's design matrices for the response and common terms, plus group indices."""
     try:
         description = fm.model_description(rewritten)
-        special = split_special_terms(description)
         names = description.var_names
+        special = split_special_terms(description)
         group_terms = list(description.group_terms)
         description.group_terms = []
         columns = [c for c in data.columns if c in names]

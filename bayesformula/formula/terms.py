@@ -535,8 +535,9 @@ def _flag(value, key: str, name: str) -> bool:
 class HSGPTerm:
     """An approximate Gaussian process ``hsgp(...)`` (see the module docstring).
 
-    Inputs are centred at the midpoint of their fitting range (per level of ``by``) and, with
-    ``scale=True``, divided by ``scale``; ``L`` and the lengthscale are in those units.
+    Inputs are centred at the midpoint of their fitting range (the same for every level of
+    ``by``) and, with ``scale=True``, divided by ``scale``; ``L`` and the lengthscale are in
+    those units.
 
     Attributes
     ----------
@@ -558,7 +559,8 @@ class HSGPTerm:
         Divisor of the inputs (the largest distance between fitting points with
         ``scale=True``, else 1).
     center : ndarray
-        ``(levels, d)`` centre of the inputs, in the data's units.
+        ``(levels, d)`` centre of the inputs, in the data's units (equal rows: all levels share
+        the fitting data's domain).
     L : ndarray
         ``(levels, d)`` boundary of the approximation around the centre (scaled units).
     indices : ndarray
@@ -570,8 +572,7 @@ class HSGPTerm:
         Shortest lengthscale the basis represents, ``a * L / m`` (Riutort-Mayol et al. 2022;
         same shape as ``extent``): the lower end of the default lengthscale prior.
     basis : ndarray
-        ``(n, M)`` basis functions at the fitting rows (each row with its level's centre and
-        boundary).
+        ``(n, M)`` basis functions at the fitting rows.
     by_index : ndarray or None
         ``(n,)`` level of each fitting row.
     """
@@ -810,18 +811,14 @@ def _make_hsgp(term, name: str, data, env, dtypes) -> HSGPTerm:
     scale = _max_distance(X) if scale_on else 1.0
     if scale_on and scale <= 0:
         raise FormulaError(f"'{name}': the predictors take a single value; scale=True needs more.")
-    center = np.zeros((n_levels, d))
-    half = np.zeros((n_levels, d))
-    for g in range(n_levels):
-        rows = X[idx == g]
-        center[g] = (rows.max(axis=0) + rows.min(axis=0)) / 2
-        half[g] = (rows.max(axis=0) - rows.min(axis=0)) / 2 / scale
+    # one domain for all levels of by (so that every level predicts over the whole range)
+    center = np.broadcast_to((X.max(axis=0) + X.min(axis=0)) / 2, (n_levels, d)).copy()
+    half = np.broadcast_to((X.max(axis=0) - X.min(axis=0)) / 2 / scale, (n_levels, d)).copy()
     if np.any(half <= 0):
-        g, j = np.argwhere(half <= 0)[0]
-        level = "" if by_levels is None else f" at level {by_levels[g]!r} of {by}"
+        j = int(np.argwhere(half[0] <= 0)[0, 0])
         raise FormulaError(
-            f"'{name}': '{call.args[j]}' takes a single value{level}; a Gaussian process needs "
-            "a range of values."
+            f"'{name}': '{call.args[j]}' takes a single value; a Gaussian process needs a range "
+            "of values."
         )
     if "c" in kwargs:
         c = _per_variable(kwargs["c"], d, "c", name)

@@ -168,8 +168,17 @@ _COMMA = "\u201a"
 
 
 def _comma_free_dims(compiled):
-    """The compiled model with commas in dim names replaced, and the replaced -> original map."""
-    dims = compiled.dims or {}
+    """The compiled model with commas in dim names replaced, and the replaced -> original map.
+
+    Variables without dims (such as ``..._log__`` transforms) get nutpie's default names
+    ``{name}_dim_{i}`` explicitly, so that a comma in the variable's name is replaced too.
+    """
+    dims = {k: tuple(v) for k, v in (compiled.dims or {}).items()}
+    coords = dict(compiled.coords or {})
+    for name, shape in (getattr(compiled, "shapes", None) or {}).items():
+        if "," in name and name not in dims and len(shape):
+            dims[name] = tuple(f"{name}_dim_{i}" for i in range(len(shape)))
+            coords.update({d: np.arange(n) for d, n in zip(dims[name], shape, strict=True)})
     renamed = {d.replace(",", _COMMA): d for ds in dims.values() for d in ds if "," in d}
     if not renamed:
         return compiled, {}
@@ -178,7 +187,7 @@ def _comma_free_dims(compiled):
         dataclasses.replace(
             compiled,
             dims={k: tuple(swap.get(d, d) for d in v) for k, v in dims.items()},
-            _coords={swap.get(k, k): v for k, v in (compiled.coords or {}).items()},
+            _coords={swap.get(k, k): v for k, v in coords.items()},
         ),
         renamed,
     )

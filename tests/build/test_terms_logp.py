@@ -4,7 +4,7 @@ At random parameter points the joint log-density (priors plus likelihood, no Jac
 written out by hand, with the sampled intercept taken at the terms' mean over the data: the
 monotonic contribution ``b * D * sum(zeta[:x])`` from the raw columns, the Gaussian processes'
 basis functions ``sin(pi j (x - centre + L) / (2 L)) / sqrt(L)`` with the centre at mid-range
-and ``L = c * half-range`` (per level of ``by``), their spectral densities in closed form
+and ``L = c * half-range``, their spectral densities in closed form
 (Rasmussen & Williams 2006, eq. 4.15 and 4.20) and the priors with scipy.stats. Equality at
 random points proves the model is the intended posterior.
 """
@@ -69,20 +69,17 @@ def test_mo_and_hsgp_model_logp_matches_scipy():
     centre1, L1 = (x.max() + x.min()) / 2, 1.5 * (x.max() - x.min()) / 2
     phi1 = _basis_1d(x, centre1, L1, 6)
     omega1 = np.pi * np.arange(1, 7) / (2 * L1)
-    # second GP: per level, inputs (x, x2), basis functions ordered (1,1), (1,2), ..., (3,3)
+    # second GP: inputs (x, x2), basis functions ordered (1,1), (1,2), ..., (3,3), the same
+    # domain for both levels of g, weights and sigma/ell per level
     pairs = [(a, b) for a in (1, 2, 3) for b in (1, 2, 3)]
     level = (G == "b").astype(int)
-    phi2 = np.zeros((N, 9))
-    omega2 = np.zeros((2, 9, 2))
-    for g in (0, 1):
-        rows = level == g
-        cols = []
-        for j, values in enumerate((x[rows], x2[rows])):
-            centre = (values.max() + values.min()) / 2
-            L = 1.6 * (values.max() - values.min()) / 2
-            cols.append(_basis_1d(values, centre, L, 3))
-            omega2[g, :, j] = [np.pi * p[j] / (2 * L) for p in pairs]
-        phi2[rows] = np.column_stack([cols[0][:, a - 1] * cols[1][:, b - 1] for a, b in pairs])
+    cols, omega2 = [], np.zeros((2, 9, 2))
+    for j, values in enumerate((x, x2)):
+        centre = (values.max() + values.min()) / 2
+        L = 1.6 * (values.max() - values.min()) / 2
+        cols.append(_basis_1d(values, centre, L, 3))
+        omega2[:, :, j] = [np.pi * p[j] / (2 * L) for p in pairs]
+    phi2 = np.column_stack([cols[0][:, a - 1] * cols[1][:, b - 1] for a, b in pairs])
 
     const52 = 2**2 * np.pi * math.gamma(3.5) * 5**2.5 / math.gamma(2.5)
     alpha2 = np.asarray(terms[f"{H2}_ell"].args["alpha"])[:, None]

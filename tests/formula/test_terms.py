@@ -162,22 +162,25 @@ def test_hsgp_basis_equals_pymc(formula, columns, m, c):
     np.testing.assert_allclose(new.special[term.name]["basis"][:, order], phi.eval(), atol=1e-12)
 
 
-def test_hsgp_by_level_has_its_own_centre_and_boundary():
+def test_hsgp_by_levels_share_the_domain():
+    """With by=, every level's process lives on the whole data's domain (same centre and
+    boundary, so each level predicts over the whole range): each row's basis is PyMC's for all
+    the data."""
     d = make_design("y ~ hsgp(x, m=6, c=1.5, by=g, share_cov=False, drop_first=True)", DF)
     term = d.special_terms[0]
     assert term.by_levels == ("a", "b", "c", "d") and term.n_basis == 5
     np.testing.assert_array_equal(term.by_index, pd.Categorical(DF["g"]).codes)
-    for level, code in (("a", 0), ("c", 2)):
-        rows = (DF["g"] == level).to_numpy()
-        X = DF.loc[rows, ["x"]].to_numpy()
-        _, _, phi = _pymc_hsgp(X, (6,), 1.5)
-        np.testing.assert_allclose(term.basis[rows], phi.eval()[:, 1:], atol=1e-12)  # first dropped
-        assert term.center[code, 0] == pytest.approx((X.max() + X.min()) / 2)
+    _, _, phi = _pymc_hsgp(DF[["x"]].to_numpy(), (6,), 1.5)
+    np.testing.assert_allclose(term.basis, phi.eval()[:, 1:], atol=1e-12)  # first one dropped
     assert term.weights_dims == (term.weights_dim, term.by_dim)
     assert term.sigma_dims == (term.by_dim,) and term.ell_dims == (term.by_dim,)
     new = DF.iloc[[0, 1]].assign(g=["b", "zz"])
     with pytest.raises(PredictionError, match=r"not levels of .*'zz'"):
         evaluate_new_data(d, new)
+    # a level predicts anywhere in the data's range, also where it has no data
+    narrow = DF.assign(x=np.where(DF["g"] == "a", DF["x"] / 10, DF["x"]))
+    d = make_design("y ~ hsgp(x, m=6, c=1.5, by=g)", narrow)
+    evaluate_new_data(d, pd.DataFrame({"x": [narrow["x"].max()], "g": ["a"]}))
 
 
 def test_hsgp_scale_and_explicit_boundary():

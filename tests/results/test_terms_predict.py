@@ -3,7 +3,7 @@
 Posterior draws are made up (any values of the parameters are valid draws for this check), and
 the predicted mean is compared with the linear predictor written out in numpy from the raw
 columns: the monotonic effect from the ordered levels, the Gaussian process from its basis
-functions with the fitting data's centre and boundary per level of ``by``.
+functions with the fitting data's centre and boundary.
 """
 
 from __future__ import annotations
@@ -76,9 +76,9 @@ def _expected_mu(idata, data):
         steps_k = 2 * np.r_[0, np.cumsum(draw["mo(k):z_simplex"].values)]
         mu = mu + draw["mo(k):z"].item() * steps_k[k] * z
         weights = draw[HSGP].values  # (basis function, level)
+        fit_x = DF["x"].to_numpy()  # all levels share the fitting data's domain
+        centre, L = (fit_x.max() + fit_x.min()) / 2, 1.5 * (fit_x.max() - fit_x.min()) / 2
         for i, level in enumerate(("p", "q", "r")):
-            fit_x = DF.loc[DF["g"] == level, "x"].to_numpy()
-            centre, L = (fit_x.max() + fit_x.min()) / 2, 1.5 * (fit_x.max() - fit_x.min()) / 2
             rows = (data["g"] == level).to_numpy()
             j = np.arange(1, 6)
             phi = np.sin(np.pi * j * (x[rows, None] - centre + L) / (2 * L)) / np.sqrt(L)
@@ -138,3 +138,18 @@ def test_summary_names_and_saved_model(fitted, tmp_path):
     ours, theirs = model.design.special_terms[-1], loaded.design.special_terms[-1]
     np.testing.assert_array_equal(ours.basis, theirs.basis)
     assert loaded.design.special_terms[0].levels == tuple(LEVELS)
+
+
+def test_plot_predictions_along_a_gaussian_process(fitted):
+    """The plotting grid knows the columns mo() and hsgp() use (they are not columns of X)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from bayesformula.plots.grid import model_variables
+
+    model, idata = fitted
+    variables = model_variables(model)
+    assert {"e", "k", "x", "g"} <= set(variables.predictors)
+    assert {"e", "k", "g"} <= variables.categorical  # mo(k): k is held at a level
+    fig = bf.plot_predictions(model, idata, "x", by="g", n_points=20)
+    assert len(fig.axes[0].get_lines()) >= 3  # one curve per level of g

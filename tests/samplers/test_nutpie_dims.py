@@ -13,16 +13,21 @@ from bayesformula.samplers.external import _comma_free_dims, _restore_dims
 
 
 @dataclasses.dataclass(frozen=True)
-class _Compiled:  # the two fields of nutpie's CompiledPyMCModel that carry names
+class _Compiled:  # the fields of nutpie's CompiledPyMCModel that carry names
     dims: dict
     _coords: dict
+    _shapes: dict = dataclasses.field(default_factory=dict)
 
     @property
     def coords(self):
         return self._coords
 
+    @property
+    def shapes(self):
+        return self._shapes
 
-def test_dims_with_commas_round_trip():
+
+def test_dims_with_commas_round_trip():  # the samplers run on models like this by hand
     dim = "hsgp(x, m=3, c=1.5)_weights_dim"
     compiled = _Compiled(
         dims={"hsgp(x, m=3, c=1.5)": (dim,), "b": ("b_dim",)},
@@ -33,6 +38,13 @@ def test_dims_with_commas_round_trip():
     assert "," not in safe_dim and renamed == {safe_dim: dim}
     assert safe.dims["b"] == ("b_dim",) and set(safe.coords) == {safe_dim, "b_dim"}
     assert _comma_free_dims(_Compiled(dims={"b": ("b_dim",)}, _coords={}))[1] == {}
+
+    # a variable without dims (a transform) gets nutpie's default dim names, commas replaced
+    ell = "hsgp(x, z, m=3, c=1.5)_ell_log__"
+    safe_ell, renamed_ell = _comma_free_dims(_Compiled({}, {}, _shapes={ell: (2,)}))
+    (ell_dim,) = safe_ell.dims[ell]
+    assert "," not in ell_dim and renamed_ell[ell_dim] == f"{ell}_dim_0"
+    assert list(safe_ell.coords[ell_dim]) == [0, 1]
 
     # what nutpie returns: the variable with the comma-free dim
     idata = az.from_dict(
