@@ -5,8 +5,9 @@ The file is the InferenceData (posterior, sample_stats, ...) plus one extra grou
 
 * the model specification as JSON (formula, family, link, user priors, options, versions),
 * the encodings the formula learned from the data (category levels, contrasts, the state of
-  stateful transforms such as ``scale()``'s mean and sd, the design's column names and a hash of
-  the design matrix), and
+  stateful transforms such as ``scale()``'s mean and sd, the levels of ``mo()`` terms and the
+  centre and boundary of ``hsgp()`` terms, the design's column names and a hash of the design
+  matrix), and
 * the data columns the formula uses, with their pandas dtypes.
 
 Loading rebuilds the model from that data, checks that the rebuilt encodings equal the stored
@@ -118,12 +119,16 @@ def encodings(design) -> dict[str, Any]:
             parts += [_component(c) for c in getattr(term, "components", [])]
             terms[f"{part}:{name}"] = parts
     x = np.ascontiguousarray(design.X, dtype=np.float64)
-    return {
+    out = {
         "terms": terms,
         "columns": [list(t.columns) for t in design.common_terms],
         "group_levels": {f: list(v) for f, v in design.group_levels.items()},
         "X_sha256": hashlib.sha256(x.tobytes()).hexdigest(),
     }
+    special = getattr(design, "special_terms", ())
+    if special:  # only then: files of models without these terms keep their encodings
+        out["special_terms"] = {t.name: t.state() for t in special}
+    return out
 
 
 # ------------------------------------------------------------------ data frames

@@ -313,7 +313,8 @@ class Model:
         discard_tuned_samples : bool, default True
             Drop the tuning draws.
         omit_offsets : bool, default True
-            Drop the standardised ``*_offset`` variables of non-centered group effects.
+            Drop the standardised ``*_offset`` variables of non-centered group effects and
+            ``hsgp()`` weights.
         include_response_params : bool, default False
             Also store the parent parameter (``mu``/``p``) per observation in the posterior.
         inference_method : str, default "auto"
@@ -436,6 +437,12 @@ class Model:
             if omit_offsets
             else []
         )
+        if omit_offsets:
+            offsets += [
+                f"{t.name}_offset"
+                for t in self.design.special_terms
+                if t.kind == "hsgp" and not t.centered
+            ]
         for group in ("posterior", "prior"):
             if group in idata.groups() and offsets:
                 setattr(idata, group, idata[group].drop_vars(offsets, errors="ignore"))
@@ -630,7 +637,9 @@ class Model:
             for name, prior in self.priors.common.items():
                 where = (
                     "  (intercept at the predictors' means)"
-                    if name == "Intercept" and d.common_terms and self.center_predictors
+                    if name == "Intercept"
+                    and (d.common_terms or d.special_terms)
+                    and self.center_predictors
                     else ""
                 )
                 lines.append(f"            {name} ~ {prior!r}{where}")
@@ -640,6 +649,11 @@ class Model:
                 lines.append(f"            {name} ~ {prior!r}")
             for name, prior in self.priors.corr.items():
                 lines.append(f"            {name}_corr ~ {prior!r}  (correlations)")
+        if self.priors.terms:
+            lines.append("        Monotonic and Gaussian-process terms")
+            for name, prior in self.priors.terms.items():
+                shown = repr(prior) if isinstance(prior, Prior) else f"{prior} (fixed)"
+                lines.append(f"            {name} ~ {shown}")
         if self.priors.aux:
             lines.append("        Auxiliary parameters")
             about = {a.name: a.description for a in self.family.aux}
@@ -650,6 +664,9 @@ class Model:
                     notes.append("prior at the predictors' means")
                 note = f"  ({'; '.join(notes)})" if notes else ""
                 lines.append(f"            {name} ~ {shown}{note}")
+        if d.special_terms:
+            lines.append("  Terms outside the design matrix:")
+            lines += [f"            {term.describe()}" for term in d.special_terms]
         if d.group_terms:
             lines.append("  Group effects (parameterisation per grouping factor):")
             for factor, choice in self.parameterization.items():

@@ -17,8 +17,8 @@ PyMC model). What differs is the arithmetic:
   the intercept (a shift, so the Jacobian is 1): this removes the ridge between the intercept
   and the mean of the group effects.
 
-Families, links or priors outside this set raise `Unsupported`; such models are sampled from
-their PyMC graph.
+Families, links or priors outside this set, and ``mo()``/``hsgp()`` terms, raise `Unsupported`;
+such models are sampled from their PyMC graph.
 """
 
 from __future__ import annotations
@@ -303,9 +303,12 @@ def build_density(
     Raises
     ------
     Unsupported
-        When the family, link or a prior is outside what the fast path computes exactly.
+        When the family, link or a prior is outside what the fast path computes exactly, or the
+        formula has a ``mo()`` or ``hsgp()`` term.
     """
     _check_family(family, link)
+    for term in getattr(design, "special_terms", ()):
+        raise Unsupported(f"the {term.kind}() term '{term.name}'")
     fam = family.name
     n = design.n_obs
     layout = _Layout()

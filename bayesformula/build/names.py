@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["data_name", "design_coords"]
+__all__ = ["data_name", "design_coords", "special_data", "term_data_name"]
 
 
 def data_name(kind: str, key: str = "") -> str:
@@ -23,4 +23,25 @@ def design_coords(design) -> dict[str, list]:
     for block in getattr(design, "group_blocks", ()):
         coords[block.dim] = list(block.columns)
         coords[block.corr_dim] = list(block.corr_labels)
+    for term in getattr(design, "special_terms", ()):
+        coords.update(term.coords())
     return coords
+
+
+def term_data_name(term, key: str) -> str:
+    """Name of a ``mo()``/``hsgp()`` term's data container (``"__mo_codes_mo(x)"``)."""
+    return data_name(f"{term.kind}_{key}", term.name)
+
+
+def special_data(design, arrays: dict | None = None) -> dict:
+    """Data container name -> array for the design's ``mo()``/``hsgp()`` terms.
+
+    ``arrays`` maps term names to the arrays of new data (``NewData.special``); by default the
+    fitting data's arrays are used.
+    """
+    out = {}
+    for term in getattr(design, "special_terms", ()):
+        values = term.arrays if arrays is None else arrays[term.name]
+        for key, value in values.items():
+            out[term_data_name(term, key)] = value
+    return out

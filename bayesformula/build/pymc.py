@@ -12,15 +12,18 @@ Names (the same as Bambi's, so code written against Bambi's posteriors keeps wor
   (non-centered) or ``1+x|g_joint`` (centered), dims ``(g__factor_dim, 1+x|g__dim)``; the
   terms' ``_sigma`` and effects are deterministics with their usual names,
 * auxiliary parameters by name (``sigma``, ``alpha``, ...), the response by its name and the
-  observations along ``__obs__``.
+  observations along ``__obs__``,
+* ``mo()`` and ``hsgp()`` terms as described in `bayesformula.build.terms`.
 
 With an intercept and at least one predictor, the sampler works on ``Intercept_centered``, the
-intercept at the predictors' means (better geometry); ``Intercept`` is recorded as a
-deterministic, so it is the intercept of the model as written.
+intercept at the predictors' means (better geometry; ``mo()`` and ``hsgp()`` terms count at their
+mean contribution over the fitting rows); ``Intercept`` is recorded as a deterministic, so it is
+the intercept of the model as written.
 
 Every array that prediction swaps is a ``pm.Data`` container: ``__X`` (common columns),
 ``__idx_{factor}`` (level index of each observation), ``__Z_{term}`` (columns of non-intercept
-group expressions), ``__offset``, ``__trials`` and the observed ``__y``.
+group expressions), ``__offset``, ``__trials``, the observed ``__y`` and the arrays of ``mo()`` and
+``hsgp()`` terms (`bayesformula.build.names.special_data`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesformula.build.names import data_name, design_coords
+from bayesformula.build.names import data_name, design_coords, special_data
+from bayesformula.build.terms import special_parts
 from bayesformula.build.thresholds import vector_aux
 from bayesformula.families.family import Family, ResponseData
 from bayesformula.families.links import Link
@@ -75,11 +79,13 @@ class BuiltModel:
     aux_parents: dict[str, object] = field(default_factory=dict, repr=False)
 
 
-def _common_part(design, priors: PriorSet, data, center: bool, param: str = ""):
+def _common_part(design, priors: PriorSet, data, center: bool, param: str = "", extra_mean=None):
     """Intercept and common terms; returns (eta or None, coefficient nodes).
 
     ``param`` names the auxiliary parameter whose formula this is ("" for the main formula):
     its intercept is ``{param}_Intercept`` and its matrix the container ``__X_{param}``.
+    ``extra_mean`` is the mean over the fitting rows of the ``mo()``/``hsgp()`` contributions;
+    with ``center`` the sampled intercept is taken at it, as at the common columns' means.
     """
     nodes: dict[str, object] = {}
     coefs = []
@@ -92,10 +98,14 @@ def _common_part(design, priors: PriorSet, data, center: bool, param: str = ""):
     if design.intercept:
         name = f"{param}_Intercept" if param else "Intercept"
         prior = priors.common[name]
-        if beta is not None and center:
-            xbar = design.X.mean(axis=0)
+        shift = None
+        if center and beta is not None:
+            shift = pt.dot(design.X.mean(axis=0), beta)
+        if center and extra_mean is not None:
+            shift = extra_mean if shift is None else shift + extra_mean
+        if shift is not None:
             centered = prior.create_variable(f"{name}_centered")
-            intercept = pm.Deterministic(name, centered - pt.dot(xbar, beta))
+            intercept = pm.Deterministic(name, centered - shift)
         else:
             intercept = prior.create_variable(name)
         nodes[name] = intercept
@@ -259,6 +269,8 @@ def build_model(
             if term.kind != "intercept":
                 key = data_name("Z", term.name)
                 data[key] = pm.Data(key, term.Z)
+        for key, values in special_data(design).items():
+            data[key] = pm.Data(key, values)
         if design.offset is not None:
             data[data_name("offset")] = pm.Data(data_name("offset"), design.offset)
         if response.trials is not None:
@@ -344,14 +356,20 @@ def _part_data(design, data: dict, param: str) -> None:
 
 
 def _linear_predictor(design, priors: PriorSet, data, noncentered, center: bool, param: str):
-    """The linear predictor of one formula (main: ``param=""``) and its coefficient nodes."""
-    eta, coefficients = _common_part(design, priors, data, center, param)
+    """The linear predictor of one formula (main: ``param=""``) and its coefficient nodes.
+
+    ``mo()`` and ``hsgp()`` terms (main formula only) add their contributions; with ``center``
+    the intercept is sampled at their mean over the fitting rows too.
+    """
+    special, special_mean, special_nodes = special_parts(design, priors, data)
+    eta, coefficients = _common_part(design, priors, data, center, param, extra_mean=special_mean)
     parts, group_nodes = _group_part(design, priors, data, noncentered)
     coefficients.update(group_nodes)
-    terms = ([] if eta is None else [eta]) + parts
+    coefficients.update(special_nodes)
+    terms = ([] if eta is None else [eta]) + parts + special
     if design.offset is not None:
         terms.append(data[data_name("offset", param)])
-    if not (design.common_terms or parts or design.offset is not None):
+    if not (design.common_terms or parts or special or design.offset is not None):
         # intercept-only (or empty) predictor: give it the observations' length
         terms.append(pt.zeros((data[data_name("X", param)].shape[0],)))
     eta = terms[0]

@@ -33,6 +33,11 @@ from bayesformula.errors import (
 )
 from bayesformula.formula.formula import parse_formula
 from bayesformula.formula.namespace import build_environment, check_names, restore_literals
+from bayesformula.formula.terms import (
+    check_special_calls,
+    evaluate_special_terms,
+    split_special_terms,
+)
 
 __all__ = [
     "CommonTerm",
@@ -217,6 +222,8 @@ class Design:
     matrices: Any = field(default=None, repr=False, compare=False)
     data_columns: tuple[str, ...] = ()
     group_blocks: tuple[CorrBlock, ...] = ()
+    #: ``mo()`` and ``hsgp()`` terms (`bayesformula.formula.terms`), which are not columns of X
+    special_terms: tuple = ()
 
     @property
     def n_obs(self) -> int:
@@ -240,6 +247,8 @@ class NewData:
     offset: np.ndarray | None
     trials: np.ndarray | None
     index: pd.Index
+    #: term name -> arrays of each ``mo()``/``hsgp()`` term (see ``special_terms``)
+    special: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def _check_frame(data) -> None:
@@ -454,6 +463,7 @@ def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
     try:
         description = fm.model_description(rewritten)
         names = description.var_names
+        special = split_special_terms(description)
         group_terms = list(description.group_terms)
         description.group_terms = []
         columns = [c for c in data.columns if c in names]
@@ -462,6 +472,7 @@ def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
         description.group_terms = group_terms
         index = _evaluate_group_terms(group_terms, data, env)
         dm.group = _GroupPart(group_terms) if group_terms else None
+        dm.special_terms = special
         return dm, index
     except KeyError as err:
         raise UnknownNameError(f"name {err} in the formula '{text}' is not defined.") from None
@@ -623,6 +634,7 @@ def make_design(
     single_bars, groups = _bar_groups(formula)
     description, rewritten, literals = parse_formula(single_bars)
     _check_proportion(description, data)
+    check_special_calls(description, formula)
     check_names(description, data.columns, extra_namespace, literals)
 
     data = data.copy()
@@ -637,9 +649,13 @@ def make_design(
             data[col] = data[col].astype("category")
     used = [c for c in data.columns if str(c) in description.var_names or c in also_used]
     data, n_dropped = _handle_missing(data, used, dropna)
+    dtypes = {c: data[c].dtype for c in used}  # before categories are made ordered (for mo())
     _keep_category_order(data, used)
     env = build_environment(extra_namespace, literals)
     dm, factor_index = _evaluate(rewritten, data, env, formula)
+    special_terms = evaluate_special_terms(
+        dm.special_terms, data, env, dtypes, lambda name: restore_literals(name, literals)
+    )
 
     # Response
     resp_matrix = np.asarray(dm.response.design_matrix)
@@ -738,6 +754,7 @@ def make_design(
         matrices=dm,
         data_columns=tuple(used),
         group_blocks=blocks,
+        special_terms=special_terms,
     )
 
 
@@ -839,6 +856,7 @@ def evaluate_new_data(design: Design, data: pd.DataFrame, *, need_trials: bool =
         offset=offset,
         trials=trials,
         index=data.index,
+        special={term.name: term.evaluate(data) for term in design.special_terms},
     )
 
 

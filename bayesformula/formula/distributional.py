@@ -165,6 +165,10 @@ def aux_parts(
             categorical=categorical,
             extra_namespace=extra_namespace,
         )
+        if design.special_terms:
+            raise FormulaError(
+                f"'{text}': mo() and hsgp() terms are available in the main formula only."
+            )
         parts[param] = AuxPart(
             param=param,
             formula=text,

@@ -127,7 +127,13 @@ def parse_formula(formula: str):
             "extra_namespace={'name': function} if needed."
         ) from None
     except Exception as err:  # formulae raises plain exceptions for some term algebra
-        raise FormulaError(f"could not interpret the formula '{text}': {err}") from None
+        hint = (
+            " For a separate Gaussian process per level of a categorical column g, write "
+            "hsgp(x, ..., by=g)."
+            if "Interaction with 'hsgp'" in str(err)
+            else ""
+        )
+        raise FormulaError(f"could not interpret the formula '{text}': {err}{hint}") from None
     if description.response is None:
         raise FormulaSyntaxError(f"the formula '{text}' has no response on the left of '~'.")
     return description, rewritten, literals

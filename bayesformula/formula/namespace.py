@@ -5,8 +5,9 @@ A formula is data, not code. Names in it resolve only to
 * columns of the data frame,
 * numpy, as ``np`` (or ``numpy``): its element-wise functions (ufuncs such as ``np.log``) and a
   few array helpers (``np.where``, ``np.clip``, ``np.round``),
-* formulae's transforms (``C``, ``I``, ``center``, ``scale``, ``bs``, ``p``, ``offset``, ...) and
-  the bare math helpers below (``log``, ``exp``, ``sqrt``, ...),
+* formulae's transforms (``C``, ``I``, ``center``, ``scale``, ``bs``, ``p``, ``offset``, ...),
+  bayesformula's own terms ``mo()`` and ``hsgp()``, and the bare math helpers below (``log``,
+  ``exp``, ``sqrt``, ...),
 * what the caller passes explicitly in ``extra_namespace``.
 
 Nothing else from the caller's session is visible, so ``y ~ os.system('...')`` is an error that
@@ -28,6 +29,7 @@ from formulae.terms.call_resolver import LazyCall, LazyOperator, LazyValue, Lazy
 from formulae.transforms import TRANSFORMS
 
 from bayesformula.errors import FormulaError, UnknownNameError, UnsafeFormulaError, did_you_mean
+from bayesformula.formula.terms import SPECIAL_CALLS
 
 __all__ = ["BARE_FUNCTIONS", "build_environment", "replace_list_literals", "check_names"]
 
@@ -204,7 +206,7 @@ def check_names(description, columns, extra_namespace, literals) -> None:
 
     extra = dict(extra_namespace or {})
     columns = [str(c) for c in columns]
-    allowed_bare = set(TRANSFORMS) | set(BARE_FUNCTIONS) | set(extra)
+    allowed_bare = set(TRANSFORMS) | set(BARE_FUNCTIONS) | set(SPECIAL_CALLS) | set(extra)
     for callee, where in calls:
         parts = callee.split(".")
         if len(parts) == 1 and callee in allowed_bare:
@@ -216,7 +218,8 @@ def check_names(description, columns, extra_namespace, literals) -> None:
         raise UnsafeFormulaError(
             f"unknown function '{callee}' in term '{where}'. A formula can call numpy element-wise "
             "functions as np.<name> (np.log, np.exp, ...), the built-in transforms "
-            f"({', '.join(sorted(TRANSFORMS))}, {', '.join(sorted(BARE_FUNCTIONS))}) and functions "
+            f"({', '.join(sorted(TRANSFORMS))}, {', '.join(SPECIAL_CALLS)}, "
+            f"{', '.join(sorted(BARE_FUNCTIONS))}) and functions "
             "you pass explicitly with extra_namespace={'name': function}; nothing else from your "
             "Python session is visible to a formula."
         )

@@ -61,6 +61,12 @@ def model_variables(model) -> Variables:
     if matrices.common is not None:
         for term in matrices.common.terms.values():
             visit(term)
+    for term in getattr(matrices, "special_terms", ()):  # mo() and hsgp() terms
+        visit(term)
+        for component in term.components:  # mo(x): x takes its levels only
+            call = getattr(component, "call", None)
+            if getattr(call, "callee", None) == "mo":
+                categoric.update(getattr(arg, "name", "") for arg in call.args)
     if matrices.group is not None:
         for term in matrices.group.terms.values():
             visit(term.expr)

@@ -13,6 +13,11 @@ The scheme (documented in docs/priors.md) follows rstanarm's autoscaling:
   over correlation matrices (brms' default).
 * Auxiliary parameters: the family's defaults (for example gaussian
   ``sigma ~ HalfStudentT(4, sd(y))``).
+* ``mo(x)``: ``b ~ Normal(0, 2.5 s_y / sd(codes))`` (the common-term rule for the column the term
+  would be with equal steps), simplex ``Dirichlet(1, ..., 1)`` (brms's default).
+* ``hsgp(...)``: ``sigma ~ HalfNormal(2.5 s_y)`` (the rule for group-specific intercepts), and
+  ``ell ~ InverseGamma`` with 1% of its mass below the shortest lengthscale the basis represents
+  and 1% above the largest distance between the fitting data's points.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import pandas as pd
 from bayesformula.errors import PriorError, did_you_mean
 from bayesformula.families.family import AUX_SUPPORTS, Family, ResponseData
 from bayesformula.families.links import Link, get_link
+from bayesformula.formula.terms import inverse_gamma_tails
 from bayesformula.priors.prior import Prior, is_scalar_number
 
 __all__ = ["PriorSet", "default_priors", "apply_user_priors", "check_vector_priors", "STD"]
@@ -61,6 +67,10 @@ class PriorSet:
         Names in ``common``, ``group`` and ``corr`` that belong to the formula of an auxiliary
         parameter (``sigma_Intercept``, ``sigma_z``); ``"common"`` and ``"group_specific"``
         in ``priors=`` leave them alone.
+    terms : dict
+        Parameters of ``mo()`` and ``hsgp()`` terms other than a monotonic effect's coefficient
+        (which is in ``common``): ``"mo(x)_simplex"``, ``"hsgp(...)_sigma"``,
+        ``"hsgp(...)_ell"`` -> Prior, or a number for a fixed sigma or lengthscale.
     """
 
     common: dict[str, Prior]
@@ -69,6 +79,7 @@ class PriorSet:
     user: frozenset[str] = field(default_factory=frozenset)
     corr: dict[str, Prior] = field(default_factory=dict)
     distributional: frozenset[str] = field(default_factory=frozenset)
+    terms: dict[str, Prior | float] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """One row per parameter: its kind, prior and whether it is a default."""
@@ -79,6 +90,7 @@ class PriorSet:
             ("group", self.group),
             ("correlation", corr),
             ("aux", self.aux),
+            ("term", self.terms),
         ):
             for name, prior in mapping.items():
                 rows.append(
@@ -156,8 +168,19 @@ def default_priors(
         )
         for a in family.aux
     }
+    terms: dict[str, Prior | float] = {}
+    for term in getattr(design, "special_terms", ()):
+        if term.kind == "mo":
+            scale = STD * s_y / float(_sd(term.covariate))
+            common[term.name] = Prior("Normal", mu=0, sigma=scale) if auto_scale else Prior("Flat")
+            terms[term.simplex_name] = Prior("Dirichlet", a=np.ones(term.D))
+        else:
+            terms[f"{term.name}_sigma"] = (
+                Prior("HalfNormal", sigma=STD * s_y) if auto_scale else Prior("HalfFlat")
+            )
+            terms[f"{term.name}_ell"] = lengthscale_prior(term)
     corr = {block.name: Prior("LKJCorr", eta=LKJ_ETA) for block in design.group_blocks}
-    return PriorSet(common=common, group=group, aux=aux, corr=corr)
+    return PriorSet(common=common, group=group, aux=aux, corr=corr, terms=terms)
 
 
 def add_part_priors(
@@ -208,6 +231,7 @@ def add_part_priors(
         user=priors.user,
         corr=corr,
         distributional=priors.distributional | names,
+        terms=priors.terms,
     )
 
 
@@ -233,6 +257,23 @@ def check_vector_priors(priors: PriorSet, family: Family, response: ResponseData
                     f"'{param.name}' has {size} values ({labels}); give a number or "
                     f"{size} values."
                 )
+
+
+def lengthscale_prior(term) -> Prior:
+    """Default prior of an ``hsgp()`` term's lengthscale (in the term's input units).
+
+    An InverseGamma with 1% of its mass below ``term.shortest`` (the shortest lengthscale its
+    ``m`` basis functions on ``[-L, L]`` represent, Riutort-Mayol et al. 2022) and 1% above
+    ``term.extent`` (the largest distance between fitting points); when the two are closer than a
+    factor 2 the upper end is twice the lower one. One pair of parameters per predictor when the
+    lengthscales are not isotropic.
+    """
+    lower = np.atleast_1d(np.asarray(term.shortest, dtype=float))
+    upper = np.atleast_1d(np.asarray(term.extent, dtype=float))
+    pairs = [inverse_gamma_tails(lo, max(hi, 2 * lo)) for lo, hi in zip(lower, upper, strict=True)]
+    alpha = np.array([a for a, _ in pairs])
+    beta = np.array([b for _, b in pairs])
+    return Prior("InverseGamma", alpha=_scalar_or_array(alpha), beta=_scalar_or_array(beta))
 
 
 def _check_group_prior(name: str, prior: Any) -> Prior:
@@ -266,10 +307,12 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
     common, group, aux = dict(priors.common), dict(priors.group), dict(priors.aux)
     corr = dict(priors.corr)
     corr_keys = {f"{name}_corr": name for name in corr}
+    terms = dict(priors.terms)
     set_by_user: set[str] = set()
     known = (
         set(common)
         | set(group)
+        | set(terms)
         | set(family.aux_names)
         | set(corr_keys)
         | {"common", "group_specific"}
@@ -330,6 +373,8 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
                     f"got {value!r}."
                 )
             corr[corr_keys[key]] = value
+        elif key in terms:
+            terms[key] = _check_term_prior(key, value, terms[key])
         else:  # auxiliary parameter
             param = next(a for a in family.aux if a.name == key)
             if isinstance(value, Prior):
@@ -347,4 +392,39 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
                     f"{AUX_SUPPORTS[param.support][1]} to fix it, got {value!r}."
                 )
         set_by_user.add(key)
-    return PriorSet(common=common, group=group, aux=aux, user=frozenset(set_by_user), corr=corr)
+    return PriorSet(
+        common=common,
+        group=group,
+        aux=aux,
+        user=frozenset(set_by_user),
+        corr=corr,
+        distributional=priors.distributional,
+        terms=terms,
+    )
+
+
+def _check_term_prior(name: str, value: Any, default: Prior) -> Prior | float:
+    """A user prior for a monotonic simplex or a Gaussian process's sigma or lengthscale."""
+    if name.endswith("_simplex"):
+        size = np.asarray(default.args["a"]).size
+        a = value.args.get("a") if isinstance(value, Prior) else None
+        if (
+            not isinstance(value, Prior)
+            or value.name != "Dirichlet"
+            or isinstance(a, Prior)
+            or a is None
+            or np.asarray(a).size not in (1, size)
+            or np.any(np.asarray(a, dtype=float) <= 0)
+        ):
+            raise PriorError(
+                f"the simplex '{name}' takes a Dirichlet prior with {size} positive "
+                f"concentration(s), e.g. bf.Prior('Dirichlet', a=[2] * {size}); got {value!r}."
+            )
+        return value.replace(a=np.broadcast_to(np.asarray(a, dtype=float), (size,)).copy())
+    if isinstance(value, Prior):
+        return value
+    if is_scalar_number(value) and float(value) > 0:
+        return float(value)
+    raise PriorError(
+        f"the prior for '{name}' must be a bf.Prior or a positive number to fix it, got {value!r}."
+    )

@@ -50,6 +50,7 @@ _COMMON_PARAMS: dict[str, frozenset[str]] = {
     "Uniform": frozenset({"lower", "upper"}),
     "LogNormal": frozenset({"mu", "sigma", "tau"}),
     "Laplace": frozenset({"mu", "b"}),
+    "Dirichlet": frozenset({"a"}),
 }
 
 

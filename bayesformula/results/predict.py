@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesformula.build.names import data_name
+from bayesformula.build.names import data_name, special_data
 from bayesformula.errors import PredictionError
 from bayesformula.formula.design import NewData, evaluate_new_data
 from bayesformula.priors.prior import Prior
@@ -98,6 +98,7 @@ def _training_data(model, design=None) -> NewData:
         offset=design.offset,
         trials=model.response_data.trials,
         index=design.index,
+        special={t.name: t.arrays for t in design.special_terms},
     )
 
 
@@ -266,6 +267,7 @@ def prepare(
     ]
     for factor, idx in index.items():
         values[data_name("idx", factor)] = idx
+    values.update(special_data(model.design, new.special))
     rows = {
         name: np.asarray(values[name], dtype=built.data[name].dtype)
         for name in predictor.data_names

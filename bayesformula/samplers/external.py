@@ -7,6 +7,7 @@ with the line that installs it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import tempfile
@@ -120,7 +121,7 @@ class NutpieSampler:
             # correlations (intercept vs. dummies, crossed group effects) a diagonal one misses
             kwargs.setdefault("low_rank_modified_mass_matrix", True)
         else:
-            compiled = self.compile(model, backend)
+            compiled, renamed = _comma_free_dims(self.compile(model, backend))
         if target_accept is not None:
             kwargs["target_accept"] = target_accept
         start = time.perf_counter()
@@ -142,6 +143,8 @@ class NutpieSampler:
         finally:
             if trace_dir is not None:
                 trace_dir.cleanup()
+        if not density and renamed:
+            _restore_dims(idata, renamed)
         idata.sample_stats.attrs["sampling_time"] = elapsed
         if density:
             _density_groups(idata, model, recorders)
@@ -156,6 +159,46 @@ class NutpieSampler:
         if density:
             idata.posterior.attrs["log_density"] = model.description
         return idata
+
+
+#: Stands for "," in dim names while nutpie samples: it stores a variable's dims as one
+#: comma-joined string and splits it again, so a dim such as ``bs(x, df=5)_dim`` or
+#: ``hsgp(x, m=10, c=1.5)_weights_dim`` would come back as several unknown dims.
+_COMMA = "\u201a"
+
+
+def _comma_free_dims(compiled):
+    """The compiled model with commas in dim names replaced, and the replaced -> original map.
+
+    Variables without dims (such as ``..._log__`` transforms) get nutpie's default names
+    ``{name}_dim_{i}`` explicitly, so that a comma in the variable's name is replaced too.
+    """
+    dims = {k: tuple(v) for k, v in (compiled.dims or {}).items()}
+    coords = dict(compiled.coords or {})
+    for name, shape in (getattr(compiled, "shapes", None) or {}).items():
+        if "," in name and name not in dims and len(shape):
+            dims[name] = tuple(f"{name}_dim_{i}" for i in range(len(shape)))
+            coords.update({d: np.arange(n) for d, n in zip(dims[name], shape, strict=True)})
+    renamed = {d.replace(",", _COMMA): d for ds in dims.values() for d in ds if "," in d}
+    if not renamed:
+        return compiled, {}
+    swap = {v: k for k, v in renamed.items()}
+    return (
+        dataclasses.replace(
+            compiled,
+            dims={k: tuple(swap.get(d, d) for d in v) for k, v in dims.items()},
+            _coords={swap.get(k, k): v for k, v in coords.items()},
+        ),
+        renamed,
+    )
+
+
+def _restore_dims(idata, renamed: dict) -> None:
+    for group in idata.groups():
+        dataset = idata[group]
+        found = {k: v for k, v in renamed.items() if k in dataset.dims}
+        if found:
+            setattr(idata, group, dataset.rename(found))
 
 
 #: Codes nutpie stores per draw: recorder number x _RECORDER_STRIDE + row in that recorder.
