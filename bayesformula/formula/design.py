@@ -480,6 +480,18 @@ def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
         raise FormulaError(f"could not build the design for '{text}': {err}") from None
 
 
+def _unquoted(text: str):
+    """``(position, character)`` of the characters of ``text`` outside quotes."""
+    quote = None
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        else:
+            yield i, ch
+
+
 def _bar_groups(text: str) -> tuple[str, list[tuple[int, str, str, bool]]]:
     """The ``(expr | factor)`` and ``(expr || factor)`` parts of a formula.
 
@@ -490,23 +502,14 @@ def _bar_groups(text: str) -> tuple[str, list[tuple[int, str, str, bool]]]:
     chars = list(text)
     groups = []
     stack: list[int] = []
-    quote = None
-    for i, ch in enumerate(text):
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
+    for i, ch in _unquoted(text):
+        if ch == "(":
             stack.append(i)
         elif ch == ")" and stack:
             start = stack.pop()
-            inner, depth, bar, inner_quote = text[start + 1 : i], 0, -1, None
-            for j, c in enumerate(inner):
-                if inner_quote:
-                    inner_quote = None if c == inner_quote else inner_quote
-                elif c in "'\"":
-                    inner_quote = c
-                elif c == "(":
+            inner, depth, bar = text[start + 1 : i], 0, -1
+            for j, c in _unquoted(inner):
+                if c == "(":
                     depth += 1
                 elif c == ")":
                     depth -= 1

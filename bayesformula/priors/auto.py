@@ -362,6 +362,11 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
         if key in common:
             if not isinstance(value, Prior):
                 raise PriorError(f"the prior for '{key}' must be a bf.Prior, got {value!r}.")
+            if value.name == "LKJCorr":
+                raise PriorError(
+                    f"LKJCorr is the prior of correlations (keys like '1+x|g_corr'), not of the "
+                    f"coefficient '{key}'."
+                )
             common[key] = value
         elif key in group:
             group[key] = _check_group_prior(key, value)

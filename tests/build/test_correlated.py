@@ -235,3 +235,8 @@ def test_predictions_for_new_groups(correlated_fit, data):
     assert list(table.index) == [0, 1, 2]
     # a new group's mean is the population line (1.0 + 0.5 x); its spread includes both sds
     assert table.loc[1, "sd"] > 2 * table.loc[0, "sd"]
+
+
+def test_lkj_prior_only_for_correlations(data):
+    with pytest.raises(PriorError, match="LKJCorr is the prior of correlations"):
+        bf.Model("y ~ x + (x|g)", data, priors={"x": bf.Prior("LKJCorr", eta=2)})
