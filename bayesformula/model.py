@@ -43,7 +43,9 @@ class Model:
     Parameters
     ----------
     formula : str or Formula
-        For example ``"p(deaths, n) ~ dose"`` or ``"Reaction ~ Days + (Days|Subject)"``.
+        For example ``"p(deaths, n) ~ dose"`` or ``"Reaction ~ Days + (Days|Subject)"``
+        (correlated intercepts and slopes; ``(Days||Subject)`` for independent ones).
+        ``Formula("y ~ x", "sigma ~ z")`` also models auxiliary parameters per observation.
     data : pandas.DataFrame
         The data; only the columns the formula uses are read.
     family : str or Family, default "gaussian"
@@ -51,11 +53,13 @@ class Model:
         families (``"cumulative"``, ``"sratio"``, ``"cratio"``, ``"acat"``) take ordered
         categories and drop the intercept: their thresholds take its place.
     priors : dict, optional
-        Overrides of default priors, keyed by term (``"dose"``, ``"Intercept"``, ``"1|g"``),
-        auxiliary parameter (``"sigma"``; a number fixes it), ``"common"`` or
-        ``"group_specific"``. Values are `Prior` objects.
+        Overrides of default priors, keyed by term (``"dose"``, ``"Intercept"``, ``"1|g"``,
+        ``"sigma_z"`` in an auxiliary formula), correlations (``"1+x|g_corr"``, an
+        ``LKJCorr`` prior), auxiliary parameter (``"sigma"``; a number fixes it), ``"common"``
+        or ``"group_specific"``. Values are `Prior` objects.
     link : str or dict, optional
-        Link of the parent parameter (default: the family's default link).
+        Link of the parent parameter (default: the family's default link). A dict may also
+        set the link of an auxiliary parameter that has a formula (``{"sigma": "log"}``).
     categorical : str or list of str, optional
         Numeric columns to treat as categorical.
     dropna : bool, default False
