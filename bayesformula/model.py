@@ -9,7 +9,7 @@ import pandas as pd
 
 from bayesformula.build.density import Unsupported, build_density
 from bayesformula.build.parameterization import anchor_factor, resolve_parameterization
-from bayesformula.errors import FamilyError, SamplerError
+from bayesformula.errors import FamilyError, FormulaError, SamplerError
 from bayesformula.families.registry import get_family
 from bayesformula.formula.design import drop_intercept, make_design
 from bayesformula.formula.distributional import aux_parts, used_columns
@@ -51,7 +51,10 @@ class Model:
     family : str or Family, default "gaussian"
         One of `bayesformula.list_families` or a registered/custom `Family`. The ordinal
         families (``"cumulative"``, ``"sratio"``, ``"cratio"``, ``"acat"``) take ordered
-        categories and drop the intercept: their thresholds take its place.
+        categories and drop the intercept: their thresholds take its place. ``"categorical"``
+        (one category per row), ``"multinomial"`` and ``"dirichlet_multinomial"`` (counts
+        per category, ``c(y1, ..., yK) ~ x``) give every term one coefficient per category
+        but the first, the reference (dimension ``{response}_reduced_dim``).
     priors : dict, optional
         Overrides of default priors, keyed by term (``"dose"``, ``"Intercept"``, ``"1|g"``,
         ``"sigma_z"`` in an auxiliary formula), correlations (``"1+x|g_corr"``, an
@@ -114,9 +117,10 @@ class Model:
         main, helper_spec = split_response_helper(self.formula.main)
         additionals = self.formula.additionals
         if helper_spec is not None and self.family.parent_over_levels:
+            kind = "ordinal" if self.family.support == "ordinal" else "categorical"
             raise FamilyError(
                 f"{helper_spec.text}: response helpers (censored, truncated, weighted) are not "
-                f"available for the ordinal family '{self.family.name}'; write the response "
+                f"available for the {kind} family '{self.family.name}'; write the response "
                 f"as a plain column ('{helper_spec.response} ~ ...')."
             )
         self.design = make_design(
@@ -142,6 +146,8 @@ class Model:
             extra_namespace=extra_namespace,
         )
         self.response_data = self.family.check_response(self.design.response, self.design.index)
+        if self.family.per_category:
+            _check_per_category_terms(self.design, self.family)
         if not self.family.intercept:  # ordinal families: the thresholds take its place
             self.design = drop_intercept(self.design, _intercept_owner(self.family))
         #: censoring, truncation or weights from censored()/truncated()/weighted(), or None
@@ -683,6 +689,30 @@ class Model:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+
+def _check_per_category_terms(design, family) -> None:
+    """Terms the per-category linear predictors of categorical families do not support."""
+    fam = f"family '{family.name}'"
+    if design.group_blocks:
+        names = ", ".join(f"({b.name})" for b in design.group_blocks)
+        raise FormulaError(
+            f"{fam} gives every group-specific term one effect per category; correlated "
+            f"effects {names} are not available for it. Write them as independent effects "
+            "with '||', e.g. (1 + x || g)."
+        )
+    if design.special_terms:
+        names = ", ".join(t.name for t in design.special_terms)
+        raise FormulaError(
+            f"{fam}: the terms {names} (mo(), hsgp()) are not available for per-category "
+            "coefficients. Use a categorical predictor, bs() or poly() instead."
+        )
+    if design.offset is not None:
+        raise FormulaError(
+            f"{fam}: offset() is not available; it would shift every category's log-ratio "
+            "to the reference alike. Remove it (a multinomial response's totals already "
+            "enter as its trials)."
+        )
 
 
 def _intercept_owner(family) -> str:

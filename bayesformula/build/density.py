@@ -111,6 +111,11 @@ def _prior_block(layout, name, prior, size, what):
 
 def _check_family(family, link):
     key = (family.name, family.likelihood, link.name)
+    if family.per_category:
+        raise Unsupported(
+            f"family '{family.name}': its coefficients are per category, which the fast path "
+            "does not compute"
+        )
     if family.parent_over_levels:
         raise Unsupported(
             f"ordinal family '{family.name}': its category probabilities come from thresholds, "

@@ -79,20 +79,54 @@ class BuiltModel:
     aux_parents: dict[str, object] = field(default_factory=dict, repr=False)
 
 
-def _common_part(design, priors: PriorSet, data, center: bool, param: str = "", extra_mean=None):
+def _per_category(prior: Prior, width: int) -> Prior:
+    """A prior of a term with ``width`` columns, for coefficients of shape (width, categories):
+    values given per column get a trailing axis, so that they broadcast over the categories."""
+    if width == 1:
+        return prior
+    args = {
+        k: v if isinstance(v, Prior) or np.ndim(v) != 1 else np.asarray(v, dtype=float)[:, None]
+        for k, v in prior.args.items()
+    }
+    return Prior(prior.name, **args)
+
+
+def _dims(*names):
+    dims = tuple(d for d in names if d is not None)
+    return dims or None
+
+
+def _common_part(
+    design,
+    priors: PriorSet,
+    data,
+    center: bool,
+    param: str = "",
+    extra_mean=None,
+    categories: tuple[str, int] | None = None,
+):
     """Intercept and common terms; returns (eta or None, coefficient nodes).
 
     ``param`` names the auxiliary parameter whose formula this is ("" for the main formula):
     its intercept is ``{param}_Intercept`` and its matrix the container ``__X_{param}``.
     ``extra_mean`` is the mean over the fitting rows of the ``mo()``/``hsgp()`` contributions;
     with ``center`` the sampled intercept is taken at it, as at the common columns' means.
+    ``categories`` (dimension, size) gives every coefficient one value per category, and eta
+    one column per category (categorical families).
     """
+    cat_dim, n_cat = categories if categories is not None else (None, None)
     nodes: dict[str, object] = {}
     coefs = []
     for term in design.common_terms:
-        rv = priors.common[term.name].create_variable(term.name, dims=term.dim)
+        if categories is None:
+            rv = priors.common[term.name].create_variable(term.name, dims=term.dim)
+            coefs.append(pt.atleast_1d(rv))
+        else:
+            width = term.slice.stop - term.slice.start
+            prior = _per_category(priors.common[term.name], width)
+            rv = prior.create_variable(term.name, dims=_dims(term.dim, cat_dim))
+            coefs.append(rv.reshape((width, n_cat)))
         nodes[term.name] = rv
-        coefs.append(pt.atleast_1d(rv))
     beta = pt.concatenate(coefs) if len(coefs) > 1 else (coefs[0] if coefs else None)
     eta = pt.dot(data[data_name("X", param)], beta) if beta is not None else None
     if design.intercept:
@@ -104,10 +138,10 @@ def _common_part(design, priors: PriorSet, data, center: bool, param: str = "", 
         if center and extra_mean is not None:
             shift = extra_mean if shift is None else shift + extra_mean
         if shift is not None:
-            centered = prior.create_variable(f"{name}_centered")
-            intercept = pm.Deterministic(name, centered - shift)
+            centered = prior.create_variable(f"{name}_centered", dims=cat_dim)
+            intercept = pm.Deterministic(name, centered - shift, dims=cat_dim)
         else:
-            intercept = prior.create_variable(name)
+            intercept = prior.create_variable(name, dims=cat_dim)
         nodes[name] = intercept
         eta = intercept if eta is None else eta + intercept
     return eta, nodes
@@ -183,7 +217,10 @@ def _correlated_block(block, design, priors: PriorSet, noncentered: bool) -> dic
     return effects
 
 
-def _group_part(design, priors: PriorSet, data, noncentered):
+def _group_part(design, priors: PriorSet, data, noncentered, categories=None):
+    """Group-specific effects per observation; ``categories`` (dimension, size) gives each
+    term one independent set of effects, with its own standard deviation, per category."""
+    cat_dim = categories[0] if categories is not None else None
     nodes: dict[str, object] = {}
     parts = []
     in_block = {name: block for block in design.group_blocks for name in block.terms}
@@ -197,20 +234,33 @@ def _group_part(design, priors: PriorSet, data, noncentered):
         else:
             spec = priors.group[term.name]
             sigma_spec = spec.args["sigma"]
+            width = len(term.columns) if term.expr_dim is not None else 1
+            sigma_dims = _dims(term.expr_dim, cat_dim)
+            dims = _dims(*term.dims, cat_dim)
             if isinstance(sigma_spec, Prior):
-                sigma = sigma_spec.create_variable(f"{term.name}_sigma", dims=term.expr_dim)
+                if cat_dim is not None:
+                    sigma_spec = _per_category(sigma_spec, width)
+                sigma = sigma_spec.create_variable(f"{term.name}_sigma", dims=sigma_dims)
             else:
-                sigma = pt.as_tensor_variable(np.asarray(sigma_spec, dtype=float))
+                sigma = np.asarray(sigma_spec, dtype=float)
+                if cat_dim is not None and width > 1 and sigma.ndim == 1:
+                    sigma = sigma[:, None]
+                sigma = pt.as_tensor_variable(sigma)
             if nc:
-                offset = pm.Normal(f"{term.name}_offset", mu=_F0, sigma=_F1, dims=term.dims)
-                effects = pm.Deterministic(term.name, offset * sigma, dims=term.dims)
+                offset = pm.Normal(f"{term.name}_offset", mu=_F0, sigma=_F1, dims=dims)
+                effects = pm.Deterministic(term.name, offset * sigma, dims=dims)
             else:
-                effects = pm.Normal(term.name, mu=0.0, sigma=sigma, dims=term.dims)
+                effects = pm.Normal(term.name, mu=0.0, sigma=sigma, dims=dims)
             nodes[term.name] = effects
         per_obs = effects[data[data_name("idx", term.factor)]]
         if term.kind != "intercept":
             Z = data[data_name("Z", term.name)]
-            per_obs = per_obs * Z[:, 0] if len(term.columns) == 1 else (per_obs * Z).sum(axis=1)
+            if cat_dim is None:
+                per_obs = per_obs * Z[:, 0] if len(term.columns) == 1 else (per_obs * Z).sum(axis=1)
+            elif len(term.columns) == 1:
+                per_obs = per_obs * Z[:, :1]
+            else:
+                per_obs = (per_obs * Z[:, :, None]).sum(axis=1)
         parts.append(per_obs)
     return parts, nodes
 
@@ -277,8 +327,11 @@ def build_model(
             data[data_name("trials")] = pm.Data(data_name("trials"), response.trials)
         data[data_name("y")] = pm.Data(data_name("y"), response.values)
 
+        categories = None
+        if family.per_category:
+            categories = (response.category_dim, len(response.coords[response.category_dim]))
         eta, coefficients = _linear_predictor(
-            design, priors, data, noncentered, center_predictors, ""
+            design, priors, data, noncentered, center_predictors, "", categories
         )
         aux_parents = {}
         for param, part in (parts or {}).items():
@@ -325,7 +378,8 @@ def build_model(
             getattr(pm, family.likelihood)(
                 design.response.name,
                 observed=data[data_name("y")],
-                dims="__obs__",
+                # counts per category: one column per response level
+                dims=("__obs__", response.level_dim) if response.values.ndim == 2 else "__obs__",
                 **family.to_dist(params),
             )
         else:
@@ -355,15 +409,20 @@ def _part_data(design, data: dict, param: str) -> None:
         data[data_name("offset", param)] = pm.Data(data_name("offset", param), design.offset)
 
 
-def _linear_predictor(design, priors: PriorSet, data, noncentered, center: bool, param: str):
+def _linear_predictor(
+    design, priors: PriorSet, data, noncentered, center: bool, param: str, categories=None
+):
     """The linear predictor of one formula (main: ``param=""``) and its coefficient nodes.
 
     ``mo()`` and ``hsgp()`` terms (main formula only) add their contributions; with ``center``
-    the intercept is sampled at their mean over the fitting rows too.
+    the intercept is sampled at their mean over the fitting rows too. With ``categories``
+    (dimension, size) eta has one column per category (categorical families).
     """
     special, special_mean, special_nodes = special_parts(design, priors, data)
-    eta, coefficients = _common_part(design, priors, data, center, param, extra_mean=special_mean)
-    parts, group_nodes = _group_part(design, priors, data, noncentered)
+    eta, coefficients = _common_part(
+        design, priors, data, center, param, extra_mean=special_mean, categories=categories
+    )
+    parts, group_nodes = _group_part(design, priors, data, noncentered, categories)
     coefficients.update(group_nodes)
     coefficients.update(special_nodes)
     terms = ([] if eta is None else [eta]) + parts + special
@@ -371,7 +430,8 @@ def _linear_predictor(design, priors: PriorSet, data, noncentered, center: bool,
         terms.append(data[data_name("offset", param)])
     if not (design.common_terms or parts or special or design.offset is not None):
         # intercept-only (or empty) predictor: give it the observations' length
-        terms.append(pt.zeros((data[data_name("X", param)].shape[0],)))
+        n = data[data_name("X", param)].shape[0]
+        terms.append(pt.zeros((n,) if categories is None else (n, categories[1])))
     eta = terms[0]
     for part in terms[1:]:
         eta = eta + part

@@ -65,6 +65,15 @@ def example_data(family: Family, n: int = 60, seed: int = 0) -> tuple[str, pd.Da
         levels = ["low", "mid", "high"]
         codes = np.digitize(0.8 * x + rng.logistic(size=n), [-0.7, 0.7])
         y = pd.Categorical.from_codes(codes, categories=levels, ordered=True)
+    elif support in ("categorical", "multinomial"):
+        eta = np.column_stack([np.zeros(n), 0.3 + 0.6 * x, -0.2 - 0.5 * x])
+        p = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+        if support == "multinomial":
+            counts = np.array([rng.multinomial(t, row) for t, row in zip(trials, p, strict=True)])
+            df = pd.DataFrame({"y1": counts[:, 0], "y2": counts[:, 1], "y3": counts[:, 2]})
+            return "c(y1, y2, y3) ~ x", df.assign(x=x)
+        codes = np.array([rng.choice(3, p=row) for row in p])
+        y = pd.Categorical.from_codes(codes, categories=["a", "b", "c"])
     else:  # pragma: no cover - Family checks its support
         raise FamilyError(f"no example data for support {support!r}.")
     df = pd.DataFrame({"y": y, "x": x, "n": trials})
@@ -200,18 +209,33 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     if model.response_data.trials is not None:
         params["trials"] = np.full(draws, int(model.response_data.trials[i]))
     rng = np.random.default_rng(seed)
+    # one response per draw: a value, or counts per category (c(y1, ..., yK) responses)
+    y_shape = (draws,) + np.shape(model.response_data.values)[1:]
     try:
         numpy_draws = np.asarray(family.draw(rng, **family.to_dist(params)), dtype=float)
-        shape_ok = numpy_draws.shape == (draws,)
+        shape_ok = numpy_draws.shape == y_shape
     except Exception as err:  # noqa: BLE001 - reported, not raised
         report.record("numpy draw", False, f"family.draw failed: {type(err).__name__}: {err}")
         return
     report.record(
-        "numpy draw", shape_ok, f"draw returned shape {numpy_draws.shape}, expected ({draws},)"
+        "numpy draw", shape_ok, f"draw returned shape {numpy_draws.shape}, expected {y_shape}"
     )
     dist = likelihood.dist(**family.to_dist(params))
     pymc_draws = np.asarray(pm.draw(dist, random_seed=seed + 1), dtype=float)
-    p_value = float(stats.ks_2samp(numpy_draws.ravel(), pymc_draws.ravel()).pvalue)
+    if not shape_ok or pymc_draws.shape != y_shape:
+        return
+    # per category for count vectors, with a Bonferroni correction over the categories
+    columns = numpy_draws.reshape(draws, -1).shape[1]
+    p_value = min(
+        1.0,
+        columns
+        * min(
+            float(stats.ks_2samp(a, b).pvalue)
+            for a, b in zip(
+                numpy_draws.reshape(draws, -1).T, pymc_draws.reshape(draws, -1).T, strict=True
+            )
+        ),
+    )
     report.record(
         "draw matches likelihood",
         p_value >= KS_MIN_P,
@@ -247,27 +271,43 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
         defined = defined.all(axis=tuple(range(y.ndim, defined.ndim)))
     trials = model.response_data.trials
     in_support, why = True, ""
+    y_expected = (1, 20) + np.shape(model.response_data.values)
     try:
-        _fits_support(
-            family,
-            y[defined],
-            None if trials is None else np.broadcast_to(trials, y.shape)[defined],
-            n_levels=None if levels is None else len(levels),
-        )
+        if y.shape != y_expected:
+            raise BayesformulaError(f"responses have shape {y.shape}, expected {y_expected}")
+        if y.ndim == 4:  # counts per category, (chain, draw, obs, K)
+            rows = np.isfinite(parent.values).all(axis=-1)
+            _fits_counts(y[rows], np.broadcast_to(trials, y.shape[:3])[rows])
+        else:
+            _fits_support(
+                family,
+                y[defined],
+                None if trials is None else np.broadcast_to(trials, y.shape)[defined],
+                n_levels=None if levels is None else len(levels),
+            )
     except BayesformulaError as err:
         in_support, why = False, str(err)
-    report.record(
-        "predict response",
-        y.shape == (1, 20, n_obs) and in_support,
-        why or f"responses have shape {y.shape}, expected (1, 20, {n_obs})",
-    )
+    report.record("predict response", in_support, why)
+
+
+def _fits_counts(y: np.ndarray, totals: np.ndarray) -> None:
+    """Raise `ResponseError` unless drawn count vectors (rows, K) are whole, non-negative
+    and sum to their rows' totals."""
+    from bayesformula.errors import ResponseError
+
+    bad = np.any((y < 0) | (y != np.round(y)), axis=-1) | (y.sum(axis=-1) != totals)
+    if bad.any():
+        raise ResponseError(
+            f"{int(bad.sum())} drawn count vectors are not whole, non-negative counts summing "
+            f"to their totals, e.g. {y[bad][:3].tolist()} for totals {totals[bad][:3].tolist()}."
+        )
 
 
 def _fits_support(
     family: Family, y: np.ndarray, trials: np.ndarray | None, n_levels: int | None = None
 ) -> None:
     """Raise `ResponseError` when drawn responses fall outside the family's support
-    (for ordinal families: category codes outside 0..n_levels - 1)."""
+    (for ordinal and categorical families: category codes outside 0..n_levels - 1)."""
     from bayesformula.errors import ResponseError
     from bayesformula.formula.design import Response
 

@@ -26,6 +26,8 @@ SUPPORTS = (
     "unit",
     "circular",
     "ordinal",
+    "categorical",
+    "multinomial",
 )
 
 
@@ -103,6 +105,9 @@ class ResponseData:
     level_dim: str | None = None
     #: coordinates the response brings to the model (levels, threshold labels)
     coords: dict = field(default_factory=dict)
+    #: the dimension of per-category coefficients (every level but the reference) of
+    #: categorical families (``{response}_reduced_dim``)
+    category_dim: str | None = None
 
 
 def _plain(value) -> str:
@@ -134,10 +139,14 @@ class Family:
     aux : tuple of AuxParam
         Auxiliary parameters with their default priors.
     support : {"real", "binary", "trials", "count", "positive", "nonnegative", "unit", \
-"circular", "ordinal"}
+"circular", "ordinal", "categorical", "multinomial"}
         What response values are valid ("nonnegative": zero or positive, as hurdle models of
         positive responses take; "circular": angles in radians, within [-pi, pi]; "ordinal":
-        ordered categories, coded 0..K-1 for the likelihood).
+        ordered categories, coded 0..K-1 for the likelihood; "categorical": unordered
+        categories, coded the same way; "multinomial": counts per category written
+        ``c(y1, ..., yK)``, whose row totals are the trials). Categorical and multinomial
+        families give every term one coefficient per category but the first (the softmax
+        link's reference).
     to_dist : callable
         Maps ``{parent, aux..., "trials"}`` to the PyMC distribution's keyword arguments. Uses
         only arithmetic, so it works on numpy arrays and PyTensor tensors alike.
@@ -195,8 +204,15 @@ class Family:
 
     @property
     def parent_over_levels(self) -> bool:
-        """Whether the parent holds one value per response level (ordinal families)."""
-        return self.support == "ordinal"
+        """Whether the parent holds one value per response level (ordinal and categorical
+        families)."""
+        return self.support in ("ordinal", "categorical", "multinomial")
+
+    @property
+    def per_category(self) -> bool:
+        """Whether every term has one coefficient per non-reference category (categorical,
+        multinomial and dirichlet-multinomial families)."""
+        return self.support in ("categorical", "multinomial")
 
     @property
     def aux_names(self) -> tuple[str, ...]:
@@ -242,6 +258,14 @@ class Family:
             from bayesformula.families.ordinal import check_ordinal_response
 
             return check_ordinal_response(self, response, index)
+        if self.support == "categorical":
+            from bayesformula.families.categorical import check_category_response
+
+            return check_category_response(self, response, index)
+        if self.support == "multinomial":
+            from bayesformula.families.categorical import check_count_vectors
+
+            return check_count_vectors(self, response, index)
         if kind == "proportion" and self.support != "trials":
             raise ResponseError(
                 f"the response {name} gives successes and trials, which only binomial-type "
@@ -262,12 +286,20 @@ class Family:
                 )
             raise ResponseError(
                 f"{fam} needs a numeric response, but '{name}' is categorical with levels "
-                f"{', '.join(levels[:6])}. Convert it to numbers, or use family='bernoulli' "
-                "for two categories."
+                f"{', '.join(levels[:6])}. Convert it to numbers, or use family='categorical' "
+                "(or 'bernoulli' for two categories)."
             )
         y = np.asarray(response.values)
         if y.ndim != 1:
-            raise ResponseError(f"{fam} needs a single response column; '{name}' has {y.shape[1]}.")
+            hint = (
+                " Counts per category written c(y1, ..., yk) need family='multinomial' or "
+                "'dirichlet_multinomial'."
+                if kind == "columns"
+                else ""
+            )
+            raise ResponseError(
+                f"{fam} needs a single response column; '{name}' has {y.shape[1]}.{hint}"
+            )
         if y.dtype == bool:
             y = y.astype(int)
         if not np.issubdtype(y.dtype, np.number):

@@ -48,6 +48,27 @@ def _cloglog_inv(x):
     return -np.expm1(-np.exp(x))
 
 
+def _softmax_link(p):
+    """Log-ratios of categories 2..K to the first (the reference): ``log(p_k / p_1)``."""
+    p = np.asarray(p, dtype=float)
+    return np.log(p[..., 1:]) - np.log(p[..., :1])
+
+
+def _softmax_inv(eta):
+    """Probabilities of K categories from the K - 1 log-ratios to the reference (first)."""
+    eta = np.asarray(eta, dtype=float)
+    full = np.concatenate([np.zeros(eta.shape[:-1] + (1,)), eta], axis=-1)
+    return special.softmax(full, axis=-1)
+
+
+def _softmax_inv_pt(eta):
+    pt = _pt()
+    # the reference's zero column as eta[..., :1] * 0: its shape follows eta's, which JAX can
+    # trace (a zeros block of a run-time shape it cannot)
+    full = pt.concatenate([eta[..., :1] * np.float64(0.0), eta], axis=-1)
+    return pt.exp(full - pt.logsumexp(full, axis=-1, keepdims=True))
+
+
 LINKS: dict[str, Link] = {
     "identity": Link("identity", lambda x: x, lambda x: x, lambda x: x),
     "log": Link("log", np.log, np.exp, lambda x: _pt().exp(x)),
@@ -71,6 +92,9 @@ LINKS: dict[str, Link] = {
         lambda x: 1.0 / np.sqrt(x),
         lambda x: 1.0 / _pt().sqrt(x),
     ),
+    # categorical families: the last axis of eta holds categories 2..K, the first is the
+    # reference with eta = 0
+    "softmax": Link("softmax", _softmax_link, _softmax_inv, _softmax_inv_pt),
 }
 
 

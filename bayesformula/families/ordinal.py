@@ -32,6 +32,7 @@ __all__ = [
     "category_logp",
     "check_ordinal_response",
     "draw_categories",
+    "response_categories",
     "empirical_thresholds",
     "ordinal_family",
     "threshold_labels",
@@ -203,8 +204,10 @@ def threshold_labels(levels) -> list[str]:
     return [f"{a}|{b}" for a, b in zip(levels[:-1], levels[1:], strict=True)]
 
 
-def check_ordinal_response(family: Family, response, index: pd.Index) -> ResponseData:
-    """Codes 0..K-1 and the ordered levels of an ordinal response.
+def response_categories(
+    family: Family, response, index: pd.Index, what: str = "ordered categories"
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Codes 0..K-1 and the levels of a response of categories (``what`` names them in errors).
 
     Levels are a pandas Categorical's categories in their order (ordered or not, as R's
     factors), otherwise the sorted distinct values (whole numbers, strings or booleans).
@@ -213,8 +216,8 @@ def check_ordinal_response(family: Family, response, index: pd.Index) -> Respons
     name, fam = response.expr, f"family '{family.name}'"
     if response.kind == "proportion":
         raise ResponseError(
-            f"the response {name} gives successes and trials; {fam} needs one column of ordered "
-            "categories (an ordered pandas Categorical, whole numbers or strings)."
+            f"the response {name} gives successes and trials; {fam} needs one column of {what} "
+            "(a pandas Categorical, whole numbers or strings)."
         )
     if response.kind == "categoric":
         matrix = np.asarray(response.values)
@@ -223,13 +226,21 @@ def check_ordinal_response(family: Family, response, index: pd.Index) -> Respons
     else:
         y = np.asarray(response.values)
         if y.ndim != 1:
-            raise ResponseError(f"{fam} needs a single response column; '{name}' has {y.shape[1]}.")
+            hint = (
+                " For counts per category written c(y1, ..., yk), use family='multinomial' or "
+                "'dirichlet_multinomial'."
+                if response.kind == "columns"
+                else ""
+            )
+            raise ResponseError(
+                f"{fam} needs a single response column; '{name}' has {y.shape[1]}.{hint}"
+            )
         if y.dtype == bool:
             y = y.astype(int)
         if not np.issubdtype(y.dtype, np.number):
             raise ResponseError(
-                f"{fam} needs ordered categories; '{name}' has dtype {y.dtype}. Use an ordered "
-                "pandas Categorical, whole numbers or strings."
+                f"{fam} needs {what}; '{name}' has dtype {y.dtype}. Use a pandas Categorical, "
+                "whole numbers or strings."
             )
         y = y.astype(float)
         bad = ~np.isfinite(y) | (y != np.round(y))
@@ -237,10 +248,10 @@ def check_ordinal_response(family: Family, response, index: pd.Index) -> Respons
             where = np.flatnonzero(bad)
             shown = ", ".join(f"row {index[i]!r}: {float(y[i])!r}" for i in where[:5])
             raise ResponseError(
-                f"{fam} needs ordered categories, but '{name}' has {len(where)} value(s) that "
-                f"are not whole numbers ({shown}). Cut a continuous variable into ordered "
-                "categories first, e.g. pd.cut(df['y'], bins=[...], labels=[...]) (an ordered "
-                "Categorical), or choose a family for continuous responses."
+                f"{fam} needs {what}, but '{name}' has {len(where)} value(s) that "
+                f"are not whole numbers ({shown}). Cut a continuous variable into "
+                "categories first, e.g. pd.cut(df['y'], bins=[...], labels=[...]), or choose "
+                "a family for continuous responses."
             )
         values, codes = np.unique(y, return_inverse=True)
         levels = tuple(_label(v) for v in values)
@@ -253,8 +264,15 @@ def check_ordinal_response(family: Family, response, index: pd.Index) -> Respons
         shown = repr(levels[0]) if levels else "none"
         raise ResponseError(
             f"{fam} needs at least two response categories; '{name}' has one ({shown}) in all "
-            f"{len(codes)} rows. An ordinal model needs rows in two or more levels."
+            f"{len(codes)} rows. The model needs rows in two or more levels."
         )
+    return np.asarray(codes, dtype=np.int64), levels
+
+
+def check_ordinal_response(family: Family, response, index: pd.Index) -> ResponseData:
+    """Codes 0..K-1 and the ordered levels of an ordinal response (see
+    `response_categories`)."""
+    codes, levels = response_categories(family, response, index)
     level_dim = f"{response.name}_dim"
     return ResponseData(
         values=np.asarray(codes, dtype=np.int64),

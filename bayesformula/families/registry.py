@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesformula.errors import FamilyError, did_you_mean
+from bayesformula.families.categorical import categorical_families
 from bayesformula.families.family import AuxParam, Family, gammafn
 from bayesformula.families.ordinal import KINDS as ORDINAL_KINDS
 from bayesformula.families.ordinal import ordinal_family
@@ -504,3 +505,6 @@ for _family in _BUILTIN:
 
 for _kind in ORDINAL_KINDS:  # cumulative, sratio, cratio, acat
     register_family(ordinal_family(_kind))
+
+for _family in categorical_families():  # categorical, multinomial, dirichlet_multinomial
+    register_family(_family)

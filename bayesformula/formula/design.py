@@ -64,15 +64,15 @@ class Response:
         Name of the response variable (``deaths`` for ``p(deaths, n)``).
     expr : str
         The response as written in the formula.
-    kind : {"numeric", "categoric", "proportion"}
-        What formulae made of it.
+    kind : {"numeric", "categoric", "proportion", "columns"}
+        What formulae made of it ("columns": count columns bound with ``c(y1, ..., yk)``).
     values : ndarray
         ``(n,)`` for numeric and proportion responses (successes for the latter), ``(n, K)``
-        indicator columns for a categoric response.
+        indicator columns for a categoric response and the columns of ``c(...)``.
     trials : ndarray or None
         Binomial trials of a ``p(y, n)`` response.
     levels : tuple of str or None
-        Levels of a categoric response.
+        Levels of a categoric response; the column names of ``c(...)``.
     """
 
     name: str
@@ -269,6 +269,16 @@ def _response_name(description) -> str:
         if getattr(call, "callee", None) in _PROPORTION_CALLS and call.args:
             return str(call.args[0])
     return str(term.name)
+
+
+def _bound_columns(description) -> tuple[str, ...] | None:
+    """The arguments of a ``c(y1, ..., yk)`` response as written, or None."""
+    components = getattr(description.response.term, "components", [])
+    if len(components) == 1 and hasattr(components[0], "call"):
+        call = components[0].call
+        if getattr(call, "callee", None) == "c":
+            return tuple(str(arg) for arg in call.args)
+    return None
 
 
 def _categorical_response(matrix, levels, data: pd.DataFrame, description):
@@ -672,6 +682,10 @@ def make_design(
         kind = "numeric"
     elif kind == "categoric":
         values, levels = _categorical_response(resp_matrix, dm.response.levels, data, description)
+    elif _bound_columns(description) is not None:
+        levels = tuple(restore_literals(c, literals) for c in _bound_columns(description))
+        values = resp_matrix.reshape(resp_matrix.shape[0], -1)
+        kind = "columns"
     else:
         values = resp_matrix.reshape(resp_matrix.shape[0], -1)
         values = values[:, 0] if values.shape[1] == 1 else values
@@ -863,8 +877,35 @@ def evaluate_new_data(design: Design, data: pd.DataFrame, *, need_trials: bool =
     )
 
 
+def _new_totals(design: Design, data: pd.DataFrame, need: bool) -> np.ndarray | None:
+    """Row totals of a ``c(y1, ..., yK)`` response in new data (the multinomial trials)."""
+    response = design.matrices.response
+    call = response.term.term.components[0].call
+    try:
+        columns = [np.asarray(arg.eval(data, response.env), dtype=float) for arg in call.args]
+    except KeyError as err:
+        if not need:
+            return None
+        raise PredictionError(
+            f"kind='response' draws counts per category, and each row's total comes from the "
+            f"columns of '{design.response.expr}'; new data lacks {err}. Add the columns (any "
+            "split of each row's total will do) or predict kind='response_params'."
+        ) from None
+    totals = np.sum(np.broadcast_arrays(*columns), axis=0)
+    totals = np.broadcast_to(totals, (len(data),)).astype(float)
+    if np.any(~np.isfinite(totals)) or np.any(totals < 0) or np.any(totals != np.round(totals)):
+        raise PredictionError(
+            f"the totals of '{design.response.expr}' in new data must be non-negative whole "
+            "numbers."
+        )
+    return totals
+
+
 def _new_trials(design: Design, data: pd.DataFrame, need: bool) -> np.ndarray | None:
-    """Binomial trials for new data: its trials column, or the constant used in fitting."""
+    """Binomial trials for new data: its trials column, or the constant used in fitting
+    (for counts per category, ``c(y1, ..., yK)``, the rows' totals)."""
+    if design.response.kind == "columns":
+        return _new_totals(design, data, need)
     if design.response.kind != "proportion":
         return None
     response = design.matrices.response

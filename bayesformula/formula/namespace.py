@@ -31,7 +31,13 @@ from formulae.transforms import TRANSFORMS
 from bayesformula.errors import FormulaError, UnknownNameError, UnsafeFormulaError, did_you_mean
 from bayesformula.formula.terms import SPECIAL_CALLS
 
-__all__ = ["BARE_FUNCTIONS", "build_environment", "replace_list_literals", "check_names"]
+__all__ = [
+    "BARE_FUNCTIONS",
+    "RESPONSE_CALLS",
+    "build_environment",
+    "replace_list_literals",
+    "check_names",
+]
 
 #: Math helpers usable without the ``np.`` prefix.
 BARE_FUNCTIONS: dict[str, Any] = {
@@ -46,6 +52,16 @@ BARE_FUNCTIONS: dict[str, Any] = {
     "sqrt": np.sqrt,
 }
 
+
+def _bind_columns(*columns):
+    """``c(y1, ..., yk)``: the columns side by side, one row per observation (the counts of a
+    multinomial-type response)."""
+    return np.column_stack([np.asarray(c) for c in columns])
+
+
+#: Calls allowed only on the left of ``~``: ``c(y1, ..., yk)`` binds count columns.
+RESPONSE_CALLS: dict[str, Any] = {"c": _bind_columns}
+
 # numpy callables that are not ufuncs but are harmless element-wise helpers.
 _NUMPY_HELPERS = frozenset({"where", "clip", "round", "around", "rint"})
 _NUMPY_ROOTS = ("np", "numpy")
@@ -53,7 +69,7 @@ _NUMPY_ROOTS = ("np", "numpy")
 
 def build_environment(extra_namespace: Mapping[str, Any] | None, literals: Mapping[str, Any]):
     """Return the formulae ``Environment`` a formula is evaluated in (and nothing else)."""
-    namespace: dict[str, Any] = {"np": np, "numpy": np, **BARE_FUNCTIONS}
+    namespace: dict[str, Any] = {"np": np, "numpy": np, **BARE_FUNCTIONS, **RESPONSE_CALLS}
     namespace.update(literals)
     if extra_namespace:
         if not isinstance(extra_namespace, Mapping):
@@ -199,6 +215,7 @@ def check_names(description, columns, extra_namespace, literals) -> None:
     calls: list[tuple[str, str]] = []
     names: list[str] = []
     _walk_term(description.response, calls, names)
+    n_response_calls = len(calls)
     for term in description.common_terms:
         _walk_term(term, calls, names)
     for term in description.group_terms:
@@ -207,8 +224,16 @@ def check_names(description, columns, extra_namespace, literals) -> None:
     extra = dict(extra_namespace or {})
     columns = [str(c) for c in columns]
     allowed_bare = set(TRANSFORMS) | set(BARE_FUNCTIONS) | set(SPECIAL_CALLS) | set(extra)
-    for callee, where in calls:
+    for i, (callee, where) in enumerate(calls):
         parts = callee.split(".")
+        if callee in RESPONSE_CALLS and callee not in extra:
+            if i < n_response_calls:
+                continue
+            raise FormulaError(
+                f"'{where}': c(...) binds the count columns of a multinomial-type response and "
+                "is allowed only on the left of '~', e.g. 'c(y1, y2, y3) ~ x'. On the right, "
+                "write the predictors as separate terms ('x1 + x2')."
+            )
         if len(parts) == 1 and callee in allowed_bare:
             continue
         if parts[0] in _NUMPY_ROOTS and len(parts) > 1 and _numpy_callable(parts) is not None:

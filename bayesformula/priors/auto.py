@@ -11,6 +11,9 @@ The scheme (documented in docs/priors.md) follows rstanarm's autoscaling:
   the scale the matching common term would get (``2.5 s_y`` for intercepts).
 * Correlations of group-specific effects in one ``(... | g)``: ``LKJCorr(eta=1)``, uniform
   over correlation matrices (brms' default).
+* Categorical families (categorical, multinomial, dirichlet_multinomial; ``s_y = 1``): every
+  prior applies to each category's coefficient alike; the intercepts' ``m`` are the observed
+  log-ratios of each category to the reference, ``log((n_k + 1/2) / (n_1 + 1/2))``.
 * Auxiliary parameters: the family's defaults (for example gaussian
   ``sigma ~ HalfStudentT(4, sd(y))``).
 * ``mo(x)``: ``b ~ Normal(0, 2.5 s_y / sd(codes))`` (the common-term rule for the column the term
@@ -118,6 +121,8 @@ def response_scale(
     family: Family, link: Link, response: ResponseData
 ) -> tuple[float, float, float]:
     """Return ``(s_y, intercept location, sd_y)`` used by the default priors."""
+    if family.per_category:  # log-ratios: the intercept's location is per category
+        return 1.0, 0.0, 1.0
     y = np.asarray(response.values, dtype=float)
     if family.response_transform is not None and np.any(y > 0):
         y = np.asarray(family.response_transform(y[y > 0]), dtype=float)
@@ -134,6 +139,19 @@ def response_scale(
     return 1.0, (loc if np.isfinite(loc) else 0.0), sd_y
 
 
+def category_log_ratios(response: ResponseData) -> np.ndarray:
+    """Observed log-ratios of categories 2..K to the reference, ``log((n_k + 1/2) /
+    (n_1 + 1/2))``: the centre of the intercepts' default prior for categorical families
+    (with centred predictors the intercepts are sampled at the predictors' means). The
+    halves keep it finite for an unobserved category."""
+    values = np.asarray(response.values)
+    if values.ndim == 2:  # counts per category
+        counts = values.sum(axis=0).astype(float)
+    else:
+        counts = np.bincount(values, minlength=len(response.levels)).astype(float)
+    return np.round(np.log((counts[1:] + 0.5) / (counts[0] + 0.5)), 4)
+
+
 def default_priors(
     design, family: Family, link: Link, response: ResponseData, *, auto_scale: bool = True
 ) -> PriorSet:
@@ -146,6 +164,8 @@ def default_priors(
     common: dict[str, Prior] = {}
     group: dict[str, Prior] = {}
     if design.intercept:
+        if family.per_category:
+            loc = category_log_ratios(response)
         common["Intercept"] = (
             Prior("Normal", mu=loc, sigma=STD * s_y) if auto_scale else Prior("Flat")
         )

@@ -42,7 +42,8 @@ def _compile_loglik(model):
             params[aux.name] = var
         else:
             params[aux.name] = pt.constant(float(spec), dtype="float64")
-    y = pt.tensor("y", dtype="float64", shape=(1, None))
+    # (1, n), or (1, n, K) for counts per category
+    y = pt.tensor("y", dtype="float64", shape=(1,) + (None,) * model.response_data.values.ndim)
     inputs.append(y)
     if model.response_data.trials is not None:
         trials = pt.tensor("trials", dtype="float64", shape=(1, None))

@@ -301,9 +301,9 @@ def prepare(
 def param_draws(model, prepared: Prepared, rows: slice | None = None) -> dict:
     """The family's parameters for every draw and the selected rows.
 
-    The parent parameter is ``(S, n_rows)`` (``(S, n_rows, K)`` for ordinal families: one
-    probability per response level); auxiliary parameters are ``(S, 1)`` per draw, numbers
-    when fixed, or ``(S, n_rows)`` when modelled by a formula of their own.
+    The parent parameter is ``(S, n_rows)`` (``(S, n_rows, K)`` for ordinal and categorical
+    families: one probability per response level); auxiliary parameters are ``(S, 1)`` per
+    draw, numbers when fixed, or ``(S, n_rows)`` when modelled by a formula of their own.
     """
     rows = slice(None) if rows is None else rows
     predictor = model._get_predictor()
@@ -319,7 +319,8 @@ def param_draws(model, prepared: Prepared, rows: slice | None = None) -> dict:
 
 def parent_draws(model, prepared: Prepared, rows: slice | None = None) -> np.ndarray:
     """The parent parameter for every draw and the selected rows, shape ``(S, n_rows)``
-    (``(S, n_rows, K)`` for ordinal families: one probability per response level)."""
+    (``(S, n_rows, K)`` for ordinal and categorical families: one probability per response
+    level)."""
     return param_draws(model, prepared, rows)[model.family.parent]
 
 
@@ -377,7 +378,8 @@ def _truncate(family, kwargs: dict, y: np.ndarray, lower, upper, rng, rounds: in
 
 def level_dims_of(model) -> tuple[tuple[str, ...], dict]:
     """Dims and coords of the parent beyond the observations: the response levels of ordinal
-    families (whose parent is one probability per level), nothing otherwise."""
+    and categorical families (whose parent is one probability per level), nothing
+    otherwise."""
     data = model.response_data
     if not model.family.parent_over_levels:
         return (), {}
@@ -435,10 +437,13 @@ def predict(
 
     if kind == "response":
         y = response_draws(model, prepared, parent, rng, params=params)
-        y = y.reshape(n_chain, n_draw, -1)
+        y_dims, y_coords = dims, coords
+        if model.response_data.values.ndim == 2:  # counts per category
+            y_dims, y_coords = dims + level_dims, {**coords, **level_coords}
+        y = y.reshape(n_chain, n_draw, *y.shape[1:])
         name = model.response_name
         out_group = "posterior_predictive" if group == "posterior" else "prior_predictive"
-        dataset = xr.Dataset({name: xr.DataArray(y, coords=coords, dims=dims)})
+        dataset = xr.Dataset({name: xr.DataArray(y, coords=y_coords, dims=y_dims)})
         if out_group in target.groups():
             setattr(target, out_group, dataset)
         else:

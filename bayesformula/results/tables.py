@@ -308,11 +308,14 @@ def prediction_table(
             rows = slice(start, min(start + chunk_size, n))
             params = param_draws(model, prepared, rows)
             parent = params[model.family.parent]
-            if levels is not None:  # ordinal: a probability per level
+            if levels is not None:  # ordinal and categorical: a probability per level
                 _level_columns(add, parent, levels, prob, s)
                 if kind == "response":
                     y = response_draws(model, prepared, parent, rng, rows, params=params)
-                    _response_level_columns(add, y, levels)
+                    if y.ndim == 3:  # counts per category
+                        _response_count_columns(add, y, levels, prob)
+                    else:
+                        _response_level_columns(add, y, levels)
                 if bar is not None:
                     bar.advance(task)
                 continue
@@ -341,6 +344,21 @@ def _level_columns(add, parent: np.ndarray, levels, prob: float, s: int) -> None
     lo, hi = hdi_bounds(parent, prob)
     sd = parent.std(axis=0, ddof=1) if s > 1 else np.zeros(parent.shape[1:])
     for stat, values in (("mean", parent.mean(axis=0)), ("sd", sd), (lower, lo), (upper, hi)):
+        for j, level in enumerate(levels):
+            add(f"{stat}[{level}]", values[:, j])
+
+
+def _response_count_columns(add, y: np.ndarray, levels, prob: float) -> None:
+    """Drawn counts per category (S, rows, K): ``response_mean[level]``, ``response_sd[level]``
+    and the predictive interval ``pi_3%[level]``, ``pi_97%[level]`` of every level."""
+    p_lower, p_upper = interval_names(prob, "pi")
+    y = np.asarray(y, dtype=float)
+    sd = y.std(axis=0, ddof=1) if y.shape[0] > 1 else np.zeros(y.shape[1:])
+    lo, hi = np.quantile(y, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    for stat, values in (("response_mean", y.mean(axis=0)), ("response_sd", sd)):
+        for j, level in enumerate(levels):
+            add(f"{stat}[{level}]", values[:, j])
+    for stat, values in ((p_lower, lo), (p_upper, hi)):
         for j, level in enumerate(levels):
             add(f"{stat}[{level}]", values[:, j])
 
