@@ -258,7 +258,7 @@ def _group_part(design, priors: PriorSet, data, noncentered, categories=None):
             if cat_dim is None:
                 per_obs = per_obs * Z[:, 0] if len(term.columns) == 1 else (per_obs * Z).sum(axis=1)
             elif len(term.columns) == 1:
-                per_obs = per_obs * Z[:, :1]
+                per_obs = per_obs * Z[:, 0][:, None]
             else:
                 per_obs = (per_obs * Z[:, :, None]).sum(axis=1)
         parts.append(per_obs)
