@@ -181,10 +181,12 @@ def bayes_r2(model, idata, summary: bool = True, prob: float = 0.94):
 
     prob = _check_prob(prob)
     if model.family.parent_over_levels:
+        ordinal = model.family.support == "ordinal"
         raise BayesformulaError(
             f"Bayesian R2 needs a numeric expected response, but family '{model.family.name}' "
-            "predicts a probability per ordered category. Compare ordinal models with "
-            "bf.loo or bf.compare instead."
+            f"predicts a probability per {'ordered ' if ordinal else ''}category. Compare "
+            f"{'ordinal' if ordinal else 'categorical'} models with bf.loo or bf.compare "
+            "instead."
         )
     _check_args(idata, "response_params", "posterior")
     prepared = prepare(model, idata, kind="response_params")
