@@ -510,3 +510,17 @@ def test_reference_level_printout_r2_and_fast_path():
     idata = _categorical_posterior(np.random.default_rng(1))
     with pytest.raises(BayesformulaError, match="bf.loo or bf.compare"):
         bf.r2(model, idata)
+
+
+@pytest.mark.parametrize("family", ["categorical", "multinomial"])
+def test_save_and_load_round_trip(family, tmp_path):
+    if family == "categorical":
+        model, idata = categorical_model(), _categorical_posterior(np.random.default_rng(12))
+    else:
+        model, idata = count_model(family), _count_posterior(np.random.default_rng(12))
+    loaded, draws = bf.load(bf.save(model, idata, tmp_path / "fit.nc"))
+    assert loaded.family.name == family
+    assert loaded.response_data.levels == model.response_data.levels
+    before = model.predict(idata, inplace=False).posterior["p"]
+    after = loaded.predict(draws, inplace=False).posterior["p"]
+    np.testing.assert_allclose(after.values, before.values, rtol=1e-12)
