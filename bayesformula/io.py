@@ -102,6 +102,16 @@ def _component(component) -> dict[str, Any]:
     return info
 
 
+def model_encodings(model) -> dict[str, Any]:
+    """The encodings of the main formula and, when there are any, of the formulas of
+    auxiliary parameters (``"aux_parts"``; absent otherwise, so older files compare equal)."""
+    out = encodings(model.design)
+    parts = getattr(model, "aux_parts", None)
+    if parts:
+        out["aux_parts"] = {param: encodings(part.design) for param, part in parts.items()}
+    return out
+
+
 def encodings(design) -> dict[str, Any]:
     """What the formula learned from the data, as plain JSON-ready values."""
     terms: dict[str, Any] = {}
@@ -281,7 +291,7 @@ def save(model, idata, path: str | Path) -> Path:
     dataset, meta = _frame_to_dataset(frame)
     dataset.attrs["spec"] = json.dumps(spec)
     dataset.attrs["columns"] = json.dumps(meta)
-    dataset.attrs["encodings"] = json.dumps(encodings(design))
+    dataset.attrs["encodings"] = json.dumps(model_encodings(model))
     groups = {g: idata[g] for g in idata.groups()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # a group outside ArviZ's scheme
@@ -391,7 +401,7 @@ def load(path: str | Path, extra_namespace: dict[str, Any] | None = None):
     )
     if spec["n_dropped"]:
         model.design = dataclasses.replace(model.design, n_dropped=spec["n_dropped"])
-    problem = _diff(stored_enc, json.loads(json.dumps(encodings(model.design))))
+    problem = _diff(stored_enc, json.loads(json.dumps(model_encodings(model))))
     if problem:
         raise FileFormatError(
             f"the model rebuilt from {path} does not encode the data as the saved one did "

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
@@ -189,3 +190,22 @@ def test_extra_namespace_must_be_given_again(tmp_path):
         bf.load(path)
     loaded, _ = bf.load(path, extra_namespace={"cube": cube})
     np.testing.assert_array_equal(loaded.design.X, model.design.X)
+
+
+def test_load_checks_the_encodings_of_auxiliary_formulas(tmp_path):
+    import h5py
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"y": rng.normal(size=30), "x": rng.normal(size=30)})
+    df["z"] = rng.normal(5.0, 2.0, 30)
+    model = bf.Model(bf.Formula("y ~ x", "sigma ~ scale(z)"), df)
+    draws = az.from_dict(posterior={"x": np.zeros((1, 4))})
+    loaded, _ = bf.load(bf.save(model, draws, tmp_path / "sigma.nc"))
+    assert loaded.aux_parts["sigma"].formula == model.aux_parts["sigma"].formula
+    path = bf.save(model, draws, tmp_path / "changed.nc")
+    with h5py.File(path, "r+") as handle:
+        enc = json.loads(handle["bayesformula"].attrs["encodings"])
+        enc["aux_parts"]["sigma"]["terms"]["common:scale(z)"][0]["transform"]["mean"] += 0.5
+        handle["bayesformula"].attrs["encodings"] = json.dumps(enc)
+    with pytest.raises(FileFormatError, match=r"does not encode the data.*aux_parts.*scale\(z\)"):
+        bf.load(path)
