@@ -9,7 +9,7 @@ import pandas as pd
 
 from bayesformula.build.density import Unsupported, build_density
 from bayesformula.build.parameterization import anchor_factor, resolve_parameterization
-from bayesformula.errors import FamilyError, FormulaError, SamplerError
+from bayesformula.errors import FamilyError, FormulaError, PriorError, SamplerError
 from bayesformula.families.registry import get_family
 from bayesformula.formula.design import drop_intercept, make_design
 from bayesformula.formula.distributional import aux_parts, used_columns
@@ -174,6 +174,8 @@ class Model:
             )
         self.priors: PriorSet = apply_user_priors(defaults, priors, self.family)
         check_vector_priors(self.priors, self.family, self.response_data)
+        if self.family.per_category:
+            _check_category_priors(self.priors, self.design, self.response_data)
         self.backend: BuiltModel | None = None
         self._density = None
         self._predictor = None
@@ -713,6 +715,43 @@ def _check_per_category_terms(design, family) -> None:
             "to the reference alike. Remove it (a multinomial response's totals already "
             "enter as its trials)."
         )
+
+
+def _check_category_priors(priors, design, response) -> None:
+    """Each parameter of a prior of a categorical family's coefficients must broadcast to the
+    coefficients' shape, (columns, categories): one value, one per column, one per category
+    (one-column terms) or the full table."""
+    labels = response.coords[response.category_dim]
+    k = len(labels)
+    shapes = {name: 1 for name in ("Intercept",)}
+    shapes.update({t.name: t.slice.stop - t.slice.start for t in design.common_terms})
+    group = {t.name: (len(t.columns) if t.expr_dim is not None else 1) for t in design.group_terms}
+    checks = [(name, priors.common.get(name), w) for name, w in shapes.items()]
+    checks += [(name, priors.group[name].args.get("sigma"), w) for name, w in group.items()]
+    for name, prior, width in checks:
+        if not isinstance(prior, Prior):
+            continue
+        target = (width, k) if width > 1 else (k,)
+        for key, value in prior.args.items():
+            if isinstance(value, Prior) or np.ndim(value) == 0:
+                continue
+            shape = np.shape(value)
+            if width > 1 and len(shape) == 1 and shape[0] == width:
+                continue  # one value per column, applied to every category
+            try:
+                np.broadcast_shapes(shape, target)
+            except ValueError:
+                cats = f"{k} categories ({', '.join(labels)})"
+                has = f"{width} columns x {cats}" if width > 1 else cats
+                fits = (
+                    f"one number, {width} values (one per column) or a {target} array"
+                    if width > 1
+                    else f"one number or {k} values (one per category)"
+                )
+                raise PriorError(
+                    f"the prior for '{name}' has {key} of shape {shape}, but its coefficients "
+                    f"span {has}; give {fits}."
+                ) from None
 
 
 def _intercept_owner(family) -> str:

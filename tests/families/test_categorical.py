@@ -483,6 +483,24 @@ def test_unsupported_terms_and_helpers_raise_clear_errors():
         bf.Model("y ~ c(x, z)", DATA, family="categorical")
 
 
+def test_priors_of_the_wrong_shape_for_per_category_coefficients():
+    from bayesformula.errors import PriorError
+
+    wrong = bf.Prior("Normal", mu=0, sigma=[1.0, 2.0, 3.0])
+    with pytest.raises(PriorError, match=r"'x'.*span 2 categories \(cat, fish\).*2 values"):
+        bf.Model("y ~ x", DATA, family="categorical", priors={"x": wrong})
+    with pytest.raises(PriorError, match=r"'a'.*2 columns x 2 categories.*\(2, 2\) array"):
+        bf.Model("y ~ a", DATA, family="categorical", priors={"a": wrong})
+    table = bf.Prior("Normal", mu=0, sigma=[[1.0, 2.0], [3.0, 4.0]])  # (columns, categories)
+    model = bf.Model("y ~ a", DATA, family="categorical", priors={"a": table})
+    import pymc as pm
+
+    value = np.array([[0.5, -0.2], [0.1, 0.3]])
+    logp = pm.logp(model.build()["a"], value).eval().sum()
+    expected = stats.norm.logpdf(value, 0, [[1.0, 2.0], [3.0, 4.0]]).sum()
+    np.testing.assert_allclose(logp, expected, rtol=1e-12)
+
+
 def test_bad_responses_say_what_to_do():
     with pytest.raises(ResponseError, match=r"c\(y1, y2, \.\.\., yK\)"):
         bf.Model("y1 ~ x", DATA, family="multinomial")
