@@ -11,9 +11,15 @@ times and ordered ratings, on simulated data whose true parameters are known.
    ends before the event for about 45 % of the units.
 4. Ordered ratings (family="cumulative"): poor < fair < good < excellent, from a latent
    1.0 x + 0.7 [treated] + logistic noise cut at thresholds -1.0, 0.2 and 1.4.
+5. Unordered categories and counts per category:
+   a. the chosen mode of transport, walk (the reference), bike or car, by distance
+      (family="categorical"), next to statsmodels' MNLogit maximum-likelihood fit;
+   b. pollen counts of pine (the reference), oak and grass per sediment sample, by
+      temperature, overdispersed with precision phi = 8 (family="dirichlet_multinomial").
 
 Each model's estimates are printed next to the truth and written to OUT_FOLDER/estimates.csv
-(default: families_out/). Set BAYESFORMULA_FAST=1 for a quick run with fewer draws.
+(default: families_out/; per-category coefficients as "x[bike]"). Set BAYESFORMULA_FAST=1 for a
+quick run with fewer draws. The MNLogit comparison needs statsmodels (pip install statsmodels).
 """
 
 import os
@@ -34,22 +40,31 @@ rng = np.random.default_rng(2026)
 rows = []
 
 
-def report(name, model, idata, truth):
+def report(name, model, idata, truth, reference=None):
+    """Print and keep the estimates of the parameters in `truth`; per-category coefficients
+    are named as bf.summary names them ("x[bike]"). `reference`: a DataFrame of other
+    estimates (columns such as "MNLogit", "MNLogit se") indexed like `truth`, printed alongside
+    and kept as the column "reference" (its first column)."""
     table = bf.summary(idata, prob=0.94).loc[list(truth)]
     table.insert(0, "truth", pd.Series(truth))
+    columns = ["truth", "mean", "sd", "hdi_3%", "hdi_97%"]
+    if reference is not None:
+        table = table.join(reference)
+        columns += list(reference.columns)
     print(f"\n{name} (family={model.family.name!r})")
-    print(table[["truth", "mean", "sd", "hdi_3%", "hdi_97%"]].round(3).to_string())
+    print(table[columns].round(3).to_string())
     for param, value in truth.items():
-        rows.append(
-            {
-                "model": name,
-                "parameter": param,
-                "truth": value,
-                "mean": table.loc[param, "mean"],
-                "hdi_low": table.loc[param, "hdi_3%"],
-                "hdi_high": table.loc[param, "hdi_97%"],
-            }
-        )
+        row = {
+            "model": name,
+            "parameter": param,
+            "truth": value,
+            "mean": table.loc[param, "mean"],
+            "hdi_low": table.loc[param, "hdi_3%"],
+            "hdi_high": table.loc[param, "hdi_97%"],
+        }
+        if reference is not None:
+            row["reference"] = table.loc[param, reference.columns[0]]
+        rows.append(row)
 
 
 # 1. quantile regression ---------------------------------------------------------------
@@ -128,6 +143,74 @@ new = pd.DataFrame({"x": [-1.0, 0.0, 1.0], "treatment": ["no", "yes", "yes"]}, i
 table = ordinal.predictions(idata, data=new)
 print("\nP(rating = level) for new units (posterior means):")
 print(new.join(table[[f"mean[{level}]" for level in levels]]).round(3).to_string())
+
+# 5a. unordered categories (categorical: multinomial logistic regression) ------------------
+n = 600
+distance = rng.gamma(2.0, 2.0, n)  # km
+modes = ["walk", "bike", "car"]  # category order: walk is the reference
+# log-odds of bike and car against walk: 1.0 + 0.3 distance and -2.0 + 0.8 distance
+eta = np.column_stack([np.zeros(n), 1.0 + 0.3 * distance, -2.0 + 0.8 * distance])
+prob = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+codes = (rng.random(n)[:, None] > prob.cumsum(axis=1)).sum(axis=1)
+travel = pd.DataFrame({"mode": pd.Categorical.from_codes(codes, modes), "distance": distance})
+categorical = bf.Model("mode ~ distance", travel, family="categorical")
+print("\n" + str(categorical).splitlines()[4].strip())
+idata = categorical.fit(draws=DRAWS, tune=TUNE, chains=2, random_seed=5, progressbar=False)
+truth = {
+    "Intercept[bike]": 1.0,
+    "Intercept[car]": -2.0,
+    "distance[bike]": 0.3,
+    "distance[car]": 0.8,
+}
+try:
+    from statsmodels.discrete.discrete_model import MNLogit
+except ImportError:  # statsmodels is optional: the comparison is left out
+    print("\nstatsmodels is not installed: the MNLogit comparison is left out")
+    mle = None
+else:
+    exog = np.column_stack([np.ones(n), distance])
+    fit = MNLogit(travel["mode"].cat.codes.to_numpy(), exog).fit(disp=False)
+    # fit.params: rows (const, distance), one column per category other than walk
+    names = [f"{term}[{mode}]" for term in ("Intercept", "distance") for mode in modes[1:]]
+    mle = pd.DataFrame(
+        {
+            "MNLogit": np.asarray(fit.params).ravel(),
+            "MNLogit se": np.asarray(fit.bse).ravel(),
+        },
+        index=names,
+    )
+report("transport mode", categorical, idata, truth, reference=mle)
+
+# 5b. overdispersed counts per category (dirichlet_multinomial) ----------------------------
+n = 200
+temp = rng.normal(size=n)  # standardised temperature
+total = rng.integers(20, 61, n)  # pollen grains counted per sample
+eta = np.column_stack([np.zeros(n), 0.3 + 0.8 * temp, -0.2 - 0.5 * temp])
+mean_share = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+phi = 8.0  # each sample's shares vary around the mean as Dirichlet(phi * mean_share)
+shares = np.array([rng.dirichlet(phi * row) for row in mean_share])
+counts = np.array([rng.multinomial(t, s) for t, s in zip(total, shares, strict=True)])
+pollen = pd.DataFrame(counts, columns=["pine", "oak", "grass"]).assign(temp=temp)
+dirmult = bf.Model("c(pine, oak, grass) ~ temp", pollen, family="dirichlet_multinomial")
+print("\n" + str(dirmult).splitlines()[4].strip())
+idata = dirmult.fit(draws=DRAWS, tune=TUNE, chains=2, random_seed=6, progressbar=False)
+truth = {
+    "Intercept[oak]": 0.3,
+    "Intercept[grass]": -0.2,
+    "temp[oak]": 0.8,
+    "temp[grass]": -0.5,
+    "phi": phi,
+}
+report("pollen counts", dirmult, idata, truth)
+
+# expected shares and counts out of 50 grains for new samples: the count columns give each
+# row's total (any split of it), as kind="response" draws counts
+new = pd.DataFrame({"temp": [-1.0, 0.0, 1.0], "pine": 50, "oak": 0, "grass": 0}, index=list("abc"))
+table = dirmult.predictions(idata, data=new, kind="response", random_seed=7)
+taxa = ["pine", "oak", "grass"]
+print("\nshares (mean[...]) and counts out of 50 (response_mean[...]) for new samples:")
+columns = [f"mean[{k}]" for k in taxa] + [f"response_mean[{k}]" for k in taxa]
+print(new[["temp"]].join(table[columns]).round(2).to_string())
 
 pd.DataFrame(rows).to_csv(OUT / "estimates.csv", index=False)
 print(f"wrote {OUT / 'estimates.csv'}")
