@@ -233,11 +233,18 @@ class Model:
                     center_predictors=self.center_predictors,
                     anchor=self.anchor,
                 )
-                self.fast_path_note = self._density.description
+                self._fast_path_note = self._density.description
             except Unsupported as why:
                 self._density = False
-                self.fast_path_note = f"not available ({why}); the PyMC graph is compiled"
+                self._fast_path_note = f"not available ({why}); the PyMC graph is compiled"
         return self._density or None
+
+    @property
+    def fast_path_note(self) -> str:
+        """Whether the fast path (the numpy log-density) covers this model, and if not why."""
+        if self._density is None:
+            self.density()
+        return self._fast_path_note
 
     def _centered_aux(self) -> list[str]:
         """Auxiliary parameters sampled at the predictors' means (ordinal thresholds)."""

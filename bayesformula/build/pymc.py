@@ -374,12 +374,31 @@ def build_model(
         params[family.parent] = parent
         if response.trials is not None:
             params["trials"] = data[data_name("trials")]
-        if helper is None:
+        # counts per category: one column per response level
+        y_dims = ("__obs__", response.level_dim) if response.values.ndim == 2 else "__obs__"
+        if helper is None and family.logp is not None:
+            kwargs = family.to_dist(params)
+            keys = list(kwargs)
+            extra = {}
+            if response.values.ndim == 2:  # a vector per observation: (), (k) -> (k)
+                cores = ["(k)" if pt.as_tensor(v).ndim == 2 else "()" for v in kwargs.values()]
+                extra["signature"] = f"{','.join(cores)}->(k)"
+            pm.CustomDist(
+                design.response.name,
+                *kwargs.values(),
+                logp=lambda value, *values: family.logp(
+                    value, **dict(zip(keys, values, strict=True))
+                ),
+                observed=data[data_name("y")],
+                dims=y_dims,
+                dtype=str(data[data_name("y")].dtype),
+                **extra,
+            )
+        elif helper is None:
             getattr(pm, family.likelihood)(
                 design.response.name,
                 observed=data[data_name("y")],
-                # counts per category: one column per response level
-                dims=("__obs__", response.level_dim) if response.values.ndim == 2 else "__obs__",
+                dims=y_dims,
                 **family.to_dist(params),
             )
         else:

@@ -32,7 +32,10 @@ from bayesformula.priors.prior import Prior
 __all__ = [
     "categorical_families",
     "check_category_response",
+    "beta_binomial_logp",
     "check_count_vectors",
+    "dirichlet_multinomial_logp",
+    "lgamma_diff",
     "reduced_dim",
 ]
 
@@ -129,6 +132,80 @@ def _dirichlet_multinomial_draw(rng, n, a):
     return _multinomial_draw(rng, n, p)
 
 
+#: Below this, ``gammaln(x + y) - gammaln(x)`` is computed directly; above it, from Stirling's
+#: series, whose first omitted term is below 3e-14 there.
+STIRLING_FROM = 30.0
+
+
+def _stirling_tail(z):
+    """``log Gamma(z)`` minus its leading Stirling terms: 1/(12z) - 1/(360z^3) + 1/(1260z^5)."""
+    r = 1.0 / z
+    r2 = r * r
+    return r * (np.float64(1 / 12) + r2 * (np.float64(-1 / 360) + r2 * np.float64(1 / 1260)))
+
+
+def lgamma_diff(x, y):
+    """``log Gamma(x + y) - log Gamma(x)`` for ``x > 0, y >= 0`` (PyTensor), accurate for large
+    ``x``: the direct difference loses all digits once ``log Gamma(x)`` dwarfs it (at x = 1e15
+    both terms are about 3e16), while the Stirling form
+
+        (x + y - 1/2) log1p(y/x) + y log x - y + tail(x + y) - tail(x)
+
+    has no such cancellation and is exactly 0 at y = 0. Both branches see clamped arguments,
+    so neither overflows and the gradient stays finite."""
+    import pytensor.tensor as pt
+
+    cut = np.float64(STIRLING_FROM)
+    small = pt.minimum(x, cut)
+    big = pt.maximum(x, cut)
+    direct = pt.gammaln(small + y) - pt.gammaln(small)
+    stirling = (
+        (big + y - np.float64(0.5)) * pt.log1p(y / big)
+        + y * pt.log(big)
+        - y
+        + _stirling_tail(big + y)
+        - _stirling_tail(big)
+    )
+    return pt.switch(x < cut, direct, stirling)
+
+
+def dirichlet_multinomial_logp(value, n, a):
+    """Log-probability of counts ``value`` (last axis: categories) with totals ``n`` under
+    ``DirichletMultinomial(n, a)``, accurate for any concentration (see `lgamma_diff`):
+
+        log n! - sum_k log y_k! + sum_k lgamma_diff(a_k, y_k) - lgamma_diff(sum(a), n).
+    """
+    import pytensor.tensor as pt
+
+    value = pt.as_tensor_variable(value)
+    counts = pt.cast(value, "float64")
+    total = pt.cast(n, "float64")
+    return (
+        pt.gammaln(total + 1)
+        - pt.gammaln(counts + 1).sum(axis=-1)
+        + lgamma_diff(a, counts).sum(axis=-1)
+        - lgamma_diff(a.sum(axis=-1), total)
+    )
+
+
+def beta_binomial_logp(value, n, alpha, beta):
+    """Log-probability of ``value`` successes out of ``n`` under ``BetaBinomial(n, alpha,
+    beta)``, the two-category dirichlet-multinomial, accurate for any precision (see
+    `lgamma_diff`)."""
+    import pytensor.tensor as pt
+
+    y = pt.cast(value, "float64")
+    total = pt.cast(n, "float64")
+    return (
+        pt.gammaln(total + 1)
+        - pt.gammaln(y + 1)
+        - pt.gammaln(total - y + 1)
+        + lgamma_diff(alpha, y)
+        + lgamma_diff(beta, total - y)
+        - lgamma_diff(alpha + beta, total)
+    )
+
+
 def _phi(_: float) -> Prior:
     # mean 100; P(phi < 1) = 1 %. Beyond phi ~ 1000 the counts of typical totals are
     # practically multinomial, and the prior's light tail there keeps the log-density's
@@ -184,6 +261,7 @@ def categorical_families() -> list[Family]:
             aux=(AuxParam("phi", _phi, description="precision (a = phi * p)"),),
             to_dist=dirichlet_multinomial,
             draw=_dirichlet_multinomial_draw,
+            logp=dirichlet_multinomial_logp,
             description="Dirichlet-multinomial likelihood for overdispersed counts per "
             "category, written c(y1, ..., yK): mean probabilities p, precision phi.",
         ),

@@ -164,6 +164,10 @@ class Family:
     intercept : bool, default True
         Whether the linear predictor keeps the formula's intercept. Ordinal families drop it:
         their thresholds take its place.
+    logp : callable, optional
+        ``logp(value, **dist_kwargs)`` on PyTensor tensors: a log-density that replaces the
+        PyMC likelihood's (which still checks ``draw``). The dirichlet-multinomial uses it to
+        stay accurate for a large precision.
     """
 
     name: str
@@ -181,6 +185,7 @@ class Family:
     description: str = field(default="", compare=False)
     parent_fn: Callable | None = field(default=None, compare=False)
     intercept: bool = True
+    logp: Callable | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.support not in SUPPORTS:

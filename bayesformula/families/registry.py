@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesformula.errors import FamilyError, did_you_mean
-from bayesformula.families.categorical import categorical_families
+from bayesformula.families.categorical import beta_binomial_logp, categorical_families
 from bayesformula.families.family import AuxParam, Family, gammafn
 from bayesformula.families.ordinal import KINDS as ORDINAL_KINDS
 from bayesformula.families.ordinal import ordinal_family
@@ -391,6 +391,7 @@ _BUILTIN = [
         draw=lambda rng, n, alpha, beta: rng.binomial(
             np.asarray(n, dtype=np.int64), rng.beta(*np.broadcast_arrays(alpha, beta))
         ),
+        logp=beta_binomial_logp,
         description="Beta-binomial likelihood for overdispersed successes out of trials "
         "(mean probability mu, precision kappa).",
     ),

@@ -54,7 +54,11 @@ def _compile_loglik(model):
 
         out = helper_logp(family, family.to_dist(params), y, model.response_helper)
     else:
-        out = pm.logp(getattr(pm, family.likelihood).dist(**family.to_dist(params)), y)
+        out = (
+            family.logp(y, **family.to_dist(params))
+            if family.logp is not None
+            else pm.logp(getattr(pm, family.likelihood).dist(**family.to_dist(params)), y)
+        )
     return pytensor.function(inputs, out, on_unused_input="ignore")
 
 

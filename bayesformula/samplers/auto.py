@@ -52,7 +52,7 @@ def model_size(model) -> tuple[int, int]:
 def choose(model) -> tuple[str, str]:
     """The engine for ``model`` and the reason, e.g. ``("pymc", "small model: ...")``."""
     n_obs, n_params = model_size(model)
-    size = f"{n_obs:,} observations x {n_params:,} parameters"
+    size = f"{n_obs:,} observed values x {n_params:,} parameters"
     if _jax_gpu() and _installed("numpyro", "jax"):
         return "numpyro", f"JAX sees a GPU ({size})"
     if n_obs * n_params >= LARGE_MODEL and _installed("nutpie"):

@@ -542,3 +542,52 @@ def test_save_and_load_round_trip(family, tmp_path):
     before = model.predict(idata, inplace=False).posterior["p"]
     after = loaded.predict(draws, inplace=False).posterior["p"]
     np.testing.assert_allclose(after.values, before.values, rtol=1e-12)
+
+
+def test_lgamma_difference_is_accurate_for_any_concentration():
+    """gammaln(x + y) - gammaln(x) against the exact sum of log(x + j), j < y, from below the
+    Stirling cut-off to x = 1e15 (where the direct difference of gammaln has no digit left)."""
+    import math
+
+    import pytensor.tensor as pt
+
+    from bayesformula.families.categorical import STIRLING_FROM, lgamma_diff
+
+    xs = [0.1, 5.0, STIRLING_FROM - 0.1, STIRLING_FROM, STIRLING_FROM + 0.1, 1e3, 1e8, 1e15]
+    ys = [0.0, 1.0, 3.0, 17.0, 250.0]
+    x, y = (pt.dvector(name) for name in "xy")
+    f = (lgamma_diff(x, y)).eval
+    grid = np.array([(a, b) for a in xs for b in ys])
+    got = f({x: grid[:, 0], y: grid[:, 1]})
+    exact = [math.fsum(math.log(a + j) for j in range(int(b))) for a, b in grid]
+    np.testing.assert_allclose(got, exact, rtol=1e-12, atol=1e-12)
+
+
+def test_dirichlet_multinomial_tends_to_the_multinomial_for_large_phi():
+    """The variance factor (total + phi) / (1 + phi) goes to 1: at phi = 1e12 the log-density
+    equals the multinomial's to O(total^2 / phi); the direct gamma-function differences
+    would be off by thousands there."""
+    import pytensor.tensor as pt
+
+    from bayesformula.families.categorical import dirichlet_multinomial_logp
+
+    p = softmax_ref(np.random.default_rng(13).normal(size=(N, 2)))
+    totals = COUNTS.sum(axis=1)
+    got = dirichlet_multinomial_logp(
+        pt.as_tensor(COUNTS), pt.as_tensor(totals), pt.as_tensor(1e12 * p)
+    ).eval()
+    np.testing.assert_allclose(got, stats.multinomial.logpmf(COUNTS, totals, p), atol=1e-8)
+
+
+def test_beta_binomial_tends_to_the_binomial_for_large_kappa():
+    """The beta-binomial's log-density is the same accurate form: at kappa = 1e12 it equals the
+    binomial's, in the model as built and in the pointwise log-likelihood."""
+    df = DATA.assign(n=DATA["y1"] + DATA["y2"] + 3)
+    model = bf.Model("p(y1, n) ~ x", df, family="beta_binomial")
+    pm_model = model.build()
+    point = _value_point(pm_model, {"x": 0.4, "Intercept_centered": -0.3, "kappa": 1e12})
+    mu = special.expit(-0.3 + 0.4 * (X - X.mean()))
+    expected = stats.binom.logpmf(df["y1"], df["n"], mu).sum()
+    np.testing.assert_allclose(
+        pm_model.compile_fn(pm_model.observedlogp)(point), expected, rtol=0, atol=1e-7
+    )

@@ -130,7 +130,7 @@ def test_auto_choice(monkeypatch, bioassay_fit, capsys):
     model, _ = bioassay_fit
     pm_model = model.build()
     name, reason = auto_module.choose(pm_model)
-    assert name == "pymc" and "4 observations x 2 parameters" in reason
+    assert name == "pymc" and "4 observed values x 2 parameters" in reason
     monkeypatch.setattr(auto_module, "LARGE_MODEL", 1)
     monkeypatch.setattr(auto_module, "_installed", lambda *m: True)
     assert auto_module.choose(pm_model)[0] == "nutpie"
