@@ -730,7 +730,7 @@ def _check_category_priors(priors, design, response) -> None:
     (one-column terms) or the full table."""
     labels = response.coords[response.category_dim]
     k = len(labels)
-    shapes = {name: 1 for name in ("Intercept",)}
+    shapes = {"Intercept": 1}
     shapes.update({t.name: t.slice.stop - t.slice.start for t in design.common_terms})
     group = {t.name: (len(t.columns) if t.expr_dim is not None else 1) for t in design.group_terms}
     checks = [(name, priors.common.get(name), w) for name, w in shapes.items()]

@@ -295,16 +295,7 @@ class Family:
                 "(or 'bernoulli' for two categories)."
             )
         y = np.asarray(response.values)
-        if y.ndim != 1:
-            hint = (
-                " Counts per category written c(y1, ..., yk) need family='multinomial' or "
-                "'dirichlet_multinomial'."
-                if kind == "columns"
-                else ""
-            )
-            raise ResponseError(
-                f"{fam} needs a single response column; '{name}' has {y.shape[1]}.{hint}"
-            )
+        check_single_column(y, response, fam)
         if y.dtype == bool:
             y = y.astype(int)
         if not np.issubdtype(y.dtype, np.number):
@@ -382,6 +373,22 @@ class Family:
                     "counts with family='binomial'."
                 )
         return ResponseData(values=y)
+
+
+def check_single_column(y: np.ndarray, response, fam: str) -> None:
+    """Raise `ResponseError` for a response of several columns (``c(...)`` counts name the
+    families that take them)."""
+    if y.ndim == 1:
+        return
+    hint = (
+        " Counts per category written c(y1, ..., yK) need family='multinomial' or "
+        "'dirichlet_multinomial'."
+        if response.kind == "columns"
+        else ""
+    )
+    raise ResponseError(
+        f"{fam} needs a single response column; '{response.expr}' has {y.shape[1]}.{hint}"
+    )
 
 
 def _check_counts(y: np.ndarray, index, what: str) -> None:

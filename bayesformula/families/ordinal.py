@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from bayesformula.errors import ResponseError
-from bayesformula.families.family import AuxParam, Family, ResponseData
+from bayesformula.families.family import AuxParam, Family, ResponseData, check_single_column
 from bayesformula.priors.prior import Prior
 
 __all__ = [
@@ -225,16 +225,7 @@ def response_categories(
         codes = matrix.argmax(axis=1)
     else:
         y = np.asarray(response.values)
-        if y.ndim != 1:
-            hint = (
-                " For counts per category written c(y1, ..., yk), use family='multinomial' or "
-                "'dirichlet_multinomial'."
-                if response.kind == "columns"
-                else ""
-            )
-            raise ResponseError(
-                f"{fam} needs a single response column; '{name}' has {y.shape[1]}.{hint}"
-            )
+        check_single_column(y, response, fam)
         if y.dtype == bool:
             y = y.astype(int)
         if not np.issubdtype(y.dtype, np.number):

@@ -141,6 +141,34 @@ def test_categorical_joint_logp_matches_scipy():
         np.testing.assert_allclose(logp(point), expected, rtol=1e-10)
 
 
+def test_multi_column_group_terms_have_one_effect_per_column_and_category():
+    """(a || g) with a three-level a: a|g has (level, column, category) effects and one sd per
+    column and category, its default prior sds differing by column."""
+    model = bf.Model("y ~ (a || g)", DATA, family="categorical", noncentered=True)
+    pm_model = model.build()
+    assert pm_model.named_vars_to_dims["a|g"] == ("g__factor_dim", "a__expr_dim", "y_reduced_dim")
+    assert pm_model.named_vars_to_dims["a|g_sigma"] == ("a__expr_dim", "y_reduced_dim")
+    hyper = np.asarray(model.priors.group["a|g"].args["sigma"].args["sigma"])
+    assert hyper.shape == (2,) and hyper[0] != hyper[1]
+    logp = pm_model.compile_logp(jacobian=False, mode="FAST_COMPILE")
+    rng = np.random.default_rng(14)
+    ic, s1, o1 = rng.normal(size=2), rng.uniform(0.3, 1.5, 2), rng.normal(size=(3, 2))
+    sa, oa = rng.uniform(0.3, 1.5, (2, 2)), rng.normal(size=(3, 2, 2))
+    point = _value_point(
+        pm_model,
+        {"Intercept": ic, "1|g_sigma": s1, "1|g_offset": o1, "a|g_sigma": sa, "a|g_offset": oa},
+    )
+    ad = XD[:, 1:]  # a's columns v, w
+    effects = (oa * sa)[GI]  # (n, column, category)
+    eta = ic + (o1 * s1)[GI] + (ad[:, :, None] * effects).sum(axis=1)
+    expected = np.log(softmax_ref(eta)[np.arange(N), CODES]).sum()
+    expected += _normal(model.priors.common["Intercept"], ic)
+    expected += _group_prior_logp(model, "1|g", s1, o1)
+    expected += stats.halfnorm.logpdf(sa, scale=hyper[:, None]).sum()
+    expected += stats.norm.logpdf(oa).sum()
+    np.testing.assert_allclose(logp(point), expected, rtol=1e-10)
+
+
 def _count_point(rng, pm_model, extra=None):
     b, ic = rng.normal(0, 0.7, 2), rng.normal(0, 1, 2)
     s1, o1 = rng.uniform(0.3, 1.5, 2), rng.normal(size=(3, 2))
