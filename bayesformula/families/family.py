@@ -294,16 +294,12 @@ class Family:
                 f"{', '.join(levels[:6])}. Convert it to numbers, or use family='categorical' "
                 "(or 'bernoulli' for two categories)."
             )
-        y = np.asarray(response.values)
-        check_single_column(y, response, fam)
-        if y.dtype == bool:
-            y = y.astype(int)
-        if not np.issubdtype(y.dtype, np.number):
-            raise ResponseError(
-                f"{fam} needs a numeric response; '{name}' has dtype {y.dtype}. Convert it with "
-                "pandas.to_numeric or choose another family."
-            )
-        y = y.astype(float)
+        y = numeric_column(
+            response,
+            fam,
+            "a numeric response",
+            "Convert it with pandas.to_numeric or choose another family.",
+        )
         if not np.all(np.isfinite(y)):
             raise ResponseError(
                 f"'{name}' has {_rows(~np.isfinite(y), index, y)} that are not finite."
@@ -375,20 +371,28 @@ class Family:
         return ResponseData(values=y)
 
 
-def check_single_column(y: np.ndarray, response, fam: str) -> None:
-    """Raise `ResponseError` for a response of several columns (``c(...)`` counts name the
-    families that take them)."""
-    if y.ndim == 1:
-        return
-    hint = (
-        " Counts per category written c(y1, ..., yK) need family='multinomial' or "
-        "'dirichlet_multinomial'."
-        if response.kind == "columns"
-        else ""
-    )
-    raise ResponseError(
-        f"{fam} needs a single response column; '{response.expr}' has {y.shape[1]}.{hint}"
-    )
+def numeric_column(response, fam: str, needs: str, advice: str) -> np.ndarray:
+    """A single-column response as floats (booleans as 0/1).
+
+    Raises `ResponseError` for several columns (``c(...)`` counts get the families that take
+    them named) and for a non-numeric dtype: ``"{fam} needs {needs}; ... {advice}"``.
+    """
+    y = np.asarray(response.values)
+    if y.ndim != 1:
+        hint = (
+            " Counts per category written c(y1, ..., yK) need family='multinomial' or "
+            "'dirichlet_multinomial'."
+            if response.kind == "columns"
+            else ""
+        )
+        raise ResponseError(
+            f"{fam} needs a single response column; '{response.expr}' has {y.shape[1]}.{hint}"
+        )
+    if y.dtype == bool:
+        y = y.astype(int)
+    if not np.issubdtype(y.dtype, np.number):
+        raise ResponseError(f"{fam} needs {needs}; '{response.expr}' has dtype {y.dtype}. {advice}")
+    return y.astype(float)
 
 
 def _check_counts(y: np.ndarray, index, what: str) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from bayesformula.errors import ResponseError
-from bayesformula.families.family import AuxParam, Family, ResponseData, check_single_column
+from bayesformula.families.family import AuxParam, Family, ResponseData, numeric_column
 from bayesformula.priors.prior import Prior
 
 __all__ = [
@@ -224,16 +224,9 @@ def response_categories(
         levels = tuple(str(v) for v in response.levels)
         codes = matrix.argmax(axis=1)
     else:
-        y = np.asarray(response.values)
-        check_single_column(y, response, fam)
-        if y.dtype == bool:
-            y = y.astype(int)
-        if not np.issubdtype(y.dtype, np.number):
-            raise ResponseError(
-                f"{fam} needs {what}; '{name}' has dtype {y.dtype}. Use a pandas Categorical, "
-                "whole numbers or strings."
-            )
-        y = y.astype(float)
+        y = numeric_column(
+            response, fam, what, "Use a pandas Categorical, whole numbers or strings."
+        )
         bad = ~np.isfinite(y) | (y != np.round(y))
         if bad.any():
             where = np.flatnonzero(bad)
