@@ -13,14 +13,7 @@ with _warnings.catch_warnings():  # ArviZ 0.23 announces its refactor on import
 from bayesformula import errors
 from bayesformula.datasets import list_datasets, load_data
 from bayesformula.errors import BayesformulaError
-from bayesformula.families import (
-    Family,
-    Link,
-    check_family,
-    get_family,
-    list_families,
-    register_family,
-)
+from bayesformula.families import Family, Link, get_family, list_families, register_family
 from bayesformula.formula import Formula
 from bayesformula.io import load, save
 from bayesformula.model import Model
@@ -37,8 +30,8 @@ from bayesformula.results.compare import bayes_r2 as r2
 from bayesformula.results.compare import compare, loo
 from bayesformula.results.tables import conf_int, params, summary
 from bayesformula.samplers import list_samplers, register_sampler
-
-__version__ = "0.1.0"
+from bayesformula.testing import check_density, check_family, check_sampler
+from bayesformula.version import __version__  # noqa: F401  (bf.__version__)
 
 __all__ = [
     "BayesformulaError",
@@ -47,7 +40,9 @@ __all__ = [
     "Link",
     "Model",
     "Prior",
+    "check_density",
     "check_family",
+    "check_sampler",
     "compare",
     "conf_int",
     "errors",

@@ -160,7 +160,7 @@ def _cmd_datasets(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    from bayesformula import __version__
+    from bayesformula.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="bayesformula",

@@ -17,10 +17,10 @@ ones (so predictions on new data are exactly those of the original model), and r
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayesformula.core.prior import Prior
 from bayesformula.errors import BayesformulaError, FamilyError, FileFormatError
 from bayesformula.families.links import LINKS
 from bayesformula.families.registry import FAMILIES
-from bayesformula.priors.prior import Prior
 
 __all__ = ["load", "save"]
 
@@ -203,12 +203,21 @@ def _dataset_to_frame(dataset: xr.Dataset, meta: list[dict[str, Any]]) -> pd.Dat
 
 
 # ------------------------------------------------------------------ save / load
+def _thawed(value):
+    """A stored option as plain Python: read-only mappings as dicts, tuples as lists."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 def _spec(model) -> dict[str, Any]:
     import arviz
     import formulae
     import pymc
 
-    from bayesformula import __version__
+    from bayesformula.version import __version__
 
     family = model.family
     if FAMILIES.get(family.name) is not family:
@@ -222,26 +231,26 @@ def _spec(model) -> dict[str, Any]:
             f"link '{link.name}' is a custom Link object, which cannot be saved by name; use one "
             f"of {sorted(LINKS)}."
         )
-    options = dict(model._options)
-    link_option = options.pop("link")
+    options = model.spec.options
+    noncentered = options.noncentered
     return {
         "format": FORMAT,
         "formula": [model.formula.main, *model.formula.additionals],
         "family": family.name,
-        "link": link.name if link_option is not None else None,
-        "priors": _plain(options.pop("priors")),
-        "categorical": _plain(options.pop("categorical")),
-        "dropna": bool(options.pop("dropna")),
-        "extra_namespace": list(options.pop("extra_namespace")),
-        "auto_scale": bool(model.auto_scale),
+        "link": link.name if options.link is not None else None,
+        "priors": _plain(_thawed(options.priors)),
+        "categorical": _plain(_thawed(options.categorical)),
+        "dropna": bool(options.dropna),
+        "extra_namespace": list(options.extra_namespace),
+        "auto_scale": bool(options.auto_scale),
         "noncentered": (
-            {str(k): bool(v) for k, v in model.noncentered.items()}
-            if isinstance(model.noncentered, dict)
+            {str(k): bool(v) for k, v in noncentered.items()}
+            if isinstance(noncentered, Mapping)
             else None
-            if model.noncentered is None
-            else bool(model.noncentered)
+            if noncentered is None
+            else bool(noncentered)
         ),
-        "center_predictors": bool(model.center_predictors),
+        "center_predictors": bool(options.center_predictors),
         "n_dropped": int(model.design.n_dropped),
         "versions": {
             "bayesformula": __version__,
@@ -400,7 +409,7 @@ def load(path: str | Path, extra_namespace: dict[str, Any] | None = None):
         extra_namespace=extra_namespace,
     )
     if spec["n_dropped"]:
-        model.design = dataclasses.replace(model.design, n_dropped=spec["n_dropped"])
+        model = Model.from_spec(model.spec.with_n_dropped(spec["n_dropped"]))
     problem = _diff(stored_enc, json.loads(json.dumps(model_encodings(model))))
     if problem:
         raise FileFormatError(

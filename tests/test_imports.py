@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from bayesformula.priors.prior import _COMMON_PARAMS
+from bayesformula.core.prior import _COMMON_PARAMS
 
 
 def test_fast_path_fit_never_imports_pymc():

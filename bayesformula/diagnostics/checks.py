@@ -310,3 +310,19 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
             "nothing to check: idata has no sample_stats and no parameters (was it sampled?)."
         )
     return Diagnostics(tuple(findings))
+
+
+def report_fit(idata, model=None) -> None:
+    """Log a fit's diagnostics report (`check`) through the ``"bayesformula"`` logger, or say
+    that an approximation has none."""
+    from bayesformula.log import logger
+
+    approximation = idata.posterior.attrs.get("approximation")
+    if approximation:
+        logger.info(
+            "Approximate posterior (%s): not MCMC draws, so there are no sampler diagnostics; "
+            "check important results with inference_method='pymc'.",
+            approximation,
+        )
+    elif "sample_stats" in idata.groups():
+        logger.info("%s", check(idata, model=model))

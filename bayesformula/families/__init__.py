@@ -1,6 +1,5 @@
 """Response families, links and the family registry."""
 
-from bayesformula.families.conformance import FamilyReport, check_family
 from bayesformula.families.family import AuxParam, Family, ResponseData
 from bayesformula.families.links import LINKS, Link, get_link
 from bayesformula.families.registry import FAMILIES, get_family, list_families, register_family
@@ -9,11 +8,9 @@ __all__ = [
     "AuxParam",
     "FAMILIES",
     "Family",
-    "FamilyReport",
     "LINKS",
     "Link",
     "ResponseData",
-    "check_family",
     "get_family",
     "get_link",
     "list_families",

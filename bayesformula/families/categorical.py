@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.prior import Prior
 from bayesformula.errors import ResponseError
 from bayesformula.families.family import AuxParam, Family, ResponseData
 from bayesformula.families.ordinal import draw_categories, response_categories
-from bayesformula.priors.prior import Prior
 
 __all__ = [
     "categorical_families",

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.prior import Prior
 from bayesformula.errors import FamilyError, ResponseError
 from bayesformula.families.links import LINKS, Link, get_link
-from bayesformula.priors.prior import Prior
 
 __all__ = ["AuxParam", "Family", "ResponseData", "SUPPORTS", "gammafn"]
 

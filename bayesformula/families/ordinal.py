@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.prior import Prior
 from bayesformula.errors import ResponseError
 from bayesformula.families.family import AuxParam, Family, ResponseData, numeric_column
-from bayesformula.priors.prior import Prior
 
 __all__ = [
     "KINDS",

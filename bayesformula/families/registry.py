@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesformula.core.prior import Prior
 from bayesformula.errors import FamilyError, did_you_mean
 from bayesformula.families.categorical import beta_binomial_logp, categorical_families
 from bayesformula.families.family import AuxParam, Family, gammafn
 from bayesformula.families.ordinal import KINDS as ORDINAL_KINDS
 from bayesformula.families.ordinal import ordinal_family
-from bayesformula.priors.prior import Prior
 
 __all__ = ["FAMILIES", "register_family", "get_family", "list_families"]
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import arviz as az
 
+from bayesformula.core.prior import Prior
 from bayesformula.errors import PredictionError
 from bayesformula.plots._checks import (
     OBS_DIM,
@@ -19,7 +20,6 @@ from bayesformula.plots._checks import (
     figure_of,
     parameter_names,
 )
-from bayesformula.priors.prior import Prior
 
 __all__ = ["plot_priors", "plot_prior_predictive", "plot_trace", "plot_posterior", "plot_ppc"]
 
@@ -264,3 +264,20 @@ def _check_response(model, dataset, group: str) -> None:
         )
     if OBS_DIM not in dataset[name].dims:
         raise PredictionError(f"'{name}' in the '{group}' group has no '{OBS_DIM}' dimension.")
+
+
+def model_graph(pm_model, formatting="plain", name=None, figsize=None, dpi=300, fmt="png"):
+    """Draw a PyMC model with ``pymc.model_to_graphviz`` (needs the graphviz package); with
+    ``name`` the figure is also saved as ``name.fmt``."""
+    import pymc as pm
+
+    try:
+        graph = pm.model_to_graphviz(pm_model, formatting=formatting, figsize=figsize, dpi=dpi)
+    except ImportError as err:
+        raise ImportError(
+            f"model.graph() needs graphviz: pip install graphviz (and the system graphviz "
+            f"package). ({err})"
+        ) from None
+    if name is not None:
+        graph.render(filename=name, format=fmt, cleanup=True)
+    return graph

@@ -1,5 +1,5 @@
 """Priors: the frozen `Prior` value (here) and data-scaled defaults (``priors.auto``)."""
 
-from bayesformula.priors.prior import Prior
+from bayesformula.core.prior import Prior
 
 __all__ = ["Prior"]

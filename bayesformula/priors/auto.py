@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.prior import Prior, is_scalar_number
 from bayesformula.errors import PriorError, did_you_mean
 from bayesformula.families.family import AUX_SUPPORTS, Family, ResponseData
 from bayesformula.families.links import Link, get_link
 from bayesformula.formula.terms import inverse_gamma_tails
-from bayesformula.priors.prior import Prior, is_scalar_number
 
 __all__ = ["PriorSet", "default_priors", "apply_user_priors", "check_vector_priors", "STD"]
 

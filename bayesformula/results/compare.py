@@ -3,66 +3,19 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayesformula import compiled
 from bayesformula.errors import BayesformulaError
-from bayesformula.priors.prior import Prior
 from bayesformula.results.predict import _check_args, param_draws, prepare
 
 __all__ = ["bayes_r2", "compare", "log_likelihood", "loo"]
 
 
-def _compile_loglik(model):
-    """Elementwise log-likelihood (S, n) from parent draws, auxiliary draws and the data."""
-    import pymc as pm
-    import pytensor
-    import pytensor.tensor as pt
-
-    family = model.family
-    # (S, n), or (S, n, K) for a parent with one probability per response level
-    parent = pt.tensor(
-        "parent", dtype="float64", shape=(None,) * (3 if family.parent_over_levels else 2)
-    )
-    inputs = [parent]
-    params: dict[str, Any] = {family.parent: parent}
-    for aux in family.aux:
-        spec = model.priors.aux.get(aux.name)
-        if aux.name in getattr(model, "aux_parts", {}):  # one value per observation
-            var = pt.tensor(aux.name, dtype="float64", shape=(None, None))
-            inputs.append(var)
-            params[aux.name] = var
-        elif isinstance(spec, Prior):
-            shape = (None, 1) if aux.dim is None else (None, 1, None)
-            var = pt.tensor(aux.name, dtype="float64", shape=shape)
-            inputs.append(var)
-            params[aux.name] = var
-        else:
-            params[aux.name] = pt.constant(float(spec), dtype="float64")
-    # (1, n), or (1, n, K) for counts per category
-    y = pt.tensor("y", dtype="float64", shape=(1,) + (None,) * model.response_data.values.ndim)
-    inputs.append(y)
-    if model.response_data.trials is not None:
-        trials = pt.tensor("trials", dtype="float64", shape=(1, None))
-        inputs.append(trials)
-        params["trials"] = trials
-    if model.response_helper is not None:
-        from bayesformula.build.likelihood import helper_logp
-
-        out = helper_logp(family, family.to_dist(params), y, model.response_helper)
-    else:
-        out = (
-            family.logp(y, **family.to_dist(params))
-            if family.logp is not None
-            else pm.logp(getattr(pm, family.likelihood).dist(**family.to_dist(params)), y)
-        )
-    return pytensor.function(inputs, out, on_unused_input="ignore")
-
-
-def log_likelihood(model, idata, inplace: bool = True):
+def log_likelihood(spec, idata, inplace: bool = True):
     """Pointwise log-likelihood of the observed data for every posterior draw.
 
     Adds a ``log_likelihood`` group (variable named after the response, dims ``chain, draw,
@@ -70,20 +23,18 @@ def log_likelihood(model, idata, inplace: bool = True):
     posterior draws.
     """
     _check_args(idata, "response_params", "posterior")
-    prepared = prepare(model, idata, kind="response_params")
-    params = param_draws(model, prepared)
-    parent = params[model.family.parent]
-    if model._loglik is None:
-        model._loglik = _compile_loglik(model)
+    prepared = prepare(spec, idata, kind="response_params")
+    params = param_draws(spec, prepared)
+    parent = params[spec.family.parent]
     args = [parent]
-    for aux in model.family.aux:
+    for aux in spec.family.aux:
         value = params[aux.name]
         if not isinstance(value, float):
             args.append(np.asarray(value, dtype=float))
-    args.append(np.asarray(model.response_data.values, dtype=float)[None, :])
-    if model.response_data.trials is not None:
-        args.append(np.asarray(model.response_data.trials, dtype=float)[None, :])
-    values = np.asarray(model._loglik(*args))
+    args.append(np.asarray(spec.response_data.values, dtype=float)[None, :])
+    if spec.response_data.trials is not None:
+        args.append(np.asarray(spec.response_data.trials, dtype=float)[None, :])
+    values = np.asarray(compiled.loglik(spec)(*args))
     values = np.array(np.broadcast_to(values, parent.shape[:2]))
     n_chain, n_draw = len(prepared.chain), len(prepared.draw)
     da = xr.DataArray(
@@ -92,7 +43,7 @@ def log_likelihood(model, idata, inplace: bool = True):
         dims=("chain", "draw", "__obs__"),
     )
     target = idata if inplace else copy.deepcopy(idata)
-    dataset = xr.Dataset({model.response_name: da})
+    dataset = xr.Dataset({spec.response_name: da})
     if "log_likelihood" in target.groups():
         target.log_likelihood = dataset
     else:
@@ -119,7 +70,7 @@ def _with_loglik(name: str, entry):
             f"{name!r} has no log_likelihood group. Fit with model.fit(log_likelihood=True), "
             "call model.compute_log_likelihood(idata), or pass the pair (model, idata)."
         )
-    return log_likelihood(model, idata, inplace=False)
+    return model.compute_log_likelihood(idata, inplace=False)
 
 
 def loo(entry, pointwise: bool = False):
@@ -160,11 +111,11 @@ def compare(models: dict, ic: str = "loo", **kwargs) -> pd.DataFrame:
     return az.compare(prepared, ic=ic, **kwargs)
 
 
-def _expected_response(model, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _expected_response(spec, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Draws of E[y] and the observed y, on the proportion scale for binomial responses."""
-    y = np.asarray(model.response_data.values, dtype=float)
-    if model.response_data.trials is not None:
-        y = y / np.asarray(model.response_data.trials, dtype=float)
+    y = np.asarray(spec.response_data.values, dtype=float)
+    if spec.response_data.trials is not None:
+        y = y / np.asarray(spec.response_data.trials, dtype=float)
     return parent, y
 
 
@@ -184,23 +135,24 @@ def bayes_r2(model, idata, summary: bool = True, prob: float = 0.94):
     from bayesformula.results.tables import _check_prob, hdi_bounds, interval_names
 
     prob = _check_prob(prob)
-    if model.family.parent_over_levels:
-        ordinal = model.family.support == "ordinal"
+    spec = getattr(model, "spec", model)  # a Model or its ModelSpec
+    if spec.family.parent_over_levels:
+        ordinal = spec.family.support == "ordinal"
         raise BayesformulaError(
-            f"Bayesian R2 needs a numeric expected response, but family '{model.family.name}' "
+            f"Bayesian R2 needs a numeric expected response, but family '{spec.family.name}' "
             f"predicts a probability per {'ordered ' if ordinal else ''}category. Compare "
             f"{'ordinal' if ordinal else 'categorical'} models with bf.loo or bf.compare "
             "instead."
         )
     _check_args(idata, "response_params", "posterior")
-    prepared = prepare(model, idata, kind="response_params")
-    params = param_draws(model, prepared)
-    parent = params[model.family.parent]
-    fitted, y = _expected_response(model, parent)
+    prepared = prepare(spec, idata, kind="response_params")
+    params = param_draws(spec, prepared)
+    parent = params[spec.family.parent]
+    fitted, y = _expected_response(spec, parent)
     var_fit = fitted.var(axis=1, ddof=1)
     sigma = params.get("sigma")
-    if model.family.name == "gaussian" and sigma is not None:
-        # the model's residual variance per draw (averaged over rows when sigma varies)
+    if spec.family.name == "gaussian" and sigma is not None:
+        # the spec's residual variance per draw (averaged over rows when sigma varies)
         sq = np.square(np.asarray(sigma, dtype=float))
         var_res = np.broadcast_to(
             sq.reshape(sq.shape[0], -1).mean(axis=1) if sq.ndim else sq, var_fit.shape

@@ -3,7 +3,8 @@
 Predictions reuse the model's own graph: the parent parameter's tensor is taken from the built
 PyMC model, its ``pm.Data`` containers are swapped for inputs (new data), its coefficient nodes
 for inputs (posterior draws), and the graph is vectorised over draws. There is no second,
-hand-written copy of the linear predictor that could drift from the model.
+hand-written copy of the linear predictor that could drift from the model
+(`bayesformula.graph.predict`). Every function takes the `bayesformula.spec.ModelSpec`.
 """
 
 from __future__ import annotations
@@ -11,24 +12,19 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesformula.build.names import data_name, special_data
+from bayesformula import compiled
+from bayesformula.core.prior import Prior
 from bayesformula.errors import PredictionError
 from bayesformula.formula.design import NewData, evaluate_new_data
-from bayesformula.priors.prior import Prior
-
-if TYPE_CHECKING:
-    from bayesformula.build.pymc import BuiltModel
+from bayesformula.spec.names import data_name, special_data
 
 __all__ = [
     "Prepared",
-    "Predictor",
-    "compile_predictor",
     "level_dims_of",
     "param_draws",
     "parent_draws",
@@ -38,75 +34,31 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Predictor:
-    """A compiled function: (coefficient draws, data) -> parent parameter draws ``(S, n)``."""
-
-    function: object
-    coef_names: tuple[str, ...]
-    data_names: tuple[str, ...]
-    aux_names: tuple[str, ...] = ()
-
-
-def compile_predictor(built: BuiltModel) -> Predictor:
-    """Compile the vectorised parent-parameter function of a built model."""
-    import pytensor
-    import pytensor.tensor as pt
-    from pytensor.graph.replace import clone_replace, vectorize_graph
-    from pytensor.graph.traversal import ancestors
-
-    coef_names = tuple(built.coefficients)
-    data_names = tuple(k for k in built.data if k not in (data_name("y"), data_name("trials")))
-    core_inputs, batched_inputs, replace = [], [], {}
-    for i, name in enumerate(coef_names):  # neutral names: pt.tensor parses some as dtypes
-        node = built.coefficients[name]
-        core = pt.tensor(name=f"coef_{i}", dtype=node.dtype, shape=(None,) * node.ndim)
-        replace[node] = core
-        core_inputs.append(core)
-        batched = pt.tensor(name=f"draws_{i}", dtype=node.dtype, shape=(None,) * (node.ndim + 1))
-        batched_inputs.append(batched)
-    data_inputs = []
-    for i, name in enumerate(data_names):
-        shared = built.data[name]
-        var = pt.tensor(name=f"data_{i}", dtype=shared.dtype, shape=(None,) * shared.ndim)
-        replace[shared] = var
-        data_inputs.append(var)
-    aux_names = tuple(built.aux_parents)
-    outputs = [built.parent] + [built.aux_parents[a] for a in aux_names]
-    in_graph = set(ancestors(outputs))
-    core_out = clone_replace(outputs, {k: v for k, v in replace.items() if k in in_graph})
-    out = vectorize_graph(core_out, replace=dict(zip(core_inputs, batched_inputs, strict=True)))
-    function = pytensor.function(batched_inputs + data_inputs, out, on_unused_input="ignore")
-    return Predictor(
-        function=function, coef_names=coef_names, data_names=data_names, aux_names=aux_names
-    )
-
-
 def _stack(dataset: xr.Dataset, name: str) -> np.ndarray:
     da = dataset[name]
     other = [d for d in da.dims if d not in ("chain", "draw")]
     return da.transpose("chain", "draw", *other).values.reshape((-1,) + da.shape[2:])
 
 
-def _training_data(model, design=None) -> NewData:
-    design = model.design if design is None else design
+def _training_data(spec, design=None) -> NewData:
+    design = spec.design if design is None else design
     return NewData(
         X=design.X,
         group_index=dict(design.group_index),
         new_levels={f: () for f in design.factors},
         Z={t.name: t.Z for t in design.group_terms},
         offset=design.offset,
-        trials=model.response_data.trials,
+        trials=spec.response_data.trials,
         index=design.index,
         special={t.name: t.arrays for t in design.special_terms},
     )
 
 
 def _group_effects(
-    model, draws: xr.Dataset, new: NewData, include: bool, sample_new: bool, rng, design=None
+    spec, draws: xr.Dataset, new: NewData, include: bool, sample_new: bool, rng, design=None
 ):
     """Posterior draws of each group term's effects, extended for new levels when asked."""
-    design = model.design if design is None else design
+    design = spec.design if design is None else design
     effects: dict[str, np.ndarray] = {}
     index = dict(new.group_index)
     for factor in design.factors:
@@ -143,7 +95,7 @@ def _group_effects(
             extra = extra if values.ndim == 3 else extra[:, :, 0]
             values = np.concatenate([values, extra], axis=1)
         elif needed > n_levels:
-            sigma_spec = model.priors.group[term.name].args["sigma"]
+            sigma_spec = spec.priors.group[term.name].args["sigma"]
             if isinstance(sigma_spec, Prior):
                 sigma = _stack(draws, f"{term.name}_sigma")
             else:
@@ -221,7 +173,7 @@ def _check_args(idata, kind: str, group: str) -> str:
 
 
 def prepare(
-    model,
+    spec,
     idata,
     *,
     kind: str,
@@ -235,24 +187,24 @@ def prepare(
     draws = idata[group]
     rng = np.random.default_rng() if rng is None else rng
     new = (
-        _training_data(model)
+        _training_data(spec)
         if data is None
-        else evaluate_new_data(model.design, data, need_trials=(kind == "response"))
+        else evaluate_new_data(spec.design, data, need_trials=(kind == "response"))
     )
     effects, index = _group_effects(
-        model, draws, new, include_group_specific, sample_new_groups, rng
+        spec, draws, new, include_group_specific, sample_new_groups, rng
     )
     values = {data_name("X"): new.X, data_name("offset"): new.offset}
     for term_name, z in new.Z.items():
         values[data_name("Z", term_name)] = z
-    for param, part in getattr(model, "aux_parts", {}).items():
+    for param, part in spec.aux_parts.items():
         part_new = (
-            _training_data(model, part.design)
+            _training_data(spec, part.design)
             if data is None
             else evaluate_new_data(part.design, data)
         )
         part_effects, part_index = _group_effects(
-            model, draws, part_new, include_group_specific, sample_new_groups, rng, part.design
+            spec, draws, part_new, include_group_specific, sample_new_groups, rng, part.design
         )
         effects.update(part_effects)
         index = {**part_index, **index}
@@ -260,25 +212,25 @@ def prepare(
         values[data_name("offset", param)] = part_new.offset
         for term_name, z in part_new.Z.items():
             values[data_name("Z", term_name)] = z
-    built = model._build()
-    predictor = model._get_predictor()
+    built = compiled.built_graph(spec)
+    predictor = compiled.predictor(spec)
     coef_args = [
         effects[name] if name in effects else _stack(draws, name) for name in predictor.coef_names
     ]
     for factor, idx in index.items():
         values[data_name("idx", factor)] = idx
-    values.update(special_data(model.design, new.special))
+    values.update(special_data(spec.design, new.special))
     rows = {
         name: np.asarray(values[name], dtype=built.data[name].dtype)
         for name in predictor.data_names
     }
     aux = {}
-    for param in model.family.aux:
+    for param in spec.family.aux:
         if param.name in predictor.aux_names:
             continue  # modelled per observation: see param_draws
-        spec = model.priors.aux[param.name]
+        prior = spec.priors.aux[param.name]
         aux[param.name] = (
-            _stack(draws, param.name)[:, None] if isinstance(spec, Prior) else float(spec)
+            _stack(draws, param.name)[:, None] if isinstance(prior, Prior) else float(prior)
         )
     return Prepared(
         coef_args=coef_args,
@@ -290,15 +242,15 @@ def prepare(
         draw=draws["draw"].values,
         truncation=(
             None
-            if getattr(model, "response_helper", None) is None
-            else model.response_helper.truncation_for(
+            if getattr(spec, "response_helper", None) is None
+            else spec.response_helper.truncation_for(
                 None if data is None else data.loc[new.index], len(new.index)
             )
         ),
     )
 
 
-def param_draws(model, prepared: Prepared, rows: slice | None = None) -> dict:
+def param_draws(spec, prepared: Prepared, rows: slice | None = None) -> dict:
     """The family's parameters for every draw and the selected rows.
 
     The parent parameter is ``(S, n_rows)`` (``(S, n_rows, K)`` for ordinal and categorical
@@ -306,37 +258,37 @@ def param_draws(model, prepared: Prepared, rows: slice | None = None) -> dict:
     draw, numbers when fixed, or ``(S, n_rows)`` when modelled by a formula of their own.
     """
     rows = slice(None) if rows is None else rows
-    predictor = model._get_predictor()
+    predictor = compiled.predictor(spec)
     args = list(prepared.coef_args)
     args += [prepared.rows[name][rows] for name in predictor.data_names]
     out = predictor.function(*args)  # [parent, *auxiliary parameters]
-    params = {model.family.parent: np.asarray(out[0])}
+    params = {spec.family.parent: np.asarray(out[0])}
     params.update(prepared.aux)
     for name, value in zip(predictor.aux_names, out[1:], strict=True):
         params[name] = np.asarray(value)
     return params
 
 
-def parent_draws(model, prepared: Prepared, rows: slice | None = None) -> np.ndarray:
+def parent_draws(spec, prepared: Prepared, rows: slice | None = None) -> np.ndarray:
     """The parent parameter for every draw and the selected rows, shape ``(S, n_rows)``
     (``(S, n_rows, K)`` for ordinal and categorical families: one probability per response
     level)."""
-    return param_draws(model, prepared, rows)[model.family.parent]
+    return param_draws(spec, prepared, rows)[spec.family.parent]
 
 
 def response_draws(
-    model, prepared: Prepared, parent: np.ndarray, rng, rows=None, params: dict | None = None
+    spec, prepared: Prepared, parent: np.ndarray, rng, rows=None, params: dict | None = None
 ) -> np.ndarray:
     """Responses drawn from the likelihood given parent draws ``(S, n)`` of the same rows.
 
     ``params`` are the rows' parameters from `param_draws` (computed here when not given and
-    the model has auxiliary parameters modelled per observation).
+    the spec has auxiliary parameters modelled per observation).
     """
     rows = slice(None) if rows is None else rows
-    family = model.family
+    family = spec.family
     if params is None:
-        needs_rows = bool(getattr(model, "aux_parts", None))
-        params = param_draws(model, prepared, rows) if needs_rows else dict(prepared.aux)
+        needs_rows = bool(getattr(spec, "aux_parts", None))
+        params = param_draws(spec, prepared, rows) if needs_rows else dict(prepared.aux)
     params = {**params, family.parent: parent}
     if prepared.trials is not None:
         params["trials"] = prepared.trials[rows][None, :]
@@ -349,7 +301,7 @@ def response_draws(
 
 
 def _truncate(family, kwargs: dict, y: np.ndarray, lower, upper, rng, rounds: int = 10_000):
-    """Redraw responses outside [lower, upper] until they fall inside (a truncated model's
+    """Redraw responses outside [lower, upper] until they fall inside (a truncated spec's
     responses). Only the draws still outside are redrawn each round; any left after
     ``rounds`` (an acceptance rate below about 1e-4) are set to the nearest bound, with a
     warning."""
@@ -376,18 +328,18 @@ def _truncate(family, kwargs: dict, y: np.ndarray, lower, upper, rng, rounds: in
     return y
 
 
-def level_dims_of(model) -> tuple[tuple[str, ...], dict]:
+def level_dims_of(spec) -> tuple[tuple[str, ...], dict]:
     """Dims and coords of the parent beyond the observations: the response levels of ordinal
     and categorical families (whose parent is one probability per level), nothing
     otherwise."""
-    data = model.response_data
-    if not model.family.parent_over_levels:
+    data = spec.response_data
+    if not spec.family.parent_over_levels:
         return (), {}
     return (data.level_dim,), {data.level_dim: list(data.levels)}
 
 
 def predict(
-    model,
+    spec,
     idata,
     *,
     kind: str = "response_params",
@@ -405,7 +357,7 @@ def predict(
     kind = _check_args(idata, kind, group)
     rng = np.random.default_rng(random_seed)
     prepared = prepare(
-        model,
+        spec,
         idata,
         kind=kind,
         data=data,
@@ -414,14 +366,14 @@ def predict(
         rng=rng,
         group=group,
     )
-    params = param_draws(model, prepared)
-    parent = params[model.family.parent]
+    params = param_draws(spec, prepared)
+    parent = params[spec.family.parent]
     n_chain, n_draw = len(prepared.chain), len(prepared.draw)
     coords = {"chain": prepared.chain, "draw": prepared.draw, "__obs__": list(prepared.index)}
     dims = ("chain", "draw", "__obs__")
-    family = model.family
-    level_dims, level_coords = level_dims_of(model)
-    per_obs = list(model._get_predictor().aux_names)
+    family = spec.family
+    level_dims, level_coords = level_dims_of(spec)
+    per_obs = list(compiled.predictor(spec).aux_names)
     target = idata if inplace else copy.deepcopy(idata)
     updated = target[group].drop_vars([family.parent, *per_obs, "__obs__"], errors="ignore")
     updated[family.parent] = xr.DataArray(
@@ -436,12 +388,12 @@ def predict(
     setattr(target, group, updated)
 
     if kind == "response":
-        y = response_draws(model, prepared, parent, rng, params=params)
+        y = response_draws(spec, prepared, parent, rng, params=params)
         y_dims, y_coords = dims, coords
-        if model.response_data.values.ndim == 2:  # counts per category
+        if spec.response_data.values.ndim == 2:  # counts per category
             y_dims, y_coords = dims + level_dims, {**coords, **level_coords}
         y = y.reshape(n_chain, n_draw, *y.shape[1:])
-        name = model.response_name
+        name = spec.response_name
         out_group = "posterior_predictive" if group == "posterior" else "prior_predictive"
         dataset = xr.Dataset({name: xr.DataArray(y, coords=y_coords, dims=y_dims)})
         if out_group in target.groups():

@@ -253,7 +253,7 @@ def _progress(total: int, show: bool):
 
 
 def prediction_table(
-    model,
+    spec,
     idata,
     *,
     data: pd.DataFrame | None = None,
@@ -271,7 +271,7 @@ def prediction_table(
     prob = _check_prob(prob)
     rng = np.random.default_rng(random_seed)
     prepared = prepare(
-        model,
+        spec,
         idata,
         kind=kind,
         data=data,
@@ -301,17 +301,17 @@ def prediction_table(
     def add(name, values):
         parts.setdefault(name, []).append(values)
 
-    levels = model.response_data.levels if model.family.parent_over_levels else None
+    levels = spec.response_data.levels if spec.family.parent_over_levels else None
     with _progress(len(starts), progressbar) as bar:
         task = bar.add_task("predicting", total=len(starts)) if bar is not None else None
         for start in starts:
             rows = slice(start, min(start + chunk_size, n))
-            params = param_draws(model, prepared, rows)
-            parent = params[model.family.parent]
+            params = param_draws(spec, prepared, rows)
+            parent = params[spec.family.parent]
             if levels is not None:  # ordinal and categorical: a probability per level
                 _level_columns(add, parent, levels, prob, s)
                 if kind == "response":
-                    y = response_draws(model, prepared, parent, rng, rows, params=params)
+                    y = response_draws(spec, prepared, parent, rng, rows, params=params)
                     if y.ndim == 3:  # counts per category
                         _response_count_columns(add, y, levels, prob)
                     else:
@@ -325,7 +325,7 @@ def prediction_table(
             add(lower, lo)
             add(upper, hi)
             if kind == "response":
-                y = response_draws(model, prepared, parent, rng, rows, params=params)
+                y = response_draws(spec, prepared, parent, rng, rows, params=params)
                 add("response_mean", y.mean(axis=0))
                 add("response_sd", y.std(axis=0, ddof=1) if s > 1 else np.zeros(y.shape[1]))
                 pl, pu = np.quantile(y, q, axis=0)

@@ -1,5 +1,6 @@
 """Inference engines behind one protocol; ``inference_method=`` picks one by name."""
 
+from bayesformula.density.model import DensityModel
 from bayesformula.samplers import approx as _approx  # noqa: F401  (laplace, vi, pathfinder)
 from bayesformula.samplers import auto as _auto  # noqa: F401  (registers "auto")
 from bayesformula.samplers import external as _external  # noqa: F401  (nutpie, numpyro, ...)
@@ -11,14 +12,11 @@ from bayesformula.samplers.base import (
     list_samplers,
     register_sampler,
 )
-from bayesformula.samplers.conformance import check_sampler
-from bayesformula.samplers.density import DensityModel
 
 __all__ = [
     "SAMPLERS",
     "DensityModel",
     "Sampler",
-    "check_sampler",
     "get_sampler",
     "list_samplers",
     "register_sampler",

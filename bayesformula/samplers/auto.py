@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from bayesformula.density.model import DensityModel
+from bayesformula.log import logger
 from bayesformula.samplers.base import get_sampler, register_sampler
-from bayesformula.samplers.density import DensityModel
 
 __all__ = ["AutoSampler", "choose"]
 
@@ -63,7 +64,7 @@ def choose(model) -> tuple[str, str]:
 
 
 class AutoSampler:
-    """Delegates to the engine `choose` picks and prints the choice in one line.
+    """Delegates to the engine `choose` picks and logs the choice in one line.
 
     Given a `DensityModel` (a plain log-density, nothing to compile) it uses nutpie's NUTS,
     which calls the density directly; `accepts_density` is False when nutpie is missing.
@@ -77,10 +78,12 @@ class AutoSampler:
 
     def sample(self, model: Any, **kwargs: Any):
         if isinstance(model, DensityModel):
-            print(f"inference_method='auto' chose 'nutpie' on the model's {model.description}.")
+            logger.info(
+                "inference_method='auto' chose 'nutpie' on the model's %s.", model.description
+            )
             return get_sampler("nutpie").sample(model, **kwargs)
         name, reason = choose(model)
-        print(f"inference_method='auto' chose '{name}': {reason}.")
+        logger.info("inference_method='auto' chose '%s': %s.", name, reason)
         return get_sampler(name).sample(model, **kwargs)
 
 

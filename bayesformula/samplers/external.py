@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from bayesformula.density.model import DensityModel
 from bayesformula.errors import SamplerError
 from bayesformula.samplers.base import register_sampler
-from bayesformula.samplers.density import DensityModel
 from bayesformula.samplers.layout import standardize
 
 __all__ = ["BlackjaxSampler", "NumpyroSampler", "NutpieSampler", "require"]

@@ -3,6 +3,7 @@ planted value, names the variable and says what to do next."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import arviz as az
@@ -244,16 +245,17 @@ def test_divergence_advice_follows_the_model(bad_idata, group_data):
     assert "noncentered=" not in check(bad_idata, model=no_groups)["ess_bulk"].advice
 
 
-# --------------------------------------------------------------------------- fit() prints once
+# --------------------------------------------------------------------------- fit() reports once
 
 
-def test_fit_prints_the_report_once(bioassay, capsys):
+def test_fit_reports_once_through_the_logger(bioassay, caplog, capsys):
     model = bf.Model("p(deaths, n) ~ 1", bioassay, family="binomial")
     fit = {"draws": 150, "tune": 150, "chains": 2, "cores": 1, "progressbar": False}
-    capsys.readouterr()
+    caplog.set_level(logging.INFO, logger="bayesformula")
     idata = model.fit(random_seed=4, **fit)
-    out = capsys.readouterr().out
-    assert out.count("Diagnostics:") == 1
-    assert str(model.check(idata)) in out
+    assert caplog.text.count("Diagnostics:") == 1
+    assert str(model.check(idata)) in caplog.text
+    assert "Diagnostics" not in capsys.readouterr().out  # logged, not printed
+    caplog.clear()
     model.fit(random_seed=4, diagnostics=False, **fit)
-    assert "Diagnostics" not in capsys.readouterr().out
+    assert "Diagnostics" not in caplog.text

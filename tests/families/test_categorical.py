@@ -30,7 +30,7 @@ from bayesformula.errors import (
     PredictionError,
     ResponseError,
 )
-from tests.build.test_logp import _value_point
+from tests.graph.test_logp import _value_point
 
 N = 18
 RNG = np.random.default_rng(31)

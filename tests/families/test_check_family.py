@@ -10,8 +10,9 @@ import pytest
 
 import bayesformula as bf
 from bayesformula.errors import FamilyError
-from bayesformula.families import AuxParam, check_family
+from bayesformula.families import AuxParam
 from bayesformula.families.registry import FAMILIES
+from bayesformula.testing import check_family
 
 BUILTIN = sorted(FAMILIES)
 

@@ -1,7 +1,7 @@
 """Every family beyond the core: the built model's joint log-density equals one written out
 with scipy.stats (or, for zero-inflated and hurdle likelihoods, from scipy's pieces).
 
-As in tests/build/test_logp.py, equality at random parameter points of the model
+As in tests/graph/test_logp.py, equality at random parameter points of the model
 ``y ~ x + a`` (priors plus likelihood, no Jacobian) proves the model is the intended
 posterior. The reference parameterisations are written independently of the registry.
 """
@@ -16,7 +16,7 @@ import pytest
 from scipy import special, stats
 
 import bayesformula as bf
-from tests.build.test_logp import INVLINK, _prior_logp, _value_point
+from tests.graph.test_logp import INVLINK, _prior_logp, _value_point
 
 N = 12
 RNG = np.random.default_rng(99)

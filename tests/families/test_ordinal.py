@@ -23,7 +23,6 @@ import xarray as xr
 from scipy import stats
 
 import bayesformula as bf
-from bayesformula.build.thresholds import ordered_prior_sample, ordered_start
 from bayesformula.errors import (
     BayesformulaError,
     DataError,
@@ -34,7 +33,8 @@ from bayesformula.errors import (
     ResponseError,
 )
 from bayesformula.families.ordinal import empirical_thresholds
-from tests.build.test_logp import _prior_logp, _value_point
+from bayesformula.graph.thresholds import ordered_prior_sample, ordered_start
+from tests.graph.test_logp import _prior_logp, _value_point
 
 FAMILIES = ("cumulative", "sratio", "cratio", "acat")
 LINKS = ("logit", "probit", "cloglog")

@@ -11,7 +11,7 @@ from scipy import stats
 import bayesformula as bf
 from bayesformula.errors import FormulaError, PredictionError, ResponseError
 from bayesformula.formula.helpers import split_response_helper
-from tests.build.test_logp import _prior_logp, _value_point
+from tests.graph.test_logp import _prior_logp, _value_point
 
 N = 10
 RNG = np.random.default_rng(11)

@@ -264,7 +264,7 @@ def _psd_closed_form(cov, omega, sigma, ls):
 @pytest.mark.parametrize("cov", ["expquad", "matern32", "matern52"])
 @pytest.mark.parametrize("ls", [0.7, [0.5, 2.0]])
 def test_spectral_density_equals_pymc_and_closed_form(cov, ls):
-    from bayesformula.build.terms import spectral_density
+    from bayesformula.graph.terms import spectral_density
 
     d = np.size(ls)
     omega = np.abs(np.random.default_rng(1).normal(0, 2, (9, d)))
@@ -276,7 +276,7 @@ def test_spectral_density_equals_pymc_and_closed_form(cov, ls):
 
 def test_spectral_density_closed_forms_in_one_dimension():
     """Riutort-Mayol et al. (2022), eq. 1-3: S(w) for d = 1 with amplitude a and lengthscale l."""
-    from bayesformula.build.terms import spectral_density
+    from bayesformula.graph.terms import spectral_density
 
     w = np.linspace(0, 6, 13)[:, None]
     a, l = 1.3, 0.8
@@ -303,7 +303,7 @@ def test_hsgp_approximates_the_exact_kernel(cov):
     bound 1e-4 (of a unit variance) leaves room for matern52's polynomial spectral tail, which
     the 60 basis functions truncate (about 3e-5; expquad's error is about 1e-12); a wrong basis,
     boundary or density gives errors of order 0.01 to 1 (c = 1.2 gives 0.5)."""
-    from bayesformula.build.terms import spectral_density
+    from bayesformula.graph.terms import spectral_density
 
     x = np.linspace(-1, 1, 41)[:, None]  # S = 1, l = 0.4
     L, m, ell = np.array([2.5]), 60, 0.4

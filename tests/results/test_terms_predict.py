@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 import bayesformula as bf
-from bayesformula.build.names import design_coords
 from bayesformula.errors import PredictionError
+from bayesformula.spec.names import design_coords
 
 N = 30
 RNG = np.random.default_rng(21)

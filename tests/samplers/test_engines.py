@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,10 @@ import pytest
 import bayesformula as bf
 from bayesformula.errors import SamplerError
 from bayesformula.samplers import auto as auto_module
-from bayesformula.samplers import check_sampler, get_sampler
-from bayesformula.samplers.conformance import reference_model
+from bayesformula.samplers import get_sampler
 from bayesformula.samplers.layout import REQUIRED_STATS
+from bayesformula.testing import check_sampler
+from bayesformula.testing.sampler import reference_model
 from tests.conftest import FIT
 
 ENGINE_MODULES = {
@@ -115,18 +117,19 @@ def test_core_model_agrees_across_backends(name, group_fit, group_data):
 
 
 @pytest.mark.parametrize("name", ["laplace", "vi"])
-def test_approximations_say_so(name, bioassay, capsys):
+def test_approximations_say_so(name, bioassay, caplog):
     model = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial")
-    idata = model.fit(inference_method=name, draws=400, random_seed=1, progressbar=False)
+    with caplog.at_level(logging.INFO, logger="bayesformula"):
+        idata = model.fit(inference_method=name, draws=400, random_seed=1, progressbar=False)
     assert idata.posterior.attrs["approximation"] == ("advi" if name == "vi" else name)
-    assert "Approximate posterior" in capsys.readouterr().out
+    assert "Approximate posterior" in caplog.text
     assert set(idata.posterior.data_vars) == {"dose", "Intercept", "Intercept_centered"}
     assert "sample_stats" not in idata.groups()
     # the bioassay posterior of dose is clearly positive under both approximations
     assert float(idata.posterior["dose"].mean()) > 2
 
 
-def test_auto_choice(monkeypatch, bioassay_fit, capsys):
+def test_auto_choice(monkeypatch, bioassay_fit, caplog):
     model, _ = bioassay_fit
     pm_model = model.build()
     name, reason = auto_module.choose(pm_model)
@@ -138,14 +141,15 @@ def test_auto_choice(monkeypatch, bioassay_fit, capsys):
     name, reason = auto_module.choose(pm_model)
     assert name == "numpyro" and "GPU" in reason
     monkeypatch.undo()
-    capsys.readouterr()
+    caplog.set_level(logging.INFO, logger="bayesformula")
     idata = model.fit(inference_method="auto", random_seed=11, diagnostics=False, **FIT)
-    assert "chose 'nutpie' on the model's exact numpy log-density" in capsys.readouterr().out
+    assert "chose 'nutpie' on the model's exact numpy log-density" in caplog.text
     assert idata.posterior.attrs["inference_method"] == "nutpie"
+    caplog.clear()
     idata = model.fit(
         inference_method="auto", fast_path=False, random_seed=11, diagnostics=False, **FIT
     )
-    assert "inference_method='auto' chose 'pymc'" in capsys.readouterr().out
+    assert "inference_method='auto' chose 'pymc'" in caplog.text
     assert idata.posterior.attrs["inference_method"] == "pymc"
     # a GPU that JAX sees sends even fast-path models to a JAX sampler
     monkeypatch.setattr(auto_module, "_jax_gpu", lambda: True)

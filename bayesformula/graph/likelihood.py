@@ -1,7 +1,10 @@
-"""The response's log-likelihood with a response helper (censoring, truncation, weights).
+"""The response's log-likelihood: the one place that chooses it, for the PyMC model's observed
+variable (`observed_variable`) and the pointwise log-likelihood for LOO (`observed_logp`), so
+both compute the same quantity.
 
-Used by the PyMC model (as a ``CustomDist`` observed variable) and by the pointwise
-log-likelihood for LOO, so both compute the same quantity. Censoring follows brms: "left"
+Three cases, in this order: a response helper (censoring, truncation, weights: `helper_logp`), a
+family with its own log-density (``Family.logp``, e.g. the accurate dirichlet-multinomial), and
+otherwise the PyMC distribution named by ``Family.likelihood``. Censoring follows brms: "left"
 means the true value is at most y (``log F(y)``), "right" that it is above y
 (``log(1 - F(y))``), "interval" that it lies in (lower, upper] (``log(F(upper) - F(lower))``).
 Truncation to [lb, ub] divides by ``F(ub) - F(lb)`` (``F(lb - 1)`` for discrete responses, so
@@ -14,7 +17,7 @@ import numpy as np
 
 from bayesformula.formula.helpers import STATUS_CODES, ResponseHelper
 
-__all__ = ["helper_logp"]
+__all__ = ["helper_logp", "observed_logp", "observed_variable"]
 
 DISCRETE = ("count", "trials", "binary")
 
@@ -79,3 +82,49 @@ def helper_logp(family, kwargs: dict, y, helper: ResponseHelper):
             piece = pm.math.logdiffexp(pm.logcdf(dist, upper), pm.logcdf(dist, at))
         out = pt.set_subtensor(out[..., idx], piece)
     return out
+
+
+def observed_logp(family, kwargs: dict, y, helper: ResponseHelper | None = None):
+    """Elementwise log-likelihood of ``y`` given the likelihood's parameters ``kwargs``
+    (``family.to_dist(params)``)."""
+    import pymc as pm
+
+    if helper is not None:
+        return helper_logp(family, kwargs, y, helper)
+    if family.logp is not None:
+        return family.logp(y, **kwargs)
+    return pm.logp(getattr(pm, family.likelihood).dist(**kwargs), y)
+
+
+def observed_variable(name: str, family, params: dict, y_data, response, helper=None):
+    """The observed variable of the PyMC model (inside a ``pm.Model`` context).
+
+    A PyMC distribution where the family's own suffices (so that PyMC can also draw from it);
+    otherwise a ``CustomDist`` whose log-density is `observed_logp`.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    kwargs = family.to_dist(params)
+    # counts per category: one column per response level
+    dims = ("__obs__", response.level_dim) if response.values.ndim == 2 else "__obs__"
+    if helper is None and family.logp is None:
+        return getattr(pm, family.likelihood)(name, observed=y_data, dims=dims, **kwargs)
+    keys = list(kwargs)
+    extra = {}
+    if response.values.ndim == 2:  # a vector per observation: (), (k) -> (k)
+        cores = ["(k)" if pt.as_tensor(v).ndim == 2 else "()" for v in kwargs.values()]
+        extra["signature"] = f"{','.join(cores)}->(k)"
+
+    def logp(value, *values):
+        return observed_logp(family, dict(zip(keys, values, strict=True)), value, helper)
+
+    return pm.CustomDist(
+        name,
+        *kwargs.values(),
+        logp=logp,
+        observed=y_data,
+        dims=dims,
+        dtype=str(y_data.dtype),
+        **extra,
+    )

@@ -17,7 +17,7 @@ import pytest
 from scipy import special, stats
 
 import bayesformula as bf
-from bayesformula.priors.prior import Prior
+from bayesformula.core.prior import Prior
 
 N = 12
 RNG = np.random.default_rng(2024)

@@ -13,7 +13,7 @@ Names (the same as Bambi's, so code written against Bambi's posteriors keeps wor
   terms' ``_sigma`` and effects are deterministics with their usual names,
 * auxiliary parameters by name (``sigma``, ``alpha``, ...), the response by its name and the
   observations along ``__obs__``,
-* ``mo()`` and ``hsgp()`` terms as described in `bayesformula.build.terms`.
+* ``mo()`` and ``hsgp()`` terms as described in `bayesformula.graph.terms`.
 
 With an intercept and at least one predictor, the sampler works on ``Intercept_centered``, the
 intercept at the predictors' means (better geometry; ``mo()`` and ``hsgp()`` terms count at their
@@ -23,7 +23,7 @@ the intercept of the model as written.
 Every array that prediction swaps is a ``pm.Data`` container: ``__X`` (common columns),
 ``__idx_{factor}`` (level index of each observation), ``__Z_{term}`` (columns of non-intercept
 group expressions), ``__offset``, ``__trials``, the observed ``__y`` and the arrays of ``mo()`` and
-``hsgp()`` terms (`bayesformula.build.names.special_data`).
+``hsgp()`` terms (`bayesformula.spec.names.special_data`).
 """
 
 from __future__ import annotations
@@ -34,15 +34,16 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesformula.build.names import data_name, design_coords, special_data
-from bayesformula.build.terms import special_parts
-from bayesformula.build.thresholds import vector_aux
+from bayesformula.core.prior import Prior
 from bayesformula.families.family import Family, ResponseData
 from bayesformula.families.links import Link
+from bayesformula.graph.likelihood import observed_variable
+from bayesformula.graph.terms import special_parts
+from bayesformula.graph.thresholds import vector_aux
 from bayesformula.priors.auto import PriorSet
-from bayesformula.priors.prior import Prior
+from bayesformula.spec.names import data_name, design_coords, special_data
 
-__all__ = ["BuiltModel", "build_model", "data_name", "design_coords"]
+__all__ = ["BuiltModel", "build_graph", "build_model", "graph_fingerprint"]
 
 # float64 constants (Python 0.0 and 1.0 would become float32 PyTensor constants)
 _F0, _F1 = np.float64(0.0), np.float64(1.0)
@@ -77,6 +78,45 @@ class BuiltModel:
     data: dict[str, object] = field(repr=False)
     response_name: str = ""
     aux_parents: dict[str, object] = field(default_factory=dict, repr=False)
+    #: `graph_fingerprint` of the model as built
+    fingerprint: tuple = field(default=(), repr=False)
+
+    def touched(self) -> bool:
+        """Whether the model was changed after building: a variable, potential or
+        deterministic added (``with model.build(): pm.Potential(...)``), or a data container
+        given new values. Such a model is no longer the spec's, so only its graph is sampled."""
+        return graph_fingerprint(self.model) != self.fingerprint
+
+
+def graph_fingerprint(model: pm.Model) -> tuple:
+    """What a change to a built model alters: its named variables, potentials, observed
+    variables and the identity of each data container's value."""
+    data = tuple(
+        (name, id(var.get_value(borrow=True)))
+        for name, var in model.named_vars.items()
+        if hasattr(var, "get_value")
+    )
+    return (
+        tuple(model.named_vars),
+        tuple(p.name for p in model.potentials),
+        tuple(v.name for v in model.observed_RVs),
+        data,
+    )
+
+
+def build_graph(spec) -> BuiltModel:
+    """The PyMC model of a `bayesformula.spec.ModelSpec`."""
+    return build_model(
+        spec.design,
+        spec.family,
+        spec.link,
+        spec.priors,
+        spec.response_data,
+        noncentered={f: c.noncentered for f, c in spec.parameterization.items()},
+        center_predictors=spec.center_predictors,
+        helper=spec.response_helper,
+        parts=spec.aux_parts,
+    )
 
 
 def _per_category(prior: Prior, width: int) -> Prior:
@@ -300,7 +340,7 @@ def build_model(
         Censoring, truncation or weights of the response (`bayesformula.formula.helpers`);
         the observed variable is then a ``CustomDist`` with that log-likelihood.
     parts : dict, optional
-        Auxiliary parameter -> `bayesformula.formula.distributional.AuxPart`: parameters
+        Auxiliary parameter -> `bayesformula.spec.distributional.AuxPart`: parameters
         modelled per observation by their own formula (non-centered group effects).
 
     Returns
@@ -374,35 +414,9 @@ def build_model(
         params[family.parent] = parent
         if response.trials is not None:
             params["trials"] = data[data_name("trials")]
-        # counts per category: one column per response level
-        y_dims = ("__obs__", response.level_dim) if response.values.ndim == 2 else "__obs__"
-        if helper is None and family.logp is not None:
-            kwargs = family.to_dist(params)
-            keys = list(kwargs)
-            extra = {}
-            if response.values.ndim == 2:  # a vector per observation: (), (k) -> (k)
-                cores = ["(k)" if pt.as_tensor(v).ndim == 2 else "()" for v in kwargs.values()]
-                extra["signature"] = f"{','.join(cores)}->(k)"
-            pm.CustomDist(
-                design.response.name,
-                *kwargs.values(),
-                logp=lambda value, *values: family.logp(
-                    value, **dict(zip(keys, values, strict=True))
-                ),
-                observed=data[data_name("y")],
-                dims=y_dims,
-                dtype=str(data[data_name("y")].dtype),
-                **extra,
-            )
-        elif helper is None:
-            getattr(pm, family.likelihood)(
-                design.response.name,
-                observed=data[data_name("y")],
-                dims=y_dims,
-                **family.to_dist(params),
-            )
-        else:
-            _helper_likelihood(design.response.name, family, params, data, helper)
+        observed_variable(
+            design.response.name, family, params, data[data_name("y")], response, helper
+        )
     return BuiltModel(
         model=model,
         parent=parent,
@@ -410,6 +424,7 @@ def build_model(
         data=data,
         response_name=design.response.name,
         aux_parents=aux_parents,
+        fingerprint=graph_fingerprint(model),
     )
 
 
@@ -455,23 +470,3 @@ def _linear_predictor(
     for part in terms[1:]:
         eta = eta + part
     return eta, coefficients
-
-
-def _helper_likelihood(name: str, family: Family, params: dict, data: dict, helper) -> None:
-    """The observed variable of a censored, truncated or weighted response."""
-    from bayesformula.build.likelihood import helper_logp
-
-    kwargs = family.to_dist(params)
-    keys = list(kwargs)
-
-    def logp(value, *values):
-        return helper_logp(family, dict(zip(keys, values, strict=True)), value, helper)
-
-    pm.CustomDist(
-        name,
-        *[kwargs[k] for k in keys],
-        logp=logp,
-        observed=data[data_name("y")],
-        dims="__obs__",
-        dtype=str(data[data_name("y")].dtype),
-    )

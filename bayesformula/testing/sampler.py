@@ -49,7 +49,7 @@ def reference_density():
 
     For samplers that take a plain log-density (``accepts_density``): ``x = (theta, log tau)``.
     """
-    from bayesformula.samplers.density import DensityModel
+    from bayesformula.density.model import DensityModel
 
     values = np.concatenate([Y[g] for g in GROUPS])
     index = np.concatenate([[i] * len(Y[g]) for i, g in enumerate(GROUPS)])

@@ -11,7 +11,7 @@ Variables (``{name}`` is the term as formulae writes it):
   standard-normal ``{name}_offset`` with ``{name} = {name}_offset * sqrt(S(omega))``.
 
 Data containers (swapped by prediction): ``__mo_codes_{name}``, ``__mo_z_{name}``,
-``__hsgp_basis_{name}`` and ``__hsgp_by_{name}`` (`bayesformula.build.names.term_data_name`).
+``__hsgp_basis_{name}`` and ``__hsgp_by_{name}`` (`bayesformula.spec.names.term_data_name`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesformula.build.names import term_data_name
-from bayesformula.priors.prior import Prior
+from bayesformula.core.prior import Prior
+from bayesformula.spec.names import term_data_name
 
 __all__ = ["special_parts", "spectral_density"]
 

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.prior import Prior
 from bayesformula.errors import BayesformulaError, FamilyError
 from bayesformula.families.family import AUX_SUPPORTS, Family
 from bayesformula.families.links import get_link
 from bayesformula.families.registry import get_family
-from bayesformula.priors.prior import Prior
 from bayesformula.report import CheckReport
 
 __all__ = ["FamilyReport", "check_family", "example_data"]
@@ -131,6 +131,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     import pymc as pm
     from scipy import stats
 
+    from bayesformula.compiled import built_graph
     from bayesformula.model import Model
 
     # ---------------------------------------------------------------- the declaration
@@ -192,7 +193,7 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     # the parent and the free auxiliary parameters at the initial point (constrained scale)
     free_aux = [a.name for a in family.aux if a.name in names]
     graphs = pm_model.replace_rvs_by_values(
-        [model._build().parent, *(pm_model[name] for name in free_aux)]
+        [built_graph(model.spec).parent, *(pm_model[name] for name in free_aux)]
     )
     at_point = pm_model.compile_fn(graphs, inputs=pm_model.value_vars, on_unused_input="ignore")
     parent_value, *aux_values = (np.asarray(v) for v in at_point(point))

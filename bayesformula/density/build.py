@@ -1,8 +1,8 @@
 """The fast path: a model's exact log-density and gradient in numpy, with nothing to compile.
 
 `build_density` turns the same Design, PriorSet, family and parameterisation that
-`bayesformula.build.pymc.build_model` turns into a PyMC graph into a
-`bayesformula.samplers.density.DensityModel`. The two define the same posterior: the log-density
+`bayesformula.graph.model.build_model` turns into a PyMC graph into a
+`bayesformula.density.model.DensityModel`. The two define the same posterior: the log-density
 at corresponding points is equal, normalising constants included (tests check this against the
 PyMC model). What differs is the arithmetic:
 
@@ -17,34 +17,40 @@ PyMC model). What differs is the arithmetic:
   the intercept (a shift, so the Jacobian is 1): this removes the ridge between the intercept
   and the mean of the group effects.
 
-Families, links or priors outside this set, and ``mo()``/``hsgp()`` terms, raise `Unsupported`;
-such models are sampled from their PyMC graph.
+The families and links it computes are those registered in
+`bayesformula.density.likelihoods`; families, links or priors outside them, and
+``mo()``/``hsgp()`` terms, raise `Unsupported`: such models are sampled from their PyMC graph.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, gammaln
 
-from bayesformula.build.names import design_coords
-from bayesformula.priors.numeric import NumericPrior, Unsupported, numeric_prior
-from bayesformula.priors.prior import Prior
-from bayesformula.samplers.density import DensityModel
+from bayesformula.core.prior import Prior
+from bayesformula.density.likelihoods import fast_likelihood
+from bayesformula.density.model import DensityModel
+from bayesformula.density.parts import (
+    Block,
+    GroupTerm,
+    Layout,
+    anchor_effects,
+    centered_effects,
+    first_rows,
+    full_design,
+    merge_priors,
+    prior_block,
+    reduce_rows,
+    row_loop,
+)
+from bayesformula.density.priors import Unsupported
+from bayesformula.spec.names import design_coords
 
-__all__ = ["build_density", "Unsupported", "SUPPORTED_FAMILIES"]
+__all__ = ["KERNEL_MIN_ROWS", "Unsupported", "build_density", "density_of_spec"]
 
 _LOG_2PI = math.log(2 * math.pi)
 
-#: (family, PyMC likelihood, link) triples the fast path computes exactly.
-SUPPORTED_FAMILIES = {
-    ("gaussian", "Normal", "identity"),
-    ("bernoulli", "Bernoulli", "logit"),
-    ("binomial", "Binomial", "logit"),
-    ("poisson", "Poisson", "log"),
-}
 
 #: Gaussian models with group effects use sufficient statistics when the coefficients
 #: (intercept, slopes, group effects) number at most this many...
@@ -52,65 +58,14 @@ _MAX_SUFF_COEF = 400
 #: ...and the rows x coefficients design they are computed from stays this small.
 _MAX_SUFF_CELLS = 20_000_000
 
-#: Merge rows only when that removes at least this fraction of them.
-_MIN_REDUCTION = 0.2
-
 #: Non-gaussian likelihoods over at least this many rows (after merging) run in the compiled
-#: row loop of `bayesformula.build.kernels`; smaller ones stay in numpy, where loading the
+#: row loop of `bayesformula.density.kernels`; smaller ones stay in numpy, where loading the
 #: compiled loop would cost more than it saves.
 KERNEL_MIN_ROWS = 2_000
 
 
-@dataclass
-class _Block:
-    """A named slice of the unconstrained vector with its prior."""
-
-    name: str
-    start: int
-    size: int
-    prior: NumericPrior | None  # None: standard normal offsets or centered group effects
-
-    @property
-    def slice(self) -> slice:
-        return slice(self.start, self.start + self.size)
-
-
-class _Layout:
-    def __init__(self):
-        self.blocks: list[_Block] = []
-        self.ndim = 0
-
-    def add(self, name, size, prior) -> _Block:
-        block = _Block(name, self.ndim, size, prior)
-        self.blocks.append(block)
-        self.ndim += size
-        return block
-
-
-@dataclass
-class _GroupTerm:
-    name: str
-    factor: str
-    n_levels: int
-    n_cols: int
-    effects: _Block
-    sigma: _Block | None
-    fixed_sigma: np.ndarray | None
-    noncentered: bool
-    anchor_idx: int | None  # position in x of the coefficient the raw effects are centered on
-    intercept: bool
-    idx: np.ndarray  # level of each (reduced) row
-    Z: np.ndarray | None  # (rows, n_cols) for slopes; None for intercepts
-    #: for an anchored intercept: (slope term, mean of its column) pairs; see `_anchor`
-    slopes: list | None = None
-
-
-def _prior_block(layout, name, prior, size, what):
-    return layout.add(name, size, numeric_prior(prior, size, what))
-
-
 def _check_family(family, link):
-    key = (family.name, family.likelihood, link.name)
+    """The fast path's likelihood of ``family`` with ``link``, or `Unsupported`."""
     if family.per_category:
         raise Unsupported(
             f"family '{family.name}': its coefficients are per category, which the fast path "
@@ -121,159 +76,10 @@ def _check_family(family, link):
             f"ordinal family '{family.name}': its category probabilities come from thresholds, "
             "which the fast path does not compute"
         )
-    if key not in SUPPORTED_FAMILIES:
+    lik = fast_likelihood(family, link)
+    if lik is None:
         raise Unsupported(f"family '{family.name}' with link '{link.name}'")
-
-
-def _reduce_rows(columns: list[np.ndarray], n: int):
-    """Unique rows of the covariate pattern (``inverse``, ``n_unique``) or None if not worth it."""
-    if not columns:
-        return np.zeros(n, dtype=np.intp), 1
-    key = np.column_stack([np.asarray(c, dtype=float).reshape(n, -1) for c in columns])
-    # a column with many distinct values bounds the number of distinct rows from below
-    for j in range(key.shape[1]):
-        if len(np.unique(key[:, j])) > (1 - _MIN_REDUCTION) * n:
-            return None
-    _, inverse = np.unique(key, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    n_unique = int(inverse.max()) + 1 if n else 0
-    if n_unique > (1 - _MIN_REDUCTION) * n:
-        return None
-    return inverse, n_unique
-
-
-#: Values multiplied at a time in `_softplus_sum_and_expit`: each lies in (1, 2], so a
-#: product of 512 stays below 2**512, far from overflow.
-_PRODUCT_CHUNK = 512
-
-
-def _softplus_sum_and_expit(eta):
-    """``sum(log(1 + exp(eta)))`` and ``expit(eta)``, with one exponential per value.
-
-    ``log(1 + exp(eta)) = max(eta, 0) + log(v)`` with ``v = 1 + exp(-|eta|)`` in (1, 2]; the
-    sum of the logs is taken as the log of chunked products, so a handful of logarithms replace
-    one per row (logarithms dominate the cost of a bernoulli gradient otherwise).
-    """
-    e = np.exp(-np.abs(eta))
-    v = 1.0 + e
-    n = v.size
-    full = n - n % _PRODUCT_CHUNK
-    total = float(np.sum(np.log(np.prod(v[:full].reshape(-1, _PRODUCT_CHUNK), axis=1))))
-    total += float(np.sum(np.log(v[full:])))
-    total += float(np.sum(np.maximum(eta, 0.0)))
-    inv = 1.0 / v
-    p = np.where(eta >= 0, inv, e * inv)
-    return total, p
-
-
-def _full_design(intercept, Xc, groups, n):
-    """Rows x coefficients design of intercept, common columns and every group effect."""
-    blocks = [np.ones((n, 1))] if intercept else []
-    blocks.append(Xc)
-    for g in groups:
-        block = np.zeros((n, g.n_levels * g.n_cols))
-        rows = np.arange(n)
-        for j in range(g.n_cols):
-            block[rows, g.idx * g.n_cols + j] = 1.0 if g.Z is None else g.Z[:, j]
-        blocks.append(block)
-    return np.column_stack(blocks)
-
-
-def _row_loop(fam, unit_weights, Xr, ysum, weight, offset, groups):
-    """The compiled likelihood loop for these rows, and each group term's slice of its effects."""
-    from bayesformula.build import kernels
-
-    if fam == "poisson":
-        code = kernels.POISSON
-    else:
-        code = kernels.BERNOULLI if unit_weights else kernels.BINOMIAL
-    columns, slices, at = [], [], 0
-    for g in groups:
-        for j in range(g.n_cols):
-            columns.append((at, g.n_cols, j, g.idx, None if g.Z is None else g.Z[:, j]))
-        slices.append(slice(at, at + g.n_levels * g.n_cols))
-        at += g.n_levels * g.n_cols
-    loop = kernels.RowLoop(code, Xr, ysum, weight, offset, columns, at)
-    return loop, slices
-
-
-def _first_rows(inverse, n_unique):
-    first = np.full(n_unique, -1, dtype=np.intp)
-    order = np.arange(len(inverse))[::-1]
-    first[inverse[order]] = order  # the last write wins: the first row of each pattern
-    return first
-
-
-def _merge_priors(blocks):
-    """One vectorised prior per distribution: ``[(prior, positions, [(block, part)])]``."""
-    groups: dict[tuple, list] = {}
-    for block in blocks:
-        groups.setdefault((block.prior.name, block.prior.positive), []).append(block)
-    merged = []
-    for (name, positive), members in groups.items():
-        where = np.concatenate([np.arange(b.start, b.start + b.size) for b in members])
-        params = {
-            key: np.concatenate(
-                [
-                    np.broadcast_to(np.asarray(b.prior.params[key], float), (b.size,))
-                    for b in members
-                ]
-            )
-            for key in members[0].prior.params
-        }
-        parts, offset = [], 0
-        for b in members:
-            parts.append((b.name, slice(offset, offset + b.size)))
-            offset += b.size
-        merged.append((NumericPrior(name, params, positive), where, parts))
-    return merged
-
-
-def _anchor(groups, design, anchor, intercept, common, X, xbar):
-    """Center the ``anchor`` factor's effects on the matching common coefficients.
-
-    For the anchor factor (centered), the sampler works on each level's own coefficients: its
-    intercept ``a_j`` (at the predictors' means) and, for a numeric slope ``x|g`` matching a
-    common term ``x``, its slope ``c_j``. The named effects follow by a unit-Jacobian linear map:
-    ``b1_j = c_j - beta_x`` and ``b0_j = a_j - Intercept_centered - sum_x mean(x) * b1_j``, so
-    ``eta = a_j + c_j * (x - mean(x)) + ...``: the ridges between the common coefficients and
-    the means of the group effects are gone.
-    """
-    if anchor is None or intercept is None:
-        return
-    blocks = {term.name: (term, block) for term, block in common}
-    intercept_term = None
-    slopes = []
-    for i, g in enumerate(groups):
-        if g.factor != anchor or g.noncentered:
-            continue
-        if g.intercept:
-            intercept_term = g
-            continue
-        match = blocks.get(g.name.split("|")[0])
-        if g.n_cols != 1 or match is None or len(match[0].columns) != 1:
-            continue
-        col = match[0].slice.start
-        if not np.array_equal(g.Z[:, 0], X[:, col]):
-            continue
-        g.anchor_idx = match[1].start
-        slopes.append((i, float(xbar[col])))
-    if intercept_term is None:
-        for g in groups:
-            g.anchor_idx = None
-        return
-    intercept_term.anchor_idx = intercept.start
-    intercept_term.slopes = slopes
-
-
-def _centered_effects(g, raw, x, groups, effects):
-    """Named effects of a centered term from its raw (possibly anchored) values."""
-    if g.anchor_idx is None:
-        return raw
-    b = raw - x[g.anchor_idx]
-    for j, mean in g.slopes or ():
-        b = b - mean * effects[j][1]
-    return b
+    return lik
 
 
 def build_density(
@@ -293,9 +99,9 @@ def build_density(
     Parameters
     ----------
     design, family, link, priors, response
-        As for `bayesformula.build.pymc.build_model`.
+        As for `bayesformula.graph.model.build_model`.
     choices : dict
-        Grouping factor -> `bayesformula.build.parameterization.FactorChoice`.
+        Grouping factor -> `bayesformula.spec.parameterization.FactorChoice`.
     center_predictors : bool
         Sample the intercept at the predictors' means (``Intercept_centered``).
     anchor : str, optional
@@ -311,12 +117,12 @@ def build_density(
         When the family, link or a prior is outside what the fast path computes exactly, or the
         formula has a ``mo()`` or ``hsgp()`` term.
     """
-    _check_family(family, link)
+    lik = _check_family(family, link)
     for term in getattr(design, "special_terms", ()):
         raise Unsupported(f"the {term.kind}() term '{term.name}'")
-    fam = family.name
+    gaussian = lik.kind == "gaussian"
     n = design.n_obs
-    layout = _Layout()
+    layout = Layout()
 
     # ---------------------------------------------------------------- parameters
     X = np.asarray(design.X, dtype=float)
@@ -327,10 +133,10 @@ def build_density(
     intercept = None
     if design.intercept:
         name = "Intercept_centered" if centered_intercept else "Intercept"
-        intercept = _prior_block(layout, name, priors.common["Intercept"], 1, "the intercept")
-    common: list[tuple[object, _Block]] = []
+        intercept = prior_block(layout, name, priors.common["Intercept"], 1, "the intercept")
+    common: list[tuple[object, Block]] = []
     for term in design.common_terms:
-        block = _prior_block(
+        block = prior_block(
             layout, term.name, priors.common[term.name], len(term.columns), f"term '{term.name}'"
         )
         common.append((term, block))
@@ -340,10 +146,10 @@ def build_density(
 
     aux_block = None
     fixed_aux = None
-    if fam == "gaussian":
+    if gaussian:
         spec = priors.aux["sigma"]
         if isinstance(spec, Prior):
-            aux_block = _prior_block(layout, "sigma", spec, 1, "sigma")
+            aux_block = prior_block(layout, "sigma", spec, 1, "sigma")
             if not aux_block.prior.positive:
                 raise Unsupported("sigma has a prior that is not positive")
         else:
@@ -352,7 +158,7 @@ def build_density(
     if design.group_blocks:
         names = ", ".join(f"({b.name.replace('|', ' | ')})" for b in design.group_blocks)
         raise Unsupported(f"correlated group effects {names}; '||' makes them independent")
-    groups: list[_GroupTerm] = []
+    groups: list[GroupTerm] = []
     for term in design.group_terms:
         c = len(term.columns)
         L = len(design.group_levels[term.factor])
@@ -364,7 +170,7 @@ def build_density(
         sigma_spec = spec.args["sigma"]
         sigma_block, fixed = None, None
         if isinstance(sigma_spec, Prior):
-            sigma_block = _prior_block(
+            sigma_block = prior_block(
                 layout, f"{term.name}_sigma", sigma_spec, c, f"the sigma of '{term.name}'"
             )
             if not sigma_block.prior.positive:
@@ -374,7 +180,7 @@ def build_density(
         noncentered = choices[term.factor].noncentered
         effects = layout.add(f"{term.name}_offset" if noncentered else term.name, L * c, None)
         groups.append(
-            _GroupTerm(
+            GroupTerm(
                 name=term.name,
                 factor=term.factor,
                 n_levels=L,
@@ -390,7 +196,7 @@ def build_density(
             )
         )
 
-    _anchor(groups, design, anchor, intercept, common, X, xbar)
+    anchor_effects(groups, design, anchor, intercept, common, X, xbar)
     # anchored intercepts last: their effects depend on the anchored slopes' effects
     order = sorted(range(len(groups)), key=lambda i: groups[i].slopes is not None)
 
@@ -399,7 +205,7 @@ def build_density(
     trials = None if response.trials is None else np.asarray(response.trials, dtype=float)
     offset = None if design.offset is None else np.asarray(design.offset, dtype=float)
     n_coef = int(design.intercept) + p + sum(g.n_levels * g.n_cols for g in groups)
-    suff = fam == "gaussian" and (
+    suff = gaussian and (
         not groups or (n_coef <= _MAX_SUFF_COEF and n * n_coef <= _MAX_SUFF_CELLS)
     )
     if suff:
@@ -409,25 +215,17 @@ def build_density(
         pattern += [g.Z for g in groups if g.Z is not None]
         if offset is not None:
             pattern.append(offset)
-        rows = _reduce_rows(pattern, n)
+        rows = reduce_rows(pattern, n)
 
-    if fam == "binomial":
-        const = float(np.sum(gammaln(trials + 1) - gammaln(y + 1) - gammaln(trials - y + 1)))
-    elif fam == "poisson":
-        const = -float(np.sum(gammaln(y + 1)))
-    elif fam == "gaussian":
-        const = -0.5 * n * _LOG_2PI
-    else:
-        const = 0.0
-
+    const = lik.constant(y, trials)
     ybar = 0.0
-    if fam == "gaussian":
+    if gaussian:
         resp = y - (offset if offset is not None else 0.0)
         if design.intercept:
             ybar = float(np.mean(resp))
         resp = resp - ybar
     if suff:
-        A = _full_design(design.intercept, Xc, groups, n)
+        A = full_design(design.intercept, Xc, groups, n)
         S = A.T @ A
         t = A.T @ resp
         rr = float(resp @ resp)
@@ -444,15 +242,15 @@ def build_density(
     else:
         if rows is not None:
             inverse, k = rows
-            first = _first_rows(inverse, k)
+            first = first_rows(inverse, k)
             Xr = np.ascontiguousarray(Xc[first])
             for g in groups:
                 g.idx = g.idx[first]
                 if g.Z is not None:
                     g.Z = np.ascontiguousarray(g.Z[first])
-            off_r = None if offset is None or fam == "gaussian" else offset[first]
+            off_r = None if offset is None or gaussian else offset[first]
             counts = np.bincount(inverse, minlength=k).astype(float)
-            if fam == "gaussian":
+            if gaussian:
                 S1 = np.bincount(inverse, weights=resp, minlength=k)
                 S2 = np.bincount(inverse, weights=resp * resp, minlength=k)
             else:
@@ -461,17 +259,19 @@ def build_density(
             description = f"identical covariate patterns merged ({n:,} rows -> {k:,})"
         else:
             Xr = np.ascontiguousarray(Xc)
-            off_r = None if offset is None or fam == "gaussian" else offset
+            off_r = None if offset is None or gaussian else offset
             counts = None
-            if fam != "gaussian":
+            if not gaussian:
                 Ysum = y
                 weight = np.ones(n) if trials is None else trials
             description = f"{n:,} rows"
         n_rows = Xr.shape[0]
-        unit_weights = fam != "gaussian" and bool(np.all(weight == 1.0))
+        unit_weights = not gaussian and bool(np.all(weight == 1.0))
     loop = None
-    if not suff and fam != "gaussian" and (n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel):
-        loop, flat_slices = _row_loop(fam, unit_weights, Xr, Ysum, weight, off_r, groups)
+    use_loop = not (suff or gaussian) and (n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel)
+    if use_loop and lik.kernel is not None:
+        code = lik.kernel(unit_weights)
+        loop, flat_slices = row_loop(code, Xr, Ysum, weight, off_r, groups)
         description = f"exact log-density in a compiled row loop (cached): {description}"
     else:
         description = f"exact numpy log-density, nothing to compile: {description}"
@@ -479,7 +279,7 @@ def build_density(
     # ---------------------------------------------------------------- log-density
     ndim = layout.ndim
     priors_on = [b for b in layout.blocks if b.prior is not None]
-    merged = _merge_priors(priors_on)
+    merged = merge_priors(priors_on)
     i_int = intercept.start if intercept is not None else None
 
     def logp_grad(x):
@@ -514,7 +314,7 @@ def build_density(
                 lp += -0.5 * float(np.sum(raw * raw)) - 0.5 * raw.size * _LOG_2PI
                 effects[i] = (raw, b, sig)
                 continue
-            b = _centered_effects(g, raw, x, groups, effects)
+            b = centered_effects(g, raw, x, groups, effects)
             z = b / sig
             lp += (
                 -0.5 * float(np.sum(z * z))
@@ -534,14 +334,14 @@ def build_density(
             St = S @ theta
             Q = rr - 2.0 * float(theta @ t) + float(theta @ St)
             sigma = float(values["sigma"][0]) if aux_block is not None else fixed_aux
-            lp += -n * math.log(sigma) - 0.5 * Q / (sigma * sigma)
-            dtheta = (t - St) / (sigma * sigma)
+            ll, dq, dsig = lik.loglik(Q, n, sigma)
+            lp += ll
+            dtheta = -2.0 * dq * (t - St)
             if design.intercept:
                 grad[i_int] += dtheta[0]
             if beta is not None:
                 grad[beta_slice] += dtheta[int(design.intercept) : int(design.intercept) + p]
             if aux_block is not None:
-                dsig = -n / sigma + Q / sigma**3
                 grad[aux_block.start] += dsig * sigma
             db_lik = [
                 dtheta[where].reshape(g.n_levels, g.n_cols)
@@ -569,33 +369,25 @@ def build_density(
                 eta += b[g.idx, 0]
             else:
                 eta += np.einsum("ij,ij->i", b[g.idx], g.Z)
-        if fam == "gaussian":
+        if gaussian:
             eta -= ybar
             sigma = float(values["sigma"][0]) if aux_block is not None else fixed_aux
             if counts is None:
-                resid = resp - eta
+                resid = resp - eta  # dQ/deta = -2 resid
                 Q = float(resid @ resid)
-                deta = resid / (sigma * sigma)
             else:
+                resid = S1 - counts * eta
                 Q = float(np.sum(S2) - 2.0 * (eta @ S1) + (counts * eta) @ eta)
-                deta = (S1 - counts * eta) / (sigma * sigma)
-            lp += -n * math.log(sigma) - 0.5 * Q / (sigma * sigma)
+            ll, dq, dsig = lik.loglik(Q, n, sigma)
+            lp += ll
+            deta = -2.0 * dq * resid
             if aux_block is not None:
-                grad[aux_block.start] += (-n / sigma + Q / sigma**3) * sigma
+                grad[aux_block.start] += dsig * sigma
         else:
             if off_r is not None:
                 eta += off_r
-            if fam == "poisson":
-                mu = np.exp(eta)
-                lp += float(Ysum @ eta) - float(weight @ mu)
-                deta = Ysum - weight * mu
-            elif unit_weights:
-                softplus_sum, prob = _softplus_sum_and_expit(eta)
-                lp += float(Ysum @ eta) - softplus_sum
-                deta = Ysum - prob
-            else:
-                lp += float(Ysum @ eta) - float(weight @ np.logaddexp(0.0, eta))
-                deta = Ysum - weight * expit(eta)
+            ll, deta = lik.loglik(eta, Ysum, weight, unit_weights)
+            lp += ll
 
         if i_int is not None:
             grad[i_int] += float(np.sum(deta))
@@ -690,7 +482,7 @@ def build_density(
                 out[f"{g.name}_offset"] = raw.reshape(shapes[g.name]).copy()
                 b = raw * sig
             else:
-                b = _centered_effects(g, raw, x, groups, effects)
+                b = centered_effects(g, raw, x, groups, effects)
             effects[i] = (raw, b, sig)
             out[g.name] = np.asarray(b).reshape(shapes[g.name]).copy()
         return {name: out[name] for name in shapes}
@@ -724,4 +516,33 @@ def build_density(
         observed={design.response.name: (("__obs__",), y)},
         initial_point=initial_point,
         description=description,
+    )
+
+
+def density_of_spec(spec, *, kernel: bool | None = None) -> DensityModel:
+    """`build_density` for a `bayesformula.spec.ModelSpec`.
+
+    Raises
+    ------
+    Unsupported
+        Also for response helpers and formulas of auxiliary parameters.
+    """
+    if spec.response_helper is not None:
+        raise Unsupported(f"the response helper {spec.response_helper.text}")
+    if spec.aux_parts:
+        raise Unsupported(
+            "formulas for auxiliary parameters ("
+            + ", ".join(p.formula for p in spec.aux_parts.values())
+            + ")"
+        )
+    return build_density(
+        spec.design,
+        spec.family,
+        spec.link,
+        spec.priors,
+        spec.response_data,
+        spec.parameterization,
+        center_predictors=spec.center_predictors,
+        anchor=spec.anchor,
+        kernel=kernel,
     )

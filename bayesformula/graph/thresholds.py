@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesformula.priors.prior import Prior
+from bayesformula.core.prior import Prior
 
 __all__ = ["order_prior_draws", "ordered_prior_sample", "ordered_start", "vector_aux"]
 

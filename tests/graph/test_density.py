@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import bayesformula as bf
-from bayesformula.build import density as density_module
-from bayesformula.build.density import build_density
+from bayesformula.density import build as density_module
+from bayesformula.density.build import build_density
 from bayesformula.samplers.layout import model_variable_names
 
 RNG = np.random.default_rng(99)

@@ -1,0 +1,198 @@
+"""The pieces `bayesformula.density.build.build_density` assembles: the layout of the
+unconstrained vector, group terms, merged rows and the anchoring of group effects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bayesformula.density.priors import NumericPrior, numeric_prior
+
+__all__ = [
+    "Block",
+    "GroupTerm",
+    "Layout",
+    "anchor_effects",
+    "centered_effects",
+    "first_rows",
+    "full_design",
+    "merge_priors",
+    "prior_block",
+    "reduce_rows",
+    "row_loop",
+]
+
+#: Merge rows only when that removes at least this fraction of them.
+_MIN_REDUCTION = 0.2
+
+
+@dataclass
+class Block:
+    """A named slice of the unconstrained vector with its prior."""
+
+    name: str
+    start: int
+    size: int
+    prior: NumericPrior | None  # None: standard normal offsets or centered group effects
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.start, self.start + self.size)
+
+
+class Layout:
+    def __init__(self):
+        self.blocks: list[Block] = []
+        self.ndim = 0
+
+    def add(self, name, size, prior) -> Block:
+        block = Block(name, self.ndim, size, prior)
+        self.blocks.append(block)
+        self.ndim += size
+        return block
+
+
+@dataclass
+class GroupTerm:
+    name: str
+    factor: str
+    n_levels: int
+    n_cols: int
+    effects: Block
+    sigma: Block | None
+    fixed_sigma: np.ndarray | None
+    noncentered: bool
+    anchor_idx: int | None  # position in x of the coefficient the raw effects are centered on
+    intercept: bool
+    idx: np.ndarray  # level of each (reduced) row
+    Z: np.ndarray | None  # (rows, n_cols) for slopes; None for intercepts
+    #: for an anchored intercept: (slope term, mean of its column) pairs; see `anchor_effects`
+    slopes: list | None = None
+
+
+def prior_block(layout, name, prior, size, what):
+    return layout.add(name, size, numeric_prior(prior, size, what))
+
+
+def reduce_rows(columns: list[np.ndarray], n: int):
+    """Unique rows of the covariate pattern (``inverse``, ``n_unique``) or None if not worth it."""
+    if not columns:
+        return np.zeros(n, dtype=np.intp), 1
+    key = np.column_stack([np.asarray(c, dtype=float).reshape(n, -1) for c in columns])
+    # a column with many distinct values bounds the number of distinct rows from below
+    for j in range(key.shape[1]):
+        if len(np.unique(key[:, j])) > (1 - _MIN_REDUCTION) * n:
+            return None
+    _, inverse = np.unique(key, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    n_unique = int(inverse.max()) + 1 if n else 0
+    if n_unique > (1 - _MIN_REDUCTION) * n:
+        return None
+    return inverse, n_unique
+
+
+def full_design(intercept, Xc, groups, n):
+    """Rows x coefficients design of intercept, common columns and every group effect."""
+    blocks = [np.ones((n, 1))] if intercept else []
+    blocks.append(Xc)
+    for g in groups:
+        block = np.zeros((n, g.n_levels * g.n_cols))
+        rows = np.arange(n)
+        for j in range(g.n_cols):
+            block[rows, g.idx * g.n_cols + j] = 1.0 if g.Z is None else g.Z[:, j]
+        blocks.append(block)
+    return np.column_stack(blocks)
+
+
+def row_loop(code, Xr, ysum, weight, offset, groups):
+    """The compiled likelihood loop for these rows, and each group term's slice of its effects."""
+    from bayesformula.density import kernels
+
+    columns, slices, at = [], [], 0
+    for g in groups:
+        for j in range(g.n_cols):
+            columns.append((at, g.n_cols, j, g.idx, None if g.Z is None else g.Z[:, j]))
+        slices.append(slice(at, at + g.n_levels * g.n_cols))
+        at += g.n_levels * g.n_cols
+    loop = kernels.RowLoop(code, Xr, ysum, weight, offset, columns, at)
+    return loop, slices
+
+
+def first_rows(inverse, n_unique):
+    first = np.full(n_unique, -1, dtype=np.intp)
+    order = np.arange(len(inverse))[::-1]
+    first[inverse[order]] = order  # the last write wins: the first row of each pattern
+    return first
+
+
+def merge_priors(blocks):
+    """One vectorised prior per distribution: ``[(prior, positions, [(block, part)])]``."""
+    groups: dict[tuple, list] = {}
+    for block in blocks:
+        groups.setdefault((block.prior.name, block.prior.positive), []).append(block)
+    merged = []
+    for (name, positive), members in groups.items():
+        where = np.concatenate([np.arange(b.start, b.start + b.size) for b in members])
+        params = {
+            key: np.concatenate(
+                [
+                    np.broadcast_to(np.asarray(b.prior.params[key], float), (b.size,))
+                    for b in members
+                ]
+            )
+            for key in members[0].prior.params
+        }
+        parts, offset = [], 0
+        for b in members:
+            parts.append((b.name, slice(offset, offset + b.size)))
+            offset += b.size
+        merged.append((NumericPrior(name, params, positive), where, parts))
+    return merged
+
+
+def anchor_effects(groups, design, anchor, intercept, common, X, xbar):
+    """Center the ``anchor`` factor's effects on the matching common coefficients.
+
+    For the anchor factor (centered), the sampler works on each level's own coefficients: its
+    intercept ``a_j`` (at the predictors' means) and, for a numeric slope ``x|g`` matching a
+    common term ``x``, its slope ``c_j``. The named effects follow by a unit-Jacobian linear map:
+    ``b1_j = c_j - beta_x`` and ``b0_j = a_j - Intercept_centered - sum_x mean(x) * b1_j``, so
+    ``eta = a_j + c_j * (x - mean(x)) + ...``: the ridges between the common coefficients and
+    the means of the group effects are gone.
+    """
+    if anchor is None or intercept is None:
+        return
+    blocks = {term.name: (term, block) for term, block in common}
+    intercept_term = None
+    slopes = []
+    for i, g in enumerate(groups):
+        if g.factor != anchor or g.noncentered:
+            continue
+        if g.intercept:
+            intercept_term = g
+            continue
+        match = blocks.get(g.name.split("|")[0])
+        if g.n_cols != 1 or match is None or len(match[0].columns) != 1:
+            continue
+        col = match[0].slice.start
+        if not np.array_equal(g.Z[:, 0], X[:, col]):
+            continue
+        g.anchor_idx = match[1].start
+        slopes.append((i, float(xbar[col])))
+    if intercept_term is None:
+        for g in groups:
+            g.anchor_idx = None
+        return
+    intercept_term.anchor_idx = intercept.start
+    intercept_term.slopes = slopes
+
+
+def centered_effects(g, raw, x, groups, effects):
+    """Named effects of a centered term from its raw (possibly anchored) values."""
+    if g.anchor_idx is None:
+        return raw
+    b = raw - x[g.anchor_idx]
+    for j, mean in g.slopes or ():
+        b = b - mean * effects[j][1]
+    return b

@@ -1,0 +1,211 @@
+"""Priors as numpy log-densities with gradients, for the compile-free fast path.
+
+`numeric_prior` turns a `Prior` into a `NumericPrior`: its log-density at a value (PyMC's exact
+normalising constants, so the fast path's ``lp`` equals the PyMC model's), the derivative with
+respect to the value, and whether the sampler works on ``log(value)`` (PyMC's log transform for
+positive distributions). Priors outside the supported set raise `Unsupported`, and the model is
+then sampled from its PyMC graph instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import gammaln
+
+from bayesformula.core.prior import Prior
+
+__all__ = [
+    "PRIOR_KINDS",
+    "NumericPrior",
+    "PriorKind",
+    "Unsupported",
+    "numeric_prior",
+    "register_prior_kind",
+]
+
+_LOG_2PI = math.log(2 * math.pi)
+_LOG_PI = math.log(math.pi)
+
+
+class Unsupported(Exception):
+    """The fast path cannot express this model exactly; the reason is the message."""
+
+
+def _t_const(nu, sigma):
+    return gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(nu * math.pi) - np.log(sigma)
+
+
+@dataclass(frozen=True)
+class PriorKind:
+    """How the fast path computes one distribution: its parameters (PyMC's names), whether
+    it is sampled on ``log(value)``, its elementwise log-density and derivative
+    ``(x, params) -> (lp, dlp/dx)``, and a central starting value ``(params, size) -> x0`` on
+    the sampler's scale."""
+
+    params: tuple[str, ...]
+    positive: bool
+    logp_grad: Callable[[np.ndarray, dict], tuple[np.ndarray, np.ndarray]]
+    initial: Callable[[dict, int], np.ndarray]
+
+
+#: Distribution name -> `PriorKind`: the priors the fast path computes exactly. A prior of any
+#: other distribution raises `Unsupported`, and the model is sampled from its graph.
+PRIOR_KINDS: dict[str, PriorKind] = {}
+
+
+def register_prior_kind(name: str, params: tuple[str, ...], positive: bool, initial):
+    """Register ``name``'s log-density (the decorated function) for the fast path."""
+
+    def decorate(logp_grad):
+        PRIOR_KINDS[name] = PriorKind(tuple(params), positive, logp_grad, initial)
+        return logp_grad
+
+    return decorate
+
+
+def _full(value, size: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(value, dtype=float), (size,)).astype(float)
+
+
+def _at(key: str, log: bool = False):
+    """A starting value: the parameter ``key`` (its log for positive priors)."""
+    if log:
+        return lambda p, size: np.log(_full(p[key], size))
+    return lambda p, size: _full(p.get(key, 0.0), size)
+
+
+def _zeros(_: dict, size: int) -> np.ndarray:
+    return np.zeros(size)
+
+
+@register_prior_kind("Flat", (), False, _zeros)
+def _flat(x, p):
+    return np.zeros_like(x), np.zeros_like(x)
+
+
+@register_prior_kind("HalfFlat", (), True, _zeros)
+def _half_flat(x, p):
+    return np.zeros_like(x), np.zeros_like(x)
+
+
+@register_prior_kind("Normal", ("mu", "sigma"), False, _at("mu"))
+def _normal(x, p):
+    z = (x - p["mu"]) / p["sigma"]
+    return -0.5 * z * z - np.log(p["sigma"]) - 0.5 * _LOG_2PI, -z / p["sigma"]
+
+
+@register_prior_kind("HalfNormal", ("sigma",), True, _at("sigma", log=True))
+def _half_normal(x, p):
+    z = x / p["sigma"]
+    return 0.5 * math.log(2 / math.pi) - np.log(p["sigma"]) - 0.5 * z * z, -z / p["sigma"]
+
+
+def _student_t(x, p, half: bool):
+    nu, sigma = p["nu"], p["sigma"]
+    d = x - p.get("mu", 0.0)
+    q = d * d / (sigma * sigma * nu)
+    lp = _t_const(nu, sigma) - 0.5 * (nu + 1) * np.log1p(q) + (math.log(2) if half else 0.0)
+    return lp, -(nu + 1) * d / (sigma * sigma * nu * (1 + q))
+
+
+register_prior_kind("StudentT", ("nu", "mu", "sigma"), False, _at("mu"))(
+    lambda x, p: _student_t(x, p, half=False)
+)
+register_prior_kind("HalfStudentT", ("nu", "sigma"), True, _at("sigma", log=True))(
+    lambda x, p: _student_t(x, p, half=True)
+)
+
+
+def _cauchy(x, p, half: bool):
+    beta = p["beta"]
+    d = (x - p.get("alpha", 0.0)) / beta
+    lp = -_LOG_PI - np.log(beta) - np.log1p(d * d) + (math.log(2) if half else 0.0)
+    return lp, -2 * d / (beta * (1 + d * d))
+
+
+register_prior_kind("Cauchy", ("alpha", "beta"), False, _at("alpha"))(
+    lambda x, p: _cauchy(x, p, half=False)
+)
+register_prior_kind("HalfCauchy", ("beta",), True, _at("beta", log=True))(
+    lambda x, p: _cauchy(x, p, half=True)
+)
+
+
+@register_prior_kind(
+    "Exponential", ("lam",), True, lambda p, size: np.log(1.0 / _full(p["lam"], size))
+)
+def _exponential(x, p):
+    lam = p["lam"]
+    return np.log(lam) - lam * x, -lam * np.ones_like(x)
+
+
+@register_prior_kind(
+    "Gamma", ("alpha", "beta"), True, lambda p, size: np.log(_full(p["alpha"] / p["beta"], size))
+)
+def _gamma(x, p):
+    a, b = p["alpha"], p["beta"]
+    return a * np.log(b) - gammaln(a) + (a - 1) * np.log(x) - b * x, (a - 1) / x - b
+
+
+@dataclass(frozen=True)
+class NumericPrior:
+    """A prior's log-density on a block of ``size`` values.
+
+    ``positive`` priors are sampled on ``log(value)``; `logp_grad` returns the log-density of
+    the value itself (the caller adds the log-Jacobian).
+    """
+
+    name: str
+    params: dict
+    positive: bool
+
+    def logp_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Sum of the log-densities at ``x`` and the derivative with respect to ``x``."""
+        lp, grad = PRIOR_KINDS[self.name].logp_grad(x, self.params)
+        return float(np.sum(lp)), grad
+
+    def initial(self, size: int) -> np.ndarray:
+        """A central starting value (on the sampler's scale: log for positive priors)."""
+        return PRIOR_KINDS[self.name].initial(self.params, size)
+
+
+_DEFAULTS = {("Normal", "mu"): 0.0, ("StudentT", "mu"): 0.0, ("Normal", "sigma"): 1.0}
+
+
+def numeric_prior(prior: Prior, size: int, what: str) -> NumericPrior:
+    """The `NumericPrior` of ``prior`` on a block of ``size`` values.
+
+    Raises
+    ------
+    Unsupported
+        For distributions or parametrisations outside `PRIOR_KINDS`, and for hyperpriors.
+    """
+    if prior.name not in PRIOR_KINDS:
+        raise Unsupported(f"{what} has a {prior.name} prior")
+    names, positive = PRIOR_KINDS[prior.name].params, PRIOR_KINDS[prior.name].positive
+    args = dict(prior.args)
+    if prior.name == "Exponential" and "scale" in args and "lam" not in args:
+        args["lam"] = 1.0 / np.asarray(args.pop("scale"), dtype=float)
+    if prior.name == "Gamma" and ("mu" in args or "sigma" in args):
+        raise Unsupported(f"{what} has a Gamma prior given by mu/sigma")
+    unknown = set(args) - set(names)
+    if unknown:
+        raise Unsupported(f"{what}'s {prior.name} prior uses {sorted(unknown)}")
+    params = {}
+    for key in names:
+        if key not in args:
+            if (prior.name, key) not in _DEFAULTS:
+                raise Unsupported(f"{what}'s {prior.name} prior lacks '{key}'")
+            args[key] = _DEFAULTS[(prior.name, key)]
+        value = args[key]
+        if isinstance(value, Prior):
+            raise Unsupported(f"{what}'s prior has a hyperprior on '{key}'")
+        arr = np.asarray(value, dtype=float)
+        if arr.ndim > 1 or (arr.ndim == 1 and arr.size not in (1, size)):
+            raise Unsupported(f"{what}'s prior parameter '{key}' has shape {arr.shape}")
+        params[key] = float(arr.reshape(-1)[0]) if arr.size == 1 else arr
+    return NumericPrior(prior.name, params, positive)

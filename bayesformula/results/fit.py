@@ -1,0 +1,134 @@
+"""Drawing from the posterior and the prior of a `ModelSpec`, and tidying what the engines return.
+
+`sample` passes the sampler the fast path's log-density where the gate
+(`bayesformula.compiled.fast_path`) allows it and the sampler takes one, and the PyMC graph
+otherwise; every engine's result then gets the same layout (`clean`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bayesformula import compiled
+from bayesformula.density import DensityModel
+from bayesformula.errors import SamplerError
+from bayesformula.results.compare import log_likelihood as add_log_likelihood
+from bayesformula.results.predict import predict
+from bayesformula.samplers import get_sampler
+
+__all__ = ["FAST_PATH_TUNE", "clean", "prior_predictive", "sample"]
+
+#: Default warm-up steps per chain when nutpie samples the fast path's log-density.
+FAST_PATH_TUNE = 300
+
+
+def _sample_with_advice(sampler, target, **kwargs):
+    """Run a sampler; a log-density that is not finite at the start becomes a clear error."""
+    try:
+        return sampler.sample(target, **kwargs)
+    except Exception as err:
+        if type(err).__name__ != "SamplingError":
+            raise
+        raise SamplerError(
+            "sampling could not start: the log-density is not finite at the initial point "
+            f"(bad initial energy). {err} Check the priors with model.prior_predictive() and "
+            "the data for extreme values or a response outside the family's support; a prior "
+            "allowing impossible parameter values is the usual cause."
+        ) from err
+
+
+def sample(
+    spec,
+    *,
+    draws: int,
+    tune: int | None,
+    inference_method: str,
+    fast_path: bool,
+    omit_offsets: bool,
+    include_response_params: bool,
+    log_likelihood: bool,
+    **kwargs: Any,
+):
+    """Posterior draws of ``spec``'s model (see `bayesformula.Model.fit` for the arguments)."""
+    for key in ("nuts_sampler", "step"):
+        if key in kwargs:
+            raise SamplerError(
+                f"'{key}' is chosen through inference_method=; got {key}={kwargs[key]!r}."
+            )
+    sampler = get_sampler(inference_method)
+    idata_kwargs = dict(kwargs.pop("idata_kwargs", None) or {})
+    log_likelihood = bool(idata_kwargs.pop("log_likelihood", False)) or log_likelihood
+    if idata_kwargs:
+        kwargs["idata_kwargs"] = idata_kwargs
+    target = None
+    if fast_path and getattr(sampler, "accepts_density", False):
+        target = compiled.fast_path(spec)
+    if target is None:
+        target = compiled.built_graph(spec).model
+    if tune is None:
+        tune = FAST_PATH_TUNE if isinstance(target, DensityModel) else 1000
+    idata = _sample_with_advice(sampler, target, draws=draws, tune=tune, **kwargs)
+    idata = clean(spec, idata, omit_offsets)
+    if include_response_params:
+        predict(spec, idata, kind="response_params", inplace=True)
+    if log_likelihood:
+        add_log_likelihood(spec, idata, inplace=True)
+    return idata
+
+
+def clean(spec, idata, omit_offsets: bool):
+    """Drop internal data containers and (optionally) offsets; tag the result."""
+    if "constant_data" in idata.groups():
+        del idata.constant_data
+    offsets = []
+    if omit_offsets:
+        offsets = [f"{t.name}_offset" for d in spec.designs for t in d.group_terms]
+        offsets += [
+            f"{b.name}_{suffix}"
+            for d in spec.designs
+            for b in d.group_blocks
+            for suffix in ("offset", "cholesky", "joint")
+        ]
+        offsets += [
+            f"{t.name}_offset"
+            for t in spec.design.special_terms
+            if t.kind == "hsgp" and not t.centered
+        ]
+    for group in ("posterior", "prior"):
+        if group in idata.groups() and offsets:
+            setattr(idata, group, idata[group].drop_vars(offsets, errors="ignore"))
+    for group in idata.groups():
+        idata[group].attrs["modeling_interface"] = "bayesformula"
+    return idata
+
+
+def prior_predictive(spec, draws: int, var_names, omit_offsets: bool, random_seed: Any):
+    """Parameters and responses drawn from the prior (see `bayesformula.Model.prior_predictive`)."""
+    import pymc as pm
+
+    from bayesformula.graph.thresholds import order_prior_draws
+
+    pm_model = compiled.built_graph(spec).model
+    if var_names is not None:
+        idata = pm.sample_prior_predictive(
+            draws=draws, model=pm_model, var_names=var_names, random_seed=random_seed
+        )
+        order_prior_draws(spec, idata.prior, np.random.default_rng(random_seed))
+        return clean(spec, idata, omit_offsets)
+    # parameters from PyMC, responses from the family's numpy draw (the same one
+    # predict(kind="response") uses): PyMC draws some likelihoods, such as the hurdle
+    # families' zero-truncated counts, by rejection, which fails for extreme prior draws
+    seeds = np.random.default_rng(random_seed).integers(0, 2**31, size=2)
+    params = [v.name for v in pm_model.free_RVs + pm_model.deterministics]
+    idata = pm.sample_prior_predictive(
+        draws=draws, model=pm_model, var_names=params, random_seed=int(seeds[0])
+    )
+    # PyMC's forward draws ignore ordering constraints (ordinal thresholds)
+    order_prior_draws(spec, idata.prior, np.random.default_rng(seeds[0]))
+    with_y = predict(
+        spec, idata, kind="response", group="prior", inplace=False, random_seed=int(seeds[1])
+    )
+    idata.add_groups({"prior_predictive": with_y.prior_predictive})
+    return clean(spec, idata, omit_offsets)

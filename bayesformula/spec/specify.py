@@ -1,0 +1,258 @@
+"""`ModelSpec`, the frozen description of a model, and `specify`, the pure function that makes one.
+
+Every later stage (the PyMC graph, the fast path's log-density, predictions, the pointwise
+log-likelihood, saving) takes a `ModelSpec` or the values it holds; none of them changes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from bayesformula.core.prior import Prior
+from bayesformula.errors import FamilyError
+from bayesformula.families.family import Family, ResponseData
+from bayesformula.families.links import Link
+from bayesformula.families.registry import get_family
+from bayesformula.formula.design import Design, drop_intercept, make_design
+from bayesformula.formula.formula import Formula
+from bayesformula.formula.helpers import ResponseHelper, evaluate_helper, split_response_helper
+from bayesformula.priors.auto import (
+    PriorSet,
+    add_part_priors,
+    apply_user_priors,
+    check_vector_priors,
+    default_priors,
+)
+from bayesformula.spec.checks import (
+    check_category_priors,
+    check_has_cdf,
+    check_per_category_terms,
+    intercept_owner,
+)
+from bayesformula.spec.distributional import AuxPart, aux_parts, used_columns
+from bayesformula.spec.parameterization import (
+    FactorChoice,
+    anchor_factor,
+    resolve_parameterization,
+)
+
+__all__ = ["ModelSpec", "SpecOptions", "specify"]
+
+
+@dataclass(frozen=True)
+class SpecOptions:
+    """The options a model was specified with, as the user gave them (`bayesformula.save`
+    stores them; `specify` reads nothing else)."""
+
+    priors: Mapping[str, Any] | None = None
+    link: str | Mapping[str, str] | None = None
+    categorical: str | tuple[str, ...] | None = None
+    dropna: bool = False
+    auto_scale: bool = True
+    noncentered: bool | Mapping[str, bool] | None = None
+    center_predictors: bool = True
+    #: names of the values given through ``extra_namespace`` (the values themselves are not kept)
+    extra_namespace: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class ModelSpec:
+    """Everything that defines a model: formula, data, family, link, design, priors, response,
+    response helper, auxiliary formulas and the parameterisation of group effects.
+
+    Frozen: a different model is a different spec (`dataclasses.replace` makes one). Compiled
+    artefacts (the PyMC graph, the fast path's log-density, prediction functions) are cached per
+    spec by `bayesformula.compiled`; a spec is hashed by identity, so each one has its own.
+
+    Attributes
+    ----------
+    formula : Formula
+    data : pandas.DataFrame
+        The data as given (only the formula's columns are read).
+    family : Family
+    link : Link
+        The parent parameter's link.
+    design : Design
+        Design matrices of the main formula (intercept dropped for ordinal families).
+    aux_parts : Mapping[str, AuxPart]
+        Auxiliary parameter -> its own formula's model (distributional regression).
+    response_data : ResponseData
+        The checked response.
+    response_helper : ResponseHelper or None
+        Censoring, truncation or weights from ``censored()``, ``truncated()``, ``weighted()``.
+    priors : PriorSet
+        Every parameter's prior (defaults with the user's overrides).
+    parameterization : Mapping[str, FactorChoice]
+        Grouping factor -> centered or non-centered, and why.
+    anchor : str or None
+        The centered factor whose effects the fast path samples centered on the intercept.
+    options : SpecOptions
+        The options as given.
+    """
+
+    formula: Formula
+    data: pd.DataFrame = field(repr=False)
+    family: Family
+    link: Link
+    design: Design = field(repr=False)
+    aux_parts: Mapping[str, AuxPart] = field(repr=False)
+    response_data: ResponseData = field(repr=False)
+    response_helper: ResponseHelper | None
+    priors: PriorSet = field(repr=False)
+    parameterization: Mapping[str, FactorChoice]
+    anchor: str | None
+    options: SpecOptions
+
+    @property
+    def response_name(self) -> str:
+        """Name of the observed variable in the PyMC model and in the results."""
+        return self.design.response.name
+
+    @property
+    def center_predictors(self) -> bool:
+        return self.options.center_predictors
+
+    @property
+    def centered_factors(self) -> list[str]:
+        """Grouping factors whose effects are sampled centered."""
+        return [f for f, c in self.parameterization.items() if not c.noncentered]
+
+    @property
+    def designs(self) -> list[Design]:
+        """The main formula's design, then those of the auxiliary formulas."""
+        return [self.design] + [p.design for p in self.aux_parts.values()]
+
+    def centered_aux(self) -> list[str]:
+        """Auxiliary parameters sampled at the predictors' means (ordinal thresholds)."""
+        if not (self.center_predictors and self.design.common_terms):
+            return []
+        return [
+            a.name
+            for a in self.family.aux
+            if a.replaces_intercept and isinstance(self.priors.aux[a.name], Prior)
+        ]
+
+    def with_n_dropped(self, n_dropped: int) -> ModelSpec:
+        """The same spec, recording ``n_dropped`` rows dropped before it (`bayesformula.load`)."""
+        return replace(self, design=replace(self.design, n_dropped=n_dropped))
+
+
+def _frozen(value):
+    """A read-only view of a user's dict (lists become tuples), for `SpecOptions`."""
+    if isinstance(value, dict):
+        return MappingProxyType(dict(value))
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def specify(
+    formula: str | Formula,
+    data: pd.DataFrame,
+    family: Any = "gaussian",
+    priors: dict[str, Any] | None = None,
+    link: str | dict | None = None,
+    categorical: str | list[str] | None = None,
+    dropna: bool = False,
+    auto_scale: bool = True,
+    noncentered: bool | dict[str, bool] | None = None,
+    center_predictors: bool = True,
+    extra_namespace: dict[str, Any] | None = None,
+) -> ModelSpec:
+    """Check the formula against the data and set up everything that defines the model.
+
+    The arguments are those of `bayesformula.Model`; it calls this function. Nothing is
+    compiled and nothing is sampled.
+
+    Returns
+    -------
+    ModelSpec
+
+    Examples
+    --------
+    >>> import bayesformula as bf
+    >>> from bayesformula.spec import specify
+    >>> spec = specify("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
+    >>> spec.family.name, spec.link.name, list(spec.priors.common)
+    ('binomial', 'logit', ['Intercept', 'dose'])
+    """
+    formula = formula if isinstance(formula, Formula) else Formula(formula)
+    options = SpecOptions(
+        priors=_frozen(priors),
+        link=_frozen(link),
+        categorical=_frozen(categorical),
+        dropna=dropna,
+        auto_scale=auto_scale,
+        noncentered=_frozen(noncentered),
+        center_predictors=center_predictors,
+        extra_namespace=tuple(sorted(extra_namespace)) if isinstance(extra_namespace, dict) else (),
+    )
+    family = get_family(family)
+    link_obj: Link = family.resolve_link(link)
+    main, helper_spec = split_response_helper(formula.main)
+    additionals = formula.additionals
+    if helper_spec is not None and family.parent_over_levels:
+        kind = "ordinal" if family.support == "ordinal" else "categorical"
+        raise FamilyError(
+            f"{helper_spec.text}: response helpers (censored, truncated, weighted) are not "
+            f"available for the {kind} family '{family.name}'; write the response "
+            f"as a plain column ('{helper_spec.response} ~ ...')."
+        )
+    design = make_design(
+        main,
+        data,
+        dropna=dropna,
+        categorical=categorical,
+        extra_namespace=extra_namespace,
+        also_used=(
+            used_columns(additionals, family, getattr(data, "columns", [])) if additionals else ()
+        ),
+    )
+    parts = aux_parts(
+        additionals,
+        family,
+        data,
+        design.index,
+        links=link if isinstance(link, dict) else None,
+        categorical=categorical,
+        extra_namespace=extra_namespace,
+    )
+    response = family.check_response(design.response, design.index)
+    if family.per_category:
+        check_per_category_terms(design, family)
+    if not family.intercept:  # ordinal families: the thresholds take its place
+        design = drop_intercept(design, intercept_owner(family))
+    helper = (
+        None
+        if helper_spec is None
+        else evaluate_helper(helper_spec, data, design.index, response.values)
+    )
+    if helper is not None and helper.kind != "weighted":
+        check_has_cdf(family, helper.text)
+    parameterization = resolve_parameterization(noncentered, design, family, response)
+    defaults = default_priors(design, family, link_obj, response, auto_scale=auto_scale)
+    for part in parts.values():
+        defaults = add_part_priors(defaults, part, family, response, auto_scale=auto_scale)
+    prior_set: PriorSet = apply_user_priors(defaults, priors, family)
+    check_vector_priors(prior_set, family, response)
+    if family.per_category:
+        check_category_priors(prior_set, design, response)
+    return ModelSpec(
+        formula=formula,
+        data=data,
+        family=family,
+        link=link_obj,
+        design=design,
+        aux_parts=MappingProxyType(dict(parts)),
+        response_data=response,
+        response_helper=helper,
+        priors=prior_set,
+        parameterization=MappingProxyType(dict(parameterization)),
+        anchor=anchor_factor(design, parameterization),
+        options=options,
+    )
