@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DOCS_STAMP := $(VENV)/.docs-stamp
 ENGINES_STAMP := $(VENV)/.engines-stamp
 
-.PHONY: demo test docs lint bench clean
+.PHONY: demo test test-fast docs lint bench clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ demo: $(STAMP)
 test: $(STAMP) $(DOCS_STAMP) $(ENGINES_STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q tests
 
+# the inner loop: everything but the tests that run a real sampler
+test-fast: $(STAMP) $(DOCS_STAMP) $(ENGINES_STAMP)
+	MPLBACKEND=Agg $(PY) -m pytest -q -m "not slow" tests
+
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
@@ -43,8 +47,11 @@ $(BENCH_VENV)/.installed-stamp: benchmarks/requirements-bambi.txt
 bench: $(STAMP) $(BENCH_VENV)/.installed-stamp
 	$(PY) benchmarks/run.py --bambi-python $(BENCH_VENV)/bin/python --json benchmarks/results.json
 
+# ruff, and the layer contract of pyproject.toml's [tool.importlinter] (each layer imports only
+# the layers below it)
 lint: $(STAMP)
 	$(PY) -m ruff check bayesformula tests examples benchmarks
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info bioassay_figures site

@@ -121,7 +121,6 @@ class Model:
     response_name = property(lambda self: self._spec.response_name, doc="The observed variable.")
     centered_factors = property(lambda self: self._spec.centered_factors)
 
-    # ------------------------------------------------------------------ building
     @property
     def backend(self):
         """The built PyMC model and its handles (`graph.model.BuiltModel`), None until built."""
@@ -154,7 +153,6 @@ class Model:
 
         return model_graph(self.build(), formatting, name, figsize, dpi, fmt)
 
-    # ------------------------------------------------------------------ inference
     def fit(
         self,
         draws: int = 1000,
@@ -209,10 +207,9 @@ class Model:
         return idata
 
     def check(self, idata, var_names=None):
-        """Sampler diagnostics with the next step for each problem
-        (`bayesformula.diagnostics.check`): divergences, r_hat > 1.01, bulk and tail ESS below
-        100 per chain, tree-depth saturation, non-finite energies and E-BFMI. ``print()`` it
-        for a report; ``.ok``, ``.problems`` and ``.to_frame()`` give it as data."""
+        """Sampler diagnostics with the next step for each problem (divergences, r_hat, ESS,
+        tree depth, energy, E-BFMI; `bayesformula.diagnostics.check`): ``print()`` it for a
+        report; ``.ok``, ``.problems`` and ``.to_frame()`` give it as data."""
         return _check(idata, model=self._spec, var_names=var_names)
 
     def compute_log_likelihood(self, idata, inplace: bool = True):
@@ -286,7 +283,6 @@ class Model:
         """
         return prediction_table(self._spec, **_arguments(locals()))
 
-    # ------------------------------------------------------------------ display
     def prior_table(self) -> pd.DataFrame:
         """Every prior in use as a DataFrame (parameter, kind, prior, source)."""
         return self._spec.priors.table()

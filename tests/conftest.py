@@ -3,6 +3,8 @@ tests that only read a posterior share one honest fit."""
 
 from __future__ import annotations
 
+import inspect
+import re
 import warnings
 from pathlib import Path
 
@@ -67,3 +69,37 @@ def group_data():
 def group_fit(group_data):
     model = bf.Model("y ~ x + a + (1|g)", group_data)
     return model, model.fit(random_seed=3, **FIT)
+
+
+# --------------------------------------------------------------------------- the slow marker
+#: What a test (or a fixture it uses) calls when it runs a real sampler or a whole example.
+_SAMPLES = re.compile(
+    r"\.fit\(|prior_predictive\(|pm\.sample|check_family\(|check_sampler\(|fit_many\("
+    r"|main\(\[\s*\"fit\"|subprocess|runpy|_run_example"
+)
+
+
+def _source(func) -> str:
+    try:
+        return inspect.getsource(func)
+    except (OSError, TypeError):
+        return ""
+
+
+def _samples(item) -> bool:
+    if _SAMPLES.search(_source(getattr(item, "function", None))):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info else ()):
+        if any(_SAMPLES.search(_source(d.func)) for d in defs):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that samples (directly or through a fixture) ``slow``, so that
+    ``pytest -m "not slow"`` is a fast inner loop; ``make test`` still runs everything."""
+    slow = pytest.mark.slow
+    for item in items:
+        if "slow" not in item.keywords and _samples(item):
+            item.add_marker(slow)

@@ -68,7 +68,7 @@ class _Graph:
         return out
 
     def flat(self, point: dict) -> np.ndarray:
-        return np.concatenate([np.ravel(point[v.name]) for v in self.values])
+        return np.concatenate([np.zeros(0)] + [np.ravel(point[v.name]) for v in self.values])
 
 
 def check_density(
@@ -182,9 +182,13 @@ def _check_point(report: DensityReport, dens, graph: _Graph, x: np.ndarray, i: i
     gerr = np.abs(grad_fast - expected)
     scale = np.maximum(1.0, np.abs(expected))
     report.max_grad_error = max(report.max_grad_error, float(np.max(gerr, initial=0.0)))
-    worst = int(np.argmax(gerr / scale)) if gerr.size else 0
+    ok = bool(np.all(gerr <= rtol * scale))
+    worst = int(np.argmax(gerr / scale)) if gerr.size else None
     report.record(
         f"gradient {i}",
-        bool(np.all(gerr <= rtol * scale)),
-        f"entry {worst}: {grad_fast[worst]!r} on the fast path, {expected[worst]!r} from the graph",
+        ok,
+        ""
+        if ok
+        else f"entry {worst}: {grad_fast[worst]!r} on the fast path, {expected[worst]!r} from "
+        "the graph",
     )
