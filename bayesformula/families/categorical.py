@@ -26,7 +26,7 @@ import pandas as pd
 
 from bayesformula.core.prior import Prior
 from bayesformula.errors import ResponseError
-from bayesformula.families.family import AuxParam, Family, ResponseData
+from bayesformula.families.family import AuxParam, Family, ResponseData, register_response_check
 from bayesformula.families.ordinal import draw_categories, response_categories
 
 __all__ = [
@@ -58,6 +58,7 @@ def _response_data(name: str, values, levels, note: str, trials=None) -> Respons
     )
 
 
+@register_response_check("categorical")
 def check_category_response(family: Family, response, index: pd.Index) -> ResponseData:
     """Codes 0..K-1 of a categorical response; the first level is the reference."""
     codes, levels = response_categories(family, response, index, what="categories")
@@ -68,6 +69,7 @@ def check_category_response(family: Family, response, index: pd.Index) -> Respon
     return _response_data(response.name, codes, levels, note)
 
 
+@register_response_check("multinomial")
 def check_count_vectors(family: Family, response, index: pd.Index) -> ResponseData:
     """Counts per category from ``c(y1, ..., yK)``; each row's total is its trials."""
     fam, name = f"family '{family.name}'", response.expr

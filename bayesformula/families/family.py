@@ -122,6 +122,22 @@ def _rows(mask: np.ndarray, index: pd.Index, values: np.ndarray, limit: int = 5)
     return f"{len(where)} value(s) ({shown}{more})"
 
 
+#: Support -> its response check ``(family, response, index) -> ResponseData``, for supports
+#: whose responses are not one number per row (registered by `families.ordinal` and
+#: `families.categorical`); the others are checked by `Family.check_response` itself.
+RESPONSE_CHECKS: dict[str, Callable] = {}
+
+
+def register_response_check(support: str):
+    """Register the decorated function as the response check of families of ``support``."""
+
+    def decorate(check):
+        RESPONSE_CHECKS[support] = check
+        return check
+
+    return decorate
+
+
 @dataclass(frozen=True)
 class Family:
     """A response distribution with its parameters and links.
@@ -259,18 +275,9 @@ class Family:
         """
         name, kind = response.expr, response.kind
         fam = f"family '{self.name}'"
-        if self.support == "ordinal":
-            from bayesformula.families.ordinal import check_ordinal_response
-
-            return check_ordinal_response(self, response, index)
-        if self.support == "categorical":
-            from bayesformula.families.categorical import check_category_response
-
-            return check_category_response(self, response, index)
-        if self.support == "multinomial":
-            from bayesformula.families.categorical import check_count_vectors
-
-            return check_count_vectors(self, response, index)
+        special = RESPONSE_CHECKS.get(self.support)
+        if special is not None:  # ordered categories, categories, counts per category
+            return special(self, response, index)
         if kind == "proportion" and self.support != "trials":
             raise ResponseError(
                 f"the response {name} gives successes and trials, which only binomial-type "

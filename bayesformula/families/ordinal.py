@@ -24,7 +24,13 @@ import pandas as pd
 
 from bayesformula.core.prior import Prior
 from bayesformula.errors import ResponseError
-from bayesformula.families.family import AuxParam, Family, ResponseData, numeric_column
+from bayesformula.families.family import (
+    AuxParam,
+    Family,
+    ResponseData,
+    numeric_column,
+    register_response_check,
+)
 
 __all__ = [
     "KINDS",
@@ -253,6 +259,7 @@ def response_categories(
     return np.asarray(codes, dtype=np.int64), levels
 
 
+@register_response_check("ordinal")
 def check_ordinal_response(family: Family, response, index: pd.Index) -> ResponseData:
     """Codes 0..K-1 and the ordered levels of an ordinal response (see
     `response_categories`)."""

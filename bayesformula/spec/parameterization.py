@@ -17,20 +17,19 @@ estimate that cannot be made, -> non-centered (the safe default).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
+    "LEVEL_INFORMATION",
     "FactorChoice",
     "anchor_factor",
     "choose_parameterization",
+    "register_level_information",
     "resolve_parameterization",
 ]
-
-#: Families whose per-observation Fisher information on the link scale we estimate.
-_INFO_FAMILIES = {"gaussian", "bernoulli", "binomial", "poisson"}
-
 
 @dataclass(frozen=True)
 class FactorChoice:
@@ -46,29 +45,51 @@ class FactorChoice:
         return "non-centered" if self.noncentered else "centered"
 
 
-def _level_stats(family: str, y, trials, idx, n_levels):
-    """Per level: (link-scale mean, information of the level's data about its effect)."""
+#: Family name -> ``(y, trials, idx, n_levels) -> (link-scale means, information)`` per level:
+#: the families whose per-observation Fisher information on the link scale we estimate. Other
+#: families take the non-centered default.
+LEVEL_INFORMATION: dict[str, Callable] = {}
+
+
+def register_level_information(*families: str):
+    """Register the decorated per-level statistics for ``families`` (see `LEVEL_INFORMATION`)."""
+
+    def decorate(function):
+        for family in families:
+            LEVEL_INFORMATION[family] = function
+        return function
+
+    return decorate
+
+
+@register_level_information("gaussian")
+def _gaussian_levels(y, trials, idx, n_levels):
     counts = np.bincount(idx, minlength=n_levels).astype(float)
-    if family == "gaussian":
-        sums = np.bincount(idx, weights=y, minlength=n_levels)
-        means = sums / np.maximum(counts, 1)
-        resid = y - means[idx]
-        dof = max(len(y) - n_levels, 1)
-        within = float(np.sum(resid * resid) / dof)
-        if not within > 0:
-            within = float(np.var(y)) or 1.0
-        return means, counts / within
-    if family in ("bernoulli", "binomial"):
-        n = np.ones_like(y) if trials is None else trials
-        ys = np.bincount(idx, weights=y, minlength=n_levels)
-        ns = np.bincount(idx, weights=n, minlength=n_levels)
-        p = (ys + 0.5) / (ns + 1.0)
-        return np.log(p / (1 - p)), ns * p * (1 - p)
-    if family == "poisson":
-        ys = np.bincount(idx, weights=y, minlength=n_levels)
-        rate = (ys + 0.5) / np.maximum(counts, 1)
-        return np.log(rate), counts * rate
-    raise ValueError(family)
+    sums = np.bincount(idx, weights=y, minlength=n_levels)
+    means = sums / np.maximum(counts, 1)
+    resid = y - means[idx]
+    dof = max(len(y) - n_levels, 1)
+    within = float(np.sum(resid * resid) / dof)
+    if not within > 0:
+        within = float(np.var(y)) or 1.0
+    return means, counts / within
+
+
+@register_level_information("bernoulli", "binomial")
+def _binary_levels(y, trials, idx, n_levels):
+    n = np.ones_like(y) if trials is None else trials
+    ys = np.bincount(idx, weights=y, minlength=n_levels)
+    ns = np.bincount(idx, weights=n, minlength=n_levels)
+    p = (ys + 0.5) / (ns + 1.0)
+    return np.log(p / (1 - p)), ns * p * (1 - p)
+
+
+@register_level_information("poisson")
+def _poisson_levels(y, trials, idx, n_levels):
+    counts = np.bincount(idx, minlength=n_levels).astype(float)
+    ys = np.bincount(idx, weights=y, minlength=n_levels)
+    rate = (ys + 0.5) / np.maximum(counts, 1)
+    return np.log(rate), counts * rate
 
 
 def choose_parameterization(design, family, response) -> dict[str, FactorChoice]:
@@ -80,12 +101,13 @@ def choose_parameterization(design, family, response) -> dict[str, FactorChoice]
         idx = design.group_index[factor]
         n_levels = len(design.group_levels[factor])
         per_level = len(y) / max(n_levels, 1)
-        if family.name not in _INFO_FAMILIES:
+        level_stats = LEVEL_INFORMATION.get(family.name)
+        if level_stats is None:
             choices[factor] = FactorChoice(
                 factor, True, f"{per_level:.3g} obs/level; default for family '{family.name}'"
             )
             continue
-        means, info = _level_stats(family.name, y, trials, idx, n_levels)
+        means, info = level_stats(y, trials, idx, n_levels)
         observed = info > 0
         if observed.sum() < 2:
             choices[factor] = FactorChoice(factor, True, "fewer than two observed levels")
