@@ -4,10 +4,10 @@ The fast path is a second implementation of every model it claims. Here `hypothe
 models across everything the fast path claims (each registered family and link, with and
 without intercept, numeric and categorical predictors, offsets, one or two grouping factors
 with intercepts and slopes, centered and non-centered, anchored or not, merged rows, user priors
-of every distribution the numeric priors accept, fixed sigmas), and `check_density` compares the
-log-density and gradient with the PyMC graph's at random points. Each generated model must be
-claimed by the fast path (the generator stays inside the claimed set, so an unclaimed model is a
-regression too). The mutation tests then put a deliberate error into each registered likelihood
+of every distribution the numeric priors accept, fixed sigmas, numpy or the compiled row loop),
+and `check_density` compares the log-density and gradient with the PyMC graph's at random
+points. Each generated model must be claimed by the fast path (the generator stays inside the
+claimed set, so an unclaimed model is a regression too). The mutation tests then put a deliberate error into each registered likelihood
 and each prior distribution and require `check_density` to fail.
 """
 
@@ -38,6 +38,7 @@ COEF_PRIORS = [
     lambda d: bf.Prior("Flat"),
 ]
 POSITIVE_PRIORS = [
+    lambda d: bf.Prior("HalfFlat"),
     lambda d: bf.Prior("HalfNormal", sigma=d.draw(_pos)),
     lambda d: bf.Prior("HalfStudentT", nu=d.draw(_nu), sigma=d.draw(_pos)),
     lambda d: bf.Prior("HalfCauchy", beta=d.draw(_pos)),
@@ -58,6 +59,7 @@ class Drawn:
     data: pd.DataFrame
     family: str
     options: dict
+    kernel: bool = False
 
     def model(self):
         return bf.Model(self.formula, self.data, family=self.family, **self.options)
@@ -124,12 +126,14 @@ def models(draw) -> Drawn:
     if family == "gaussian" and draw(st.booleans()):
         positive = draw(st.sampled_from(POSITIVE_PRIORS))(_Drawer(draw))
         priors["sigma"] = positive if draw(st.integers(0, 3)) else draw(_pos)
+    # bernoulli, binomial and poisson likelihoods also in the compiled row loop
+    kernel = family != "gaussian" and draw(st.booleans())
     options = {
         "priors": priors,
         "noncentered": draw(st.sampled_from([None, True, False])),
         "center_predictors": draw(st.booleans()),
     }
-    return Drawn(formula, pd.DataFrame(data), family, options)
+    return Drawn(formula, pd.DataFrame(data), family, options, kernel)
 
 
 class _Drawer:
@@ -151,16 +155,17 @@ def test_generated_models_equal_the_graph():
     )
     @given(models())
     def check(drawn):
-        report = check_density(drawn.model(), points=2)
-        checked.append((drawn.formula, drawn.family))
+        report = check_density(drawn.model(), points=2, kernel=drawn.kernel)
+        checked.append((drawn.formula, drawn.family, drawn.kernel))
         assert report.claimed, f"{drawn}: not claimed by the fast path: {report}"
         assert report.ok, f"{drawn}\n{report}"
 
     check()
     assert len(checked) >= N_SPECS
     # the matrix was covered: every family, group terms, offsets and models without intercept
-    assert {family for _, family in checked} == set(FAMILIES)
-    formulas = [f for f, _ in checked]
+    assert {family for _, family, _ in checked} == set(FAMILIES)
+    assert sum(kernel for _, _, kernel in checked) > N_SPECS // 5
+    formulas = [f for f, _, _ in checked]
     assert sum("|" in f for f in formulas) > N_SPECS // 4
     assert sum("||" in f for f in formulas) > 10
     assert sum("offset(" in f for f in formulas) > N_SPECS // 5
