@@ -7,8 +7,9 @@ with intercepts and slopes, centered and non-centered, anchored or not, merged r
 of every distribution the numeric priors accept, fixed sigmas, numpy or the compiled row loop),
 and `check_density` compares the log-density and gradient with the PyMC graph's at random
 points. Each generated model must be claimed by the fast path (the generator stays inside the
-claimed set, so an unclaimed model is a regression too). The mutation tests then put a deliberate error into each registered likelihood
-and each prior distribution and require `check_density` to fail.
+claimed set, so an unclaimed model is a regression too). The mutation tests then put a
+deliberate error into each registered likelihood and each prior distribution and require
+`check_density` to fail.
 """
 
 from __future__ import annotations
