@@ -1,8 +1,11 @@
-"""Wrote sleepstudy-v0.1.nc with bayesformula 0.1.0 on its Python 3.11 stack (PyMC 5.28, ArviZ 0.23).
+"""Wrote sleepstudy-v0.1.nc with bayesformula 0.1.0 on Python 3.11 (PyMC 5.28, ArviZ 0.23).
 
 Kept for the record: run from the repository root with a 0.1 install to write the file again.
+"""
 import json
+
 import numpy as np
+
 import bayesformula as bf
 
 data = bf.load_data("sleepstudy")
