@@ -1,7 +1,7 @@
 """Save a fitted model and its draws to one netCDF file, and load both back.
 
-The file is the InferenceData (posterior, sample_stats, ...) plus one extra group,
-``bayesformula``, holding
+The file is the fit's tree (posterior, sample_stats, ...; one netCDF group each, as ArviZ
+writes them) plus one extra group, ``bayesformula``, holding
 
 * the model specification as JSON (formula, family, link, user priors, options, versions),
 * the encodings the formula learned from the data (category levels, contrasts, the state of
@@ -12,14 +12,14 @@ The file is the InferenceData (posterior, sample_stats, ...) plus one extra grou
 
 Loading rebuilds the model from that data, checks that the rebuilt encodings equal the stored
 ones (so predictions on new data are exactly those of the original model), and returns
-``(model, idata)``.
+``(model, idata)``. Files written by bayesformula 0.1 (ArviZ 0.23's ``InferenceData``) have
+the same groups and load the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesformula.core.prior import Prior
+from bayesformula.core.tree import groups, has_group, is_tree, make_tree
 from bayesformula.errors import BayesformulaError, FamilyError, FileFormatError
 from bayesformula.families.links import LINKS
 from bayesformula.families.registry import FAMILIES
@@ -267,7 +268,7 @@ def save(model, idata, path: str | Path) -> Path:
     Parameters
     ----------
     model : bayesformula.Model
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         The fit to store (``model.fit()``'s result, possibly with predictions added).
     path : str or Path
         Target file, conventionally ``*.nc`` (netCDF4/HDF5). An existing file is replaced.
@@ -282,13 +283,11 @@ def save(model, idata, path: str | Path) -> Path:
     >>> bf.save(model, idata, "fit.nc")  # doctest: +SKIP
     >>> model, idata = bf.load("fit.nc")  # doctest: +SKIP
     """
-    import arviz as az
-
-    if not hasattr(idata, "groups"):
+    if not is_tree(idata):
         raise BayesformulaError(
-            f"save needs the InferenceData from model.fit(), got {type(idata).__name__}."
+            f"save needs the fit from model.fit() (an xarray.DataTree), got {type(idata).__name__}."
         )
-    if GROUP in idata.groups():
+    if has_group(idata, GROUP):
         raise BayesformulaError(f"idata already has a '{GROUP}' group; it is reserved.")
     path = Path(path)
     spec = _spec(model)
@@ -301,10 +300,8 @@ def save(model, idata, path: str | Path) -> Path:
     dataset.attrs["spec"] = json.dumps(spec)
     dataset.attrs["columns"] = json.dumps(meta)
     dataset.attrs["encodings"] = json.dumps(model_encodings(model))
-    groups = {g: idata[g] for g in idata.groups()}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # a group outside ArviZ's scheme
-        out = az.InferenceData(**groups, **{GROUP: dataset})
+    out = make_tree({**{g: idata[g] for g in groups(idata)}, GROUP: dataset})
+    out.attrs.update(idata.attrs)
     if path.parent and not path.parent.exists():
         raise BayesformulaError(f"cannot save to {path}: folder {path.parent} does not exist.")
     tmp = path.with_name(path.name + ".tmp")
@@ -340,7 +337,7 @@ def load(path: str | Path, extra_namespace: dict[str, Any] | None = None):
 
     Returns
     -------
-    (Model, arviz.InferenceData)
+    (Model, xarray.DataTree)
         The rebuilt model, which predicts on new data exactly as the original did, and the
         draws.
 
@@ -352,25 +349,22 @@ def load(path: str | Path, extra_namespace: dict[str, Any] | None = None):
         Not a bayesformula file, or the encodings rebuilt from the stored data differ from the
         stored ones (for example after a formulae upgrade that changed an encoding).
     """
-    import arviz as az
-
     from bayesformula.model import Model
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            idata = az.from_netcdf(str(path), engine="h5netcdf")
+        with xr.open_datatree(str(path), engine="h5netcdf") as stored:
+            idata = stored.load().copy()
     except Exception as err:  # h5py/xarray errors differ by corruption kind
         raise FileFormatError(f"{path} is not a readable netCDF file: {err}") from None
-    if GROUP not in idata.groups():
+    if not has_group(idata, GROUP):
         raise FileFormatError(
             f"{path} holds draws but no '{GROUP}' group: it was not written by bf.save "
-            "(plain arviz files have no model to rebuild; use arviz.from_netcdf for those)."
+            "(plain ArviZ files have no model to rebuild; use xarray.open_datatree for those)."
         )
-    dataset = idata[GROUP]
+    dataset = idata[GROUP].to_dataset()
     spec = json.loads(dataset.attrs["spec"])
     if spec.get("format") != FORMAT:
         raise FileFormatError(
@@ -417,5 +411,5 @@ def load(path: str | Path, extra_namespace: dict[str, Any] | None = None):
             f"({problem}). The file was written with {spec['versions']}; install those "
             "versions to use it."
         )
-    delattr(idata, GROUP)
+    del idata[GROUP]
     return model, idata

@@ -171,8 +171,8 @@ class Model:
         fast_path: bool = True,
         **kwargs: Any,
     ):
-        """Draw from the posterior; returns an InferenceData (posterior, sample_stats,
-        observed_data).
+        """Draw from the posterior; returns an ``xarray.DataTree`` in ArviZ 1's layout
+        (groups posterior, sample_stats, observed_data) that every ArviZ function reads.
 
         Parameters
         ----------
@@ -227,7 +227,7 @@ class Model:
         """Draw parameters and responses from the prior (forward sampling, no MCMC).
 
         Ordered thresholds of the ordinal families are redrawn from the ordered prior (PyMC's
-        forward draws ignore the ordering). Returns an InferenceData with groups prior,
+        forward draws ignore the ordering). Returns an ``xarray.DataTree`` with groups prior,
         prior_predictive and observed_data; pass it to `predict` with ``group="prior"`` for
         prior curves on new data.
         """

@@ -17,3 +17,11 @@ def raises_each(fn, classes, match):
             fn()
         infos.append(info)
     return infos[-1].value
+
+
+def fit_tree(coords=None, dims=None, **groups):
+    """A fit-shaped ``xarray.DataTree`` from arrays, one keyword per group
+    (``fit_tree(posterior={"theta": draws}, sample_stats={...})``); ArviZ's ``from_dict``."""
+    import arviz as az
+
+    return az.from_dict(groups, coords=coords, dims=dims)

@@ -24,7 +24,7 @@ def test_fast_path_fit_never_imports_pymc():
         model = bf.Model("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
         idata = model.fit(draws=50, tune=50, chains=1, random_seed=1, progressbar=False,
                           diagnostics=False, inference_method="nutpie")
-        assert "posterior" in idata.groups()
+        assert "posterior" in idata.children
         assert model.density() is not None
         assert loaded() == [], loaded()
         model.build()

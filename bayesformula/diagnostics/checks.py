@@ -1,6 +1,6 @@
 """Sampler diagnostics that say what went wrong and what to do next.
 
-Each check reads a fitted InferenceData and returns `Finding` values. The advice follows
+Each check reads a fit (``xarray.DataTree``) and returns `Finding` values. The advice follows
 the usual troubleshooting order: look at divergences first (they bias the posterior), then
 convergence (r_hat), then efficiency (ESS, tree depth, E-BFMI).
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.tree import has_group
 from bayesformula.errors import BayesformulaError
 
 __all__ = ["Diagnostics", "Finding", "check"]
@@ -122,12 +123,20 @@ def _list(names: tuple[str, ...], total: int) -> str:
     return shown + (f" and {total - len(names)} more" if total > len(names) else "")
 
 
+def e_bfmi(energy: np.ndarray) -> np.ndarray:
+    """Estimated Bayesian fraction of missing information per chain (Betancourt, 2016):
+    the mean squared change in energy between draws over the energy's variance, for
+    ``energy`` of shape (chains, draws)."""
+    energy = np.atleast_2d(energy)
+    return np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1, ddof=1)
+
+
 def check(idata, model=None, var_names=None) -> Diagnostics:
     """Run the sampler diagnostics on a fit.
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         From `bayesformula.Model.fit`.
     model : bayesformula.Model, optional
         Makes the advice specific (e.g. whether group effects are centered).
@@ -140,13 +149,13 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
     """
     import arviz as az
 
-    from bayesformula.results.tables import _default_vars, _posterior, numpy_stats
+    from bayesformula.results.tables import _default_vars, _posterior
 
     posterior = _posterior(idata)
     names = _default_vars(posterior, var_names, include_internal=True)
     n_chains = posterior.sizes["chain"]
     findings: list[Finding] = []
-    stats = idata.sample_stats if "sample_stats" in idata.groups() else {}
+    stats = idata["sample_stats"] if has_group(idata, "sample_stats") else {}
     has_groups = bool(model is not None and model.design.group_terms)
     centered = model.centered_factors if has_groups else []
 
@@ -185,7 +194,7 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
 
     # convergence and efficiency, per parameter
     if names:
-        with warnings.catch_warnings(), numpy_stats():
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             table = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
         if n_chains > 1:
@@ -284,9 +293,7 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
                 )
             )
         else:
-            with warnings.catch_warnings(), numpy_stats():
-                warnings.simplefilter("ignore")
-                bfmi = np.atleast_1d(az.bfmi(idata))
+            bfmi = e_bfmi(np.asarray(energy, dtype=float))
             low = bfmi < BFMI_MIN
             findings.append(
                 Finding(
@@ -324,5 +331,5 @@ def report_fit(idata, model=None) -> None:
             "check important results with inference_method='pymc'.",
             approximation,
         )
-    elif "sample_stats" in idata.groups():
+    elif has_group(idata, "sample_stats"):
         logger.info("%s", check(idata, model=model))

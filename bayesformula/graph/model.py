@@ -28,6 +28,8 @@ group expressions), ``__offset``, ``__trials``, the observed ``__y`` and the arr
 
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,8 +106,27 @@ def graph_fingerprint(model: pm.Model) -> tuple:
     )
 
 
+@functools.cache
+def resolve_c_blas() -> str:
+    """PyTensor's C BLAS flags, looked up once with its "could not link to a BLAS" notice
+    ignored.
+
+    PyTensor looks for a C BLAS the first time it compiles an op for its C backend (PyMC
+    compiles its initial-point function that way) and warns when there is none, as with pip
+    wheels. The model's log-density and gradient run on PyTensor 3's default numba backend,
+    which does not use that library, so the notice says nothing about bayesformula's speed.
+    A configured ``blas__ldflags`` is read as it is.
+    """
+    import pytensor
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        return str(pytensor.config.blas__ldflags)
+
+
 def build_graph(spec) -> BuiltModel:
     """The PyMC model of a `bayesformula.spec.ModelSpec`."""
+    resolve_c_blas()
     return build_model(
         spec.design,
         spec.family,
@@ -234,7 +255,7 @@ def _correlated_block(block, design, priors: PriorSet, noncentered: bool) -> dic
         sd_dist=_block_sd_dist(block, priors),
         compute_corr=False,
     )
-    chol = pm.expand_packed_triangular(block.size, packed, lower=True)
+    chol = pm.math.expand_packed_triangular(block.size, packed, lower=True)
     stds = pt.sqrt(pt.sum(chol**2, axis=1))
     rows, cols = (np.asarray(v, dtype=np.int64) for v in zip(*block.pairs, strict=True))
     corr = (chol[rows] * chol[cols]).sum(axis=1) / (stds[rows] * stds[cols])

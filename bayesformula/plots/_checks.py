@@ -6,26 +6,32 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from bayesformula.core.tree import groups, has_group, is_tree
 from bayesformula.errors import DataTypeError, PredictionError, did_you_mean
 
 OBS_DIM = "__obs__"
 
 
-def figure_of(axes):
-    """The Figure that holds ``axes`` (an Axes or an array of them, as ArviZ returns)."""
-    return np.ravel(np.asarray(axes, dtype=object))[0].get_figure()
+def figure_of(plot):
+    """The matplotlib Figure of an ArviZ 1 ``PlotCollection`` (or of Axes, or an array of
+    them)."""
+    viz = getattr(plot, "viz", None)
+    if viz is not None:
+        return viz["figure"].item()
+    return np.ravel(np.asarray(plot, dtype=object))[0].get_figure()
 
 
 def check_idata(idata, group: str, where: str, fix: str) -> None:
-    """Raise a clear error when ``idata`` is not InferenceData or lacks ``group``."""
-    groups = getattr(idata, "groups", None)
-    if not callable(groups):
+    """Raise a clear error when ``idata`` is not a fit (``xarray.DataTree``) or lacks
+    ``group``."""
+    if not is_tree(idata):
         raise DataTypeError(
-            f"{where} expects an arviz.InferenceData, got {type(idata).__name__}; {fix}"
+            f"{where} expects a fit (the xarray.DataTree from model.fit()), got "
+            f"{type(idata).__name__}; {fix}"
         )
-    if group not in groups():
+    if not has_group(idata, group):
         raise PredictionError(
-            f"{where} needs the '{group}' group, but idata has only {list(groups())}; {fix}"
+            f"{where} needs the '{group}' group, but idata has only {groups(idata)}; {fix}"
         )
 
 

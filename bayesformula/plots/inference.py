@@ -1,7 +1,8 @@
 """ArviZ-based figures: priors, prior predictive, trace, posterior, posterior predictive check.
 
-Thin wrappers around ArviZ that know the model: they pick the model's parameters (leaving out
-per-observation variables), draw what is missing and return the Figure.
+Thin wrappers around ArviZ 1's plots (``arviz.plot_dist``, ``plot_trace_dist``,
+``plot_ppc_dist``) that know the model: they pick the model's parameters (leaving out
+per-observation variables), draw what is missing and return the matplotlib Figure.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import arviz as az
+import numpy as np
 
 from bayesformula.core.prior import Prior
+from bayesformula.core.tree import dataset, has_group, make_tree
 from bayesformula.errors import PredictionError
 from bayesformula.plots._checks import (
     OBS_DIM,
@@ -62,7 +65,7 @@ def plot_priors(model, draws: int = 1000, var_names=None, random_seed=None, **kw
     random_seed : int, optional
         Seed of the prior draws.
     **kwargs
-        Passed to `arviz.plot_posterior` (for example ``figsize``, ``hdi_prob``).
+        Passed to `arviz.plot_dist` (for example ``kind="ecdf"``, ``ci_prob``).
 
     Returns
     -------
@@ -76,14 +79,13 @@ def plot_priors(model, draws: int = 1000, var_names=None, random_seed=None, **kw
     >>> fig.savefig("priors.png")  # doctest: +SKIP
     """
     idata = model.prior_predictive(draws=draws, random_seed=random_seed)
-    prior = idata.prior
+    prior = idata["prior"]
     if var_names is None:
         known = set(parameter_names(prior))
         names = [n for n in _model_parameters(model) if n in known] or sorted(known)
     else:
         names = check_var_names(var_names, [str(v) for v in prior.data_vars], "prior")
-    axes = az.plot_posterior(idata, group="prior", var_names=names, **kwargs)
-    return figure_of(axes)
+    return figure_of(az.plot_dist(idata, group="prior", var_names=names, **kwargs))
 
 
 def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None, **kwargs: Any):
@@ -97,7 +99,7 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
     ----------
     model : bayesformula.Model
         The model.
-    idata : arviz.InferenceData, optional
+    idata : xarray.DataTree, optional
         The result of ``model.prior_predictive()`` (groups ``prior_predictive`` and
         ``observed_data``). Drawn here when not given.
     draws : int, default 500
@@ -105,7 +107,8 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
     random_seed : int, optional
         Seed of the prior draws and of the subset of draws shown.
     **kwargs
-        Passed to `arviz.plot_ppc` (for example ``num_pp_samples``, ``kind``).
+        Passed to `arviz.plot_ppc_dist` (for example ``kind="ecdf"``); ``num_samples`` shows
+        that many of the simulated data sets (default: all).
 
     Returns
     -------
@@ -122,28 +125,73 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
     fix = "pass the result of model.prior_predictive(), or leave idata=None."
     check_idata(idata, "prior_predictive", "plot_prior_predictive", fix)
     check_idata(idata, "observed_data", "plot_prior_predictive", fix)
-    _check_response(model, idata.prior_predictive, "prior_predictive")
-    kwargs.setdefault("random_seed", random_seed)
-    kwargs.setdefault("observed", True)  # ArviZ hides the data for group="prior" by default
-    axes = az.plot_ppc(idata, group="prior", var_names=[model.response_name], **kwargs)
-    return figure_of(axes)
+    _check_response(model, idata["prior_predictive"], "prior_predictive")
+    num_samples = kwargs.pop("num_samples", kwargs.pop("num_pp_samples", None))
+    return _ppc_figure(model, idata, "prior_predictive", num_samples, random_seed, kwargs)
+
+
+def _ppc_figure(model, idata, group: str, num_samples: int | None, random_seed, kwargs):
+    """`arviz.plot_ppc_dist` of ``num_samples`` simulated data sets (None: all), chosen with
+    ``random_seed``, against the observed response."""
+    name = model.response_name
+    predictive = dataset(idata, group)[[name]]
+    total = predictive.sizes["chain"] * predictive.sizes["draw"]
+    num_samples = total if num_samples is None else max(1, min(int(num_samples), total))
+    stacked = predictive.stack(sample=("chain", "draw"))
+    picked = np.random.default_rng(random_seed).choice(total, size=num_samples, replace=False)
+    subset = stacked.isel(sample=np.sort(picked)).drop_vars(["sample", "chain", "draw"])
+    subset = subset.rename(sample="draw").expand_dims("chain").transpose("chain", "draw", ...)
+    subset = subset.assign_coords(chain=[0], draw=np.arange(num_samples))
+    observed = dataset(idata, "observed_data")[[name]]
+    values = np.asarray(observed[name].values, dtype=float)
+    if np.all(np.isfinite(values) & (values == np.round(values))):
+        # counts and categories: densities of discrete data mislead; ECDFs do not
+        kwargs.setdefault("kind", "ecdf")
+    if group == "prior_predictive":  # ArviZ leaves the data out of prior checks by default
+        kwargs["visuals"] = {"observed_dist": {}, **(kwargs.get("visuals") or {})}
+    tree = make_tree({group: subset, "observed_data": observed})
+    plot = az.plot_ppc_dist(tree, group=group, var_names=[name], num_samples=num_samples, **kwargs)
+    fig = figure_of(plot)
+    _label_predictive(
+        fig, name, "Prior predictive" if group.startswith("prior") else "Posterior predictive"
+    )
+    return fig
+
+
+def _label_predictive(fig, response: str, what: str) -> None:
+    """Name the x axis after the response and add a legend: simulated data sets (the lines
+    ArviZ draws in colour) and the observed response (black)."""
+    from matplotlib.colors import to_hex
+    from matplotlib.lines import Line2D
+
+    (ax,) = fig.axes
+    ax.set_xlabel(response)
+    observed = [line for line in ax.lines if to_hex(line.get_color()) == "#000000"]
+    simulated = [line for line in ax.lines if line not in observed]
+    handles = []
+    if simulated:
+        line = simulated[0]
+        handles.append(Line2D([], [], color=line.get_color(), alpha=0.6, label=what))
+    if observed:
+        handles.append(Line2D([], [], color="black", label="Observed"))
+    ax.legend(handles=handles, frameon=False, loc="best")
 
 
 def plot_trace(idata, var_names=None, **kwargs: Any):
     """Trace plot of posterior draws: density per chain (left) and draws in order (right).
 
-    A thin wrapper of `arviz.plot_trace` that leaves per-observation variables (dims
+    A thin wrapper of `arviz.plot_trace_dist` that leaves per-observation variables (dims
     containing ``__obs__``, such as ``mu`` added by ``predict``) out by default.
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         The result of `Model.fit`.
     var_names : str or list of str, optional
         Variables to show. Default: every posterior variable that is not per-observation
         (without the internal ``Intercept_centered`` when ``Intercept`` is there).
     **kwargs
-        Passed to `arviz.plot_trace`.
+        Passed to `arviz.plot_trace_dist` (for example ``compact=False``).
 
     Returns
     -------
@@ -158,23 +206,19 @@ def plot_trace(idata, var_names=None, **kwargs: Any):
     """
     fix = "pass the result of model.fit()."
     check_idata(idata, "posterior", "plot_trace", fix)
-    names = _select(idata.posterior, var_names, "posterior")
-    axes = az.plot_trace(idata, var_names=names, **kwargs)
-    fig = figure_of(axes)
-    if fig.get_layout_engine() is None:  # ArviZ's titles otherwise overlap the tick labels
-        fig.tight_layout()
-    return fig
+    names = _select(idata["posterior"], var_names, "posterior")
+    return figure_of(az.plot_trace_dist(idata, var_names=names, **kwargs))
 
 
 def plot_posterior(idata, var_names=None, prob: float = 0.94, **kwargs: Any):
     """Posterior density of each parameter with its mean and highest-density interval.
 
-    A thin wrapper of `arviz.plot_posterior` that leaves per-observation variables out
+    A thin wrapper of `arviz.plot_dist` that leaves per-observation variables out
     by default.
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         The result of `Model.fit`.
     var_names : str or list of str, optional
         Variables to show. Default: every posterior variable that is not per-observation
@@ -182,7 +226,7 @@ def plot_posterior(idata, var_names=None, prob: float = 0.94, **kwargs: Any):
     prob : float, default 0.94
         Probability mass of the highest-density interval drawn under each density.
     **kwargs
-        Passed to `arviz.plot_posterior`.
+        Passed to `arviz.plot_dist`.
 
     Returns
     -------
@@ -198,9 +242,10 @@ def plot_posterior(idata, var_names=None, prob: float = 0.94, **kwargs: Any):
     fix = "pass the result of model.fit()."
     check_idata(idata, "posterior", "plot_posterior", fix)
     prob = check_prob(prob, "plot_posterior")
-    names = _select(idata.posterior, var_names, "posterior")
-    axes = az.plot_posterior(idata, var_names=names, hdi_prob=prob, **kwargs)
-    return figure_of(axes)
+    names = _select(idata["posterior"], var_names, "posterior")
+    kwargs.setdefault("ci_kind", "hdi")
+    kwargs.setdefault("point_estimate", "mean")
+    return figure_of(az.plot_dist(idata, var_names=names, ci_prob=prob, **kwargs))
 
 
 def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs: Any):
@@ -213,7 +258,7 @@ def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs
     ----------
     model : bayesformula.Model
         The fitted model.
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         The result of `Model.fit` (groups ``posterior`` and ``observed_data``), with or
         without ``posterior_predictive``.
     num_pp_samples : int, default 100
@@ -221,7 +266,7 @@ def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs
     random_seed : int, optional
         Seed of the response draws and of the subset of draws shown.
     **kwargs
-        Passed to `arviz.plot_ppc` (for example ``kind="cumulative"``).
+        Passed to `arviz.plot_ppc_dist` (for example ``kind="ecdf"``).
 
     Returns
     -------
@@ -233,26 +278,20 @@ def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs
     >>> model = bf.Model("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
     >>> idata = model.fit(draws=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig = bf.plot_ppc(model, idata, random_seed=1)  # doctest: +SKIP
-    >>> "posterior_predictive" in idata.groups()  # doctest: +SKIP
+    >>> "posterior_predictive" in idata.children  # doctest: +SKIP
     False
     """
     fix = "pass the result of model.fit()."
     check_idata(idata, "observed_data", "plot_ppc", fix)
-    if "posterior_predictive" not in idata.groups():
+    if not has_group(idata, "posterior_predictive"):
         check_idata(idata, "posterior", "plot_ppc", fix)
-        light = az.InferenceData(posterior=idata.posterior, observed_data=idata.observed_data)
+        light = make_tree(
+            {"posterior": idata["posterior"], "observed_data": idata["observed_data"]}
+        )
         idata = model.predict(light, kind="response", inplace=False, random_seed=random_seed)
-    _check_response(model, idata.posterior_predictive, "posterior_predictive")
-    predictive = idata.posterior_predictive
-    total = predictive.sizes["chain"] * predictive.sizes["draw"]
-    kwargs.setdefault("random_seed", random_seed)
-    axes = az.plot_ppc(
-        idata,
-        var_names=[model.response_name],
-        num_pp_samples=max(1, min(int(num_pp_samples), total)),
-        **kwargs,
-    )
-    return figure_of(axes)
+    _check_response(model, idata["posterior_predictive"], "posterior_predictive")
+    num_samples = kwargs.pop("num_samples", num_pp_samples)
+    return _ppc_figure(model, idata, "posterior_predictive", num_samples, random_seed, kwargs)
 
 
 def _check_response(model, dataset, group: str) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import arviz as az
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from bayesformula.core.tree import make_tree
 from bayesformula.errors import DataTypeError, PredictionError
 from bayesformula.formula.design import evaluate_new_data
 from bayesformula.plots._checks import OBS_DIM, check_idata, check_prob
@@ -84,7 +84,7 @@ def plot_predictions(
     ----------
     model : bayesformula.Model
         The fitted model.
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         The result of `Model.fit` (needs the ``posterior`` group).
     covariate : str
         The predictor on the x axis: a data column the formula uses.
@@ -151,7 +151,7 @@ def plot_predictions(
     source = variables.data if data is None else data
     grid, xs, by_levels = make_grid(variables, covariate, by, source, n_points)
 
-    light = az.InferenceData(posterior=idata.posterior)
+    light = make_tree({"posterior": idata["posterior"]})
     pred = model.predict(
         light,
         data=grid,

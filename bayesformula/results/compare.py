@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from bayesformula import compiled
+from bayesformula.core.tree import has_group, is_tree, set_group
 from bayesformula.errors import BayesformulaError
 from bayesformula.results.predict import _check_args, param_draws, prepare
 
@@ -42,12 +41,8 @@ def log_likelihood(spec, idata, inplace: bool = True):
         coords={"chain": prepared.chain, "draw": prepared.draw, "__obs__": list(prepared.index)},
         dims=("chain", "draw", "__obs__"),
     )
-    target = idata if inplace else copy.deepcopy(idata)
-    dataset = xr.Dataset({spec.response_name: da})
-    if "log_likelihood" in target.groups():
-        target.log_likelihood = dataset
-    else:
-        target.add_groups({"log_likelihood": dataset})
+    target = idata if inplace else idata.copy(deep=True)
+    set_group(target, "log_likelihood", xr.Dataset({spec.response_name: da}))
     return None if inplace else target
 
 
@@ -58,12 +53,12 @@ def _with_loglik(name: str, entry):
         model, idata = entry
     else:
         idata = entry
-    if not hasattr(idata, "groups"):
+    if not is_tree(idata):
         raise BayesformulaError(
-            f"{name!r}: expected an InferenceData or a (model, idata) pair, got "
-            f"{type(entry).__name__}."
+            f"{name!r}: expected a fit (the xarray.DataTree from model.fit()) or a "
+            f"(model, idata) pair, got {type(entry).__name__}."
         )
-    if "log_likelihood" in idata.groups():
+    if has_group(idata, "log_likelihood"):
         return idata
     if model is None:
         raise BayesformulaError(
@@ -74,30 +69,33 @@ def _with_loglik(name: str, entry):
 
 
 def loo(entry, pointwise: bool = False):
-    """PSIS-LOO of one fit (an idata with a log_likelihood group, or a (model, idata) pair)."""
+    """PSIS-LOO of one fit (a fit with a log_likelihood group, or a (model, idata) pair).
+
+    Returns ArviZ's ``ELPDData`` (``elpd``, ``se``, ``p``, ``pareto_k`` when pointwise, ...).
+    """
     import arviz as az
 
     return az.loo(_with_loglik("model", entry), pointwise=pointwise)
 
 
 def compare(models: dict, ic: str = "loo", **kwargs) -> pd.DataFrame:
-    """Rank fitted models by expected log predictive density (ArviZ's ``compare``).
+    """Rank fitted models by expected log predictive density (ArviZ's ``compare``, PSIS-LOO).
 
     Parameters
     ----------
     models : dict
-        Name -> InferenceData with a log_likelihood group, or name -> (model, idata); for the
-        latter the log-likelihood is computed when missing.
-    ic : {"loo", "waic"}
-        Information criterion.
+        Name -> fit with a log_likelihood group, or name -> (model, idata); for the latter the
+        log-likelihood is computed when missing.
+    ic : {"loo"}
+        Information criterion. ArviZ 1 ranks by PSIS-LOO only (it has no WAIC).
     **kwargs
-        Passed to ``arviz.compare``.
+        Passed to ``arviz.compare`` (for example ``method="BB-pseudo-BMA"``).
 
     Returns
     -------
     pandas.DataFrame
-        ArviZ's comparison table, best model first (``elpd_loo``, ``p_loo``, ``elpd_diff``,
-        ``weight``, ``se``, ``dse``, ``warning``).
+        ArviZ's comparison table, best model first (``rank``, ``elpd``, ``p``, ``elpd_diff``,
+        ``weight``, ``se``, ``dse``, ``warning``, ...).
 
     Examples
     --------
@@ -107,8 +105,14 @@ def compare(models: dict, ic: str = "loo", **kwargs) -> pd.DataFrame:
 
     if not isinstance(models, dict) or len(models) < 2:
         raise BayesformulaError("compare needs a dict of at least two named fits.")
+    if ic != "loo":
+        raise BayesformulaError(
+            f"compare ranks models by PSIS-LOO (ic='loo'); got ic={ic!r}. ArviZ 1 has no WAIC: "
+            "LOO estimates the same quantity and warns (pareto_k) when it is unreliable."
+        )
     prepared = {str(k): _with_loglik(str(k), v) for k, v in models.items()}
-    return az.compare(prepared, ic=ic, **kwargs)
+    kwargs.setdefault("round_to", "none")  # the table keeps full precision, as summary does
+    return az.compare(prepared, **kwargs)
 
 
 def _expected_response(spec, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from bayesformula import compiled
+from bayesformula.core.tree import groups, has_group, set_group
 from bayesformula.density import DensityModel
 from bayesformula.errors import SamplerError
 from bayesformula.results.compare import log_likelihood as add_log_likelihood
@@ -80,8 +81,8 @@ def sample(
 
 def clean(spec, idata, omit_offsets: bool):
     """Drop internal data containers and (optionally) offsets; tag the result."""
-    if "constant_data" in idata.groups():
-        del idata.constant_data
+    if has_group(idata, "constant_data"):
+        del idata["constant_data"]
     offsets = []
     if omit_offsets:
         offsets = [f"{t.name}_offset" for d in spec.designs for t in d.group_terms]
@@ -97,9 +98,9 @@ def clean(spec, idata, omit_offsets: bool):
             if t.kind == "hsgp" and not t.centered
         ]
     for group in ("posterior", "prior"):
-        if group in idata.groups() and offsets:
-            setattr(idata, group, idata[group].drop_vars(offsets, errors="ignore"))
-    for group in idata.groups():
+        if has_group(idata, group) and offsets:
+            set_group(idata, group, idata[group].to_dataset().drop_vars(offsets, errors="ignore"))
+    for group in groups(idata):
         idata[group].attrs["modeling_interface"] = "bayesformula"
     return idata
 
@@ -130,5 +131,5 @@ def prior_predictive(spec, draws: int, var_names, omit_offsets: bool, random_see
     with_y = predict(
         spec, idata, kind="response", group="prior", inplace=False, random_seed=int(seeds[1])
     )
-    idata.add_groups({"prior_predictive": with_y.prior_predictive})
+    set_group(idata, "prior_predictive", with_y["prior_predictive"])
     return clean(spec, idata, omit_offsets)

@@ -9,7 +9,6 @@ hand-written copy of the linear predictor that could drift from the model
 
 from __future__ import annotations
 
-import copy
 import warnings
 from dataclasses import dataclass
 
@@ -19,6 +18,8 @@ import xarray as xr
 
 from bayesformula import compiled
 from bayesformula.core.prior import Prior
+from bayesformula.core.tree import dataset as group_dataset
+from bayesformula.core.tree import groups, has_group, is_tree, set_group
 from bayesformula.errors import PredictionError
 from bayesformula.formula.design import NewData, evaluate_new_data
 from bayesformula.spec.names import data_name, special_data
@@ -163,8 +164,8 @@ def _check_args(idata, kind: str, group: str) -> str:
         kind = {"mean": "response_params", "pps": "response"}[kind]
     if kind not in ("response_params", "response"):
         raise PredictionError(f"kind must be 'response_params' or 'response', got {kind!r}.")
-    if not hasattr(idata, "groups") or group not in idata.groups():
-        have = list(idata.groups()) if hasattr(idata, "groups") else type(idata).__name__
+    if not has_group(idata, group):
+        have = groups(idata) if is_tree(idata) else type(idata).__name__
         raise PredictionError(
             f"idata has no '{group}' group (it has {have}); pass the result of fit() "
             "(posterior) or prior_predictive() with group='prior'."
@@ -184,7 +185,7 @@ def prepare(
     group: str = "posterior",
 ) -> Prepared:
     """Encode new data and gather the draws a prediction needs (no model evaluation yet)."""
-    draws = idata[group]
+    draws = group_dataset(idata, group)
     rng = np.random.default_rng() if rng is None else rng
     new = (
         _training_data(spec)
@@ -374,8 +375,10 @@ def predict(
     family = spec.family
     level_dims, level_coords = level_dims_of(spec)
     per_obs = list(compiled.predictor(spec).aux_names)
-    target = idata if inplace else copy.deepcopy(idata)
-    updated = target[group].drop_vars([family.parent, *per_obs, "__obs__"], errors="ignore")
+    target = idata if inplace else idata.copy(deep=True)
+    updated = group_dataset(target, group).drop_vars(
+        [family.parent, *per_obs, "__obs__"], errors="ignore"
+    )
     updated[family.parent] = xr.DataArray(
         parent.reshape(n_chain, n_draw, *parent.shape[1:]),
         coords={**coords, **level_coords},
@@ -385,7 +388,7 @@ def predict(
         updated[name] = xr.DataArray(
             params[name].reshape(n_chain, n_draw, -1), coords=coords, dims=dims
         )
-    setattr(target, group, updated)
+    set_group(target, group, updated)
 
     if kind == "response":
         y = response_draws(spec, prepared, parent, rng, params=params)
@@ -395,9 +398,7 @@ def predict(
         y = y.reshape(n_chain, n_draw, *y.shape[1:])
         name = spec.response_name
         out_group = "posterior_predictive" if group == "posterior" else "prior_predictive"
-        dataset = xr.Dataset({name: xr.DataArray(y, coords=y_coords, dims=y_dims)})
-        if out_group in target.groups():
-            setattr(target, out_group, dataset)
-        else:
-            target.add_groups({out_group: dataset})
+        set_group(
+            target, out_group, xr.Dataset({name: xr.DataArray(y, coords=y_coords, dims=y_dims)})
+        )
     return None if inplace else target

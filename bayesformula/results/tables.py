@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import warnings
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.tree import groups, has_group
 from bayesformula.errors import BayesformulaError, PredictionError
 from bayesformula.results.predict import (
     _check_args,
@@ -23,22 +23,11 @@ __all__ = ["conf_int", "hdi_bounds", "params", "prediction_table", "summary"]
 #: Variables a fit keeps for internal reasons; tables leave them out unless asked for.
 INTERNAL_SUFFIXES = ("_centered", "_offset")
 
+#: `summary`'s columns besides the interval bounds, which follow ``sd``.
+SUMMARY_COLUMNS = ("mean", "sd", "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat")
+
 #: Rows per chunk are chosen so that one chunk holds at most this many draws x rows.
 CHUNK_CELLS = 4_000_000
-
-
-@contextlib.contextmanager
-def numpy_stats():
-    """Run ArviZ's statistics on numpy, not numba: ArviZ would JIT-compile its variance kernel
-    in every new process (about 0.6 s), far more than numpy needs for a posterior's draws."""
-    from arviz.utils import Numba
-
-    flag = Numba.numba_flag
-    Numba.numba_flag = False
-    try:
-        yield
-    finally:
-        Numba.numba_flag = flag
 
 
 def _percent(p: float) -> str:
@@ -48,6 +37,14 @@ def _percent(p: float) -> str:
 def interval_names(prob: float, prefix: str = "hdi") -> tuple[str, str]:
     """Column names of a central interval, e.g. ``("hdi_3%", "hdi_97%")`` for 0.94."""
     return f"{prefix}_{_percent((1 - prob) / 2)}", f"{prefix}_{_percent((1 + prob) / 2)}"
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in ("hdi", "eti"):
+        raise BayesformulaError(
+            f"kind must be 'hdi' or 'eti' (highest-density or equal-tailed interval), got {kind!r}."
+        )
+    return kind
 
 
 def _check_prob(prob: float) -> float:
@@ -75,14 +72,14 @@ def hdi_bounds(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray
 
 
 def _posterior(idata):
-    if not hasattr(idata, "groups") or "posterior" not in idata.groups():
+    if not has_group(idata, "posterior"):
         raise BayesformulaError(
-            "expected the InferenceData returned by model.fit() (it needs a 'posterior' group); "
-            f"got {type(idata).__name__}"
-            + (f" with groups {list(idata.groups())}" if hasattr(idata, "groups") else "")
+            "expected the fit from model.fit() (an xarray.DataTree; it needs a 'posterior' "
+            f"group); got {type(idata).__name__}"
+            + (f" with groups {groups(idata)}" if groups(idata) else "")
             + "."
         )
-    return idata.posterior
+    return idata["posterior"]
 
 
 def _default_vars(posterior, var_names, include_internal: bool) -> list[str]:
@@ -112,29 +109,34 @@ def summary(
     prob: float = 0.94,
     include_internal: bool = False,
     round_to: int | None = None,
+    kind: str = "hdi",
 ) -> pd.DataFrame:
     """Posterior summary as a DataFrame: one row per parameter (by term and level).
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         From `bayesformula.Model.fit`.
     var_names : str or list of str, optional
         Variables to include (default: every parameter; per-observation quantities and the
         internal ``Intercept_centered`` / ``*_offset`` variables are left out).
     prob : float, default 0.94
-        Probability of the highest-density interval.
+        Probability of the interval.
     include_internal : bool, default False
         Also show the internal variables.
     round_to : int, optional
         Round the table to this many decimals.
+    kind : {"hdi", "eti"}
+        Highest-density interval (default) or equal-tailed interval.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%`` (for ``prob=0.94``), ``mcse_mean``,
-        ``mcse_sd``, ``ess_bulk``, ``ess_tail`` and ``r_hat``; rows named like ``dose``,
-        ``a[mid]`` or ``1|g[g3]``.
+        Columns ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%`` (for ``prob=0.94``; ``eti_3%`` ...
+        with ``kind="eti"``), ``mcse_mean``, ``mcse_sd``, ``ess_bulk``, ``ess_tail`` and
+        ``r_hat``; rows named like ``dose``, ``a[mid]`` or ``1|g[g3]``. The columns are
+        bayesformula's own and stay as they are whatever ArviZ calls them
+        (docs/results.md explains the interval).
 
     Examples
     --------
@@ -146,19 +148,16 @@ def summary(
     import arviz as az
 
     prob = _check_prob(prob)
+    kind = _check_kind(kind)
     posterior = _posterior(idata)
     names = _default_vars(posterior, var_names, include_internal)
-    with warnings.catch_warnings(), numpy_stats():  # one chain: ArviZ warns about r_hat
+    with warnings.catch_warnings():  # one chain: ArviZ warns about r_hat
         warnings.simplefilter("ignore", UserWarning)
-        table = az.summary(idata, var_names=names, hdi_prob=prob, round_to="none")
-    lower, upper = interval_names(prob)
-    table = table.rename(
-        columns={
-            c: (lower if c.startswith("hdi_") and i == 2 else upper)
-            for i, c in enumerate(table.columns)
-            if c.startswith("hdi_")
-        }
-    )
+        table = az.summary(idata, var_names=names, ci_prob=prob, ci_kind=kind, round_to="none")
+    lower, upper = interval_names(prob, kind)
+    bounds = [c for c in table.columns if c.endswith(("_lb", "_ub"))]
+    table = table.rename(columns={c: lower if c.endswith("_lb") else upper for c in bounds})
+    table = table[list(SUMMARY_COLUMNS[:2]) + [lower, upper] + list(SUMMARY_COLUMNS[2:])]
     table.index.name = "parameter"
     return table.round(round_to) if round_to is not None else table
 
@@ -222,8 +221,7 @@ def conf_int(
     >>> bf.conf_int(idata, prob=0.9).loc["dose"]  # doctest: +SKIP
     """
     prob = _check_prob(prob)
-    if kind not in ("hdi", "eti"):
-        raise BayesformulaError(f"kind must be 'hdi' or 'eti', got {kind!r}.")
+    kind = _check_kind(kind)
     draws = _flat_draws(idata, var_names, include_internal)
     values = draws.to_numpy()
     if kind == "hdi":

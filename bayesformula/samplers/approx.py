@@ -1,8 +1,8 @@
 """Approximate inference through the same call: Laplace, ADVI and Pathfinder.
 
-Each returns InferenceData in the MCMC layout (posterior with the model's names, coords and
-dims, observed_data) without sample_stats, and says in the posterior's attrs that the result
-is approximate: ``attrs["approximation"]`` is "laplace", "advi" or "pathfinder".
+Each returns a fit (``xarray.DataTree``) in the MCMC layout (posterior with the model's names,
+coords and dims, observed_data) without sample_stats, and says in the posterior's attrs that the
+result is approximate: ``attrs["approximation"]`` is "laplace", "advi" or "pathfinder".
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesformula.core.tree import has_group, set_group
 from bayesformula.errors import SamplerError
 from bayesformula.samplers.base import register_sampler
 from bayesformula.samplers.external import _seed, require
@@ -25,15 +26,14 @@ def _value_layout(model) -> list[tuple[str, tuple[int, ...]]]:
 
 
 def unconstrained_to_idata(model, flat: np.ndarray, method: str):
-    """Draws of the raveled value variables ``(S, k)`` -> InferenceData in the common layout.
+    """Draws of the raveled value variables ``(S, k)`` -> a fit in the common layout.
 
     Value variables live on the unconstrained scale (``sigma_log__``); the model's variables
     and deterministics are computed from them with the model's own graph.
     """
-    import arviz as az
-    import pymc as pm
     import pytensor
     import pytensor.tensor as pt
+    from arviz_base import dict_to_dataset, from_dict
     from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_observations
     from pytensor.graph.replace import vectorize_graph
 
@@ -59,17 +59,33 @@ def unconstrained_to_idata(model, flat: np.ndarray, method: str):
     values = dict(zip(names, fn(*args), strict=True))
     coords, dims = coords_and_dims_for_inferencedata(model)
     posterior = {n: np.asarray(v)[None, ...] for n, v in values.items()}
-    idata = az.from_dict(
-        posterior=posterior,
+    idata = from_dict(
+        {"posterior": posterior},
         coords=coords,
         dims={n: d for n, d in dims.items() if n in posterior},
     )
-    observed = pm.backends.arviz.dict_to_dataset(
-        find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
-    )
-    idata.add_groups({"observed_data": observed})
-    idata.posterior.attrs["approximation"] = method
+    observed = dict_to_dataset(find_observations(model), coords=coords, dims=dims, sample_dims=[])
+    set_group(idata, "observed_data", observed)
+    idata["posterior"].attrs["approximation"] = method
     return standardize(idata, model, engine=method, mcmc=False)
+
+
+def _hessian(model, mode: np.ndarray) -> np.ndarray:
+    """Hessian of the model's log-density (with the transforms' Jacobians) at ``mode``, a
+    point on the unconstrained scale raveled in the order of ``model.value_vars``."""
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.graph.replace import graph_replace
+
+    x = pt.vector("x", dtype="float64")
+    replace, start = {}, 0
+    for var, (_, shape) in zip(model.value_vars, _value_layout(model), strict=True):
+        size = int(np.prod(shape))
+        replace[var] = x[start : start + size].reshape(shape).astype(var.dtype)
+        start += size
+    logp = graph_replace(model.logp(jacobian=True), replace, strict=False)
+    fn = pytensor.function([x], pytensor.gradient.hessian(logp, x))
+    return np.asarray(fn(mode))
 
 
 def _flat_point(model, point: dict) -> np.ndarray:
@@ -96,9 +112,9 @@ class LaplaceSampler:
     ):
         import pymc as pm
 
-        point = pm.find_MAP(model=model, progressbar=progressbar, include_transformed=True)
-        precision = np.asarray(pm.find_hessian(point, vars=model.free_RVs, model=model))
+        point = pm.find_MAP(model=model, progressbar=progressbar)
         mode = _flat_point(model, point)
+        precision = -_hessian(model, mode)
         try:
             chol = np.linalg.cholesky(np.linalg.inv(precision))
         except np.linalg.LinAlgError:
@@ -169,8 +185,7 @@ class PathfinderSampler:
             kwargs.pop(key, None)
         # paths one after another: forking worker processes after JAX or PyTensor threads
         # have started can deadlock
-        kwargs.setdefault("concurrent", None)
-        kwargs.setdefault("display_summary", progressbar)
+        kwargs.setdefault("parallel", False)
         idata = pmx.fit_pathfinder(
             model=model,
             num_draws=draws,
@@ -179,9 +194,9 @@ class PathfinderSampler:
             **kwargs,
         )
         for group in ("constant_data", "sample_stats"):
-            if group in idata.groups():
-                delattr(idata, group)
-        idata.posterior.attrs["approximation"] = self.name
+            if has_group(idata, group):
+                del idata[group]
+        idata["posterior"].attrs["approximation"] = self.name
         return standardize(idata, model, engine=self.name, mcmc=False)
 
 

@@ -1,5 +1,5 @@
 """The sampler protocol and registry. Samplers know nothing of formulas: a ``pm.Model`` in,
-``arviz.InferenceData`` out."""
+a fit (``xarray.DataTree``, ArviZ 1's layout) out."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ __all__ = ["Sampler", "SAMPLERS", "register_sampler", "get_sampler", "list_sampl
 class Sampler(Protocol):
     """What an inference engine adapter provides.
 
-    ``sample`` runs inference on ``model`` and returns InferenceData with at least the groups
-    ``posterior``, ``sample_stats`` and ``observed_data``; variables keep the model's names and
-    dims. The same ``random_seed`` must give the same draws.
+    ``sample`` runs inference on ``model`` and returns a fit (``xarray.DataTree``) with at
+    least the groups ``posterior``, ``sample_stats`` and ``observed_data``; variables keep the
+    model's names and dims. The same ``random_seed`` must give the same draws.
     """
 
     name: str

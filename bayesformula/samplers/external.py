@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesformula.core.tree import groups, has_group, make_tree, set_group
 from bayesformula.density.model import DensityModel
 from bayesformula.errors import SamplerError
 from bayesformula.samplers.base import register_sampler
@@ -119,9 +120,12 @@ class NutpieSampler:
                 kwargs["return_raw_trace"] = True
             # a diagonal plus low-rank mass matrix: cheap at these sizes, and it follows the
             # correlations (intercept vs. dummies, crossed group effects) a diagonal one misses
-            kwargs.setdefault("low_rank_modified_mass_matrix", True)
+            kwargs.setdefault("adaptation", "low_rank")
         else:
             compiled, renamed = _comma_free_dims(self.compile(model, backend))
+        if "low_rank_modified_mass_matrix" in kwargs:  # nutpie < 0.16.9's name for it
+            low_rank = kwargs.pop("low_rank_modified_mass_matrix")
+            kwargs["adaptation"] = "low_rank" if low_rank else "diag"
         if target_accept is not None:
             kwargs["target_accept"] = target_accept
         start = time.perf_counter()
@@ -152,7 +156,7 @@ class NutpieSampler:
         else:
             observed = _pymc_observed(model)
         if observed is not None:
-            idata.add_groups({"observed_data": observed})
+            set_group(idata, "observed_data", observed)
         idata = standardize(
             idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
         )
@@ -194,11 +198,11 @@ def _comma_free_dims(compiled):
 
 
 def _restore_dims(idata, renamed: dict) -> None:
-    for group in idata.groups():
-        dataset = idata[group]
+    for group in groups(idata):
+        dataset = idata[group].to_dataset()
         found = {k: v for k, v in renamed.items() if k in dataset.dims}
         if found:
-            setattr(idata, group, dataset.rename(found))
+            set_group(idata, group, dataset.rename(found))
 
 
 #: Codes nutpie stores per draw: recorder number x _RECORDER_STRIDE + row in that recorder.
@@ -271,9 +275,8 @@ def _from_density(model: DensityModel, capacity: int, skip: int = 0):
 
 
 def _read_disk_trace(path: str, warmup: bool):
-    """InferenceData from nutpie's zarr trace in ``path``: the draw codes and the per-draw
+    """A fit from nutpie's zarr trace in ``path``: the draw codes and the per-draw
     statistics; the per-draw vectors (position, gradient, mass matrix) stay unread."""
-    import arviz as az
     import xarray as xr
     import zarr
 
@@ -299,7 +302,7 @@ def _read_disk_trace(path: str, warmup: bool):
         groups[name] = ds.assign_coords(
             chain=np.arange(ds.sizes["chain"]), draw=np.arange(ds.sizes["draw"])
         )
-    return az.InferenceData(**groups)
+    return make_tree(groups)
 
 
 def _density_groups(idata, model: DensityModel, recorders) -> None:
@@ -308,7 +311,7 @@ def _density_groups(idata, model: DensityModel, recorders) -> None:
 
     names = model.variable_names
     for group in ("posterior", "warmup_posterior"):
-        if group not in idata.groups():
+        if not has_group(idata, group):
             continue
         codes = idata[group]["__draw__"]
         values = codes.values.astype(np.int64)
@@ -328,14 +331,15 @@ def _density_groups(idata, model: DensityModel, recorders) -> None:
             for dim in dims:
                 if dim in model.coords:
                     coords[dim] = list(model.coords[dim])
-        setattr(idata, group, xr.Dataset(variables, coords=coords, attrs=dict(idata[group].attrs)))
+        set_group(
+            idata, group, xr.Dataset(variables, coords=coords, attrs=dict(idata[group].attrs))
+        )
     for recorder in recorders:
         recorder.rows = np.empty((0, model.ndim))
 
 
 def _pymc_observed(model):
     """The ``observed_data`` group of a PyMC model (nutpie has no access to it)."""
-    import pymc as pm
     from pymc.backends.arviz import (
         coords_and_dims_for_inferencedata,
         dict_to_dataset,
@@ -343,9 +347,7 @@ def _pymc_observed(model):
     )
 
     coords, dims = coords_and_dims_for_inferencedata(model)
-    return dict_to_dataset(
-        find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
-    )
+    return dict_to_dataset(find_observations(model), coords=coords, dims=dims, sample_dims=[])
 
 
 def jax_cache_dir() -> str:
@@ -400,7 +402,7 @@ class _PymcExternal:
             kwargs["target_accept"] = target_accept
         chain_method = kwargs.pop("chain_method", "vectorized" if (cores or 1) == 1 else None)
         if chain_method is not None:
-            kwargs.setdefault("nuts_sampler_kwargs", {})["chain_method"] = chain_method
+            kwargs.setdefault("nuts", {})["chain_method"] = chain_method
         with self._context():
             idata = pm.sample(
                 draws=draws,

@@ -1,4 +1,4 @@
-"""One InferenceData layout for every engine.
+"""One result layout (an ``xarray.DataTree`` as ArviZ 1 reads it) for every engine.
 
 Engines name their sampler statistics differently and some keep the unconstrained variables
 (``sigma_log__``) in the posterior. ``standardize`` maps every result onto PyMC's layout: the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bayesformula.core.tree import dataset, groups, has_group, set_group
 from bayesformula.errors import SamplerError
 
 __all__ = ["REQUIRED_STATS", "STAT_NAMES", "model_variable_names", "standardize"]
@@ -48,14 +49,14 @@ def standardize(idata, model, *, engine: str, discard_tuned_samples: bool = True
     """
     keep = set(model_variable_names(model))
     for group in ("posterior", "warmup_posterior", "prior"):
-        if group in idata.groups():
+        if has_group(idata, group):
             extra = [v for v in idata[group].data_vars if v not in keep]
             if extra:
-                setattr(idata, group, idata[group].drop_vars(extra))
+                set_group(idata, group, dataset(idata, group).drop_vars(extra))
     for group in ("sample_stats", "warmup_sample_stats"):
-        if group not in idata.groups():
+        if not has_group(idata, group):
             continue
-        stats = idata[group]
+        stats = dataset(idata, group)
         stats = stats.drop_vars([s for s in _DROP_STATS if s in stats.data_vars])
         rename: dict[str, Any] = {
             old: new
@@ -63,19 +64,19 @@ def standardize(idata, model, *, engine: str, discard_tuned_samples: bool = True
             if old in stats.data_vars and new not in stats.data_vars
         }
         stats = stats.rename(rename)
-        setattr(idata, group, stats)
+        set_group(idata, group, stats)
     if discard_tuned_samples:
         for group in ("warmup_posterior", "warmup_sample_stats"):
-            if group in idata.groups():
-                delattr(idata, group)
+            if has_group(idata, group):
+                del idata[group]
     if mcmc:
-        stats = idata.sample_stats if "sample_stats" in idata.groups() else {}
+        stats = idata["sample_stats"] if has_group(idata, "sample_stats") else {}
         missing = [s for s in REQUIRED_STATS if s not in stats]
         if missing:
             raise SamplerError(
                 f"the '{engine}' adapter returned no {missing} in sample_stats; every MCMC "
                 f"adapter must provide {list(REQUIRED_STATS)}."
             )
-    for group in idata.groups():
+    for group in groups(idata):
         idata[group].attrs["inference_method"] = engine
     return idata

@@ -1,9 +1,10 @@
-"""PyMC's own NUTS (PyTensor, compiled to C)."""
+"""PyMC's own NUTS (on PyTensor's default backend, numba)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bayesformula.core.tree import is_tree
 from bayesformula.samplers.base import register_sampler
 from bayesformula.samplers.layout import standardize
 
@@ -41,9 +42,11 @@ class PymcSampler:
             random_seed=random_seed,
             progressbar=progressbar,
             model=model,
+            # PyMC 6 would pick nutpie when it is installed; this adapter is PyMC's own NUTS
+            nuts_sampler="pymc",
             **kwargs,
         )
-        if not hasattr(idata, "groups"):  # return_inferencedata=False: a raw trace
+        if not is_tree(idata):  # return_inferencedata=False: a raw trace
             return idata
         return standardize(idata, model, engine=self.name, discard_tuned_samples=discard)
 

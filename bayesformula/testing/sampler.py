@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bayesformula.core.tree import groups as group_names
 from bayesformula.errors import SamplerError
 from bayesformula.report import CheckReport
 from bayesformula.samplers.base import get_sampler
@@ -171,22 +172,23 @@ def _conformance(report, sampler, make_model, settings, seed, prefix):
 
     first, again, other = run(seed), run(seed), run(seed + 1)
 
-    groups = set(first.groups())
+    groups = set(group_names(first))
     needed = {"posterior", "observed_data"} | (set() if approximate else {"sample_stats"})
     _check(report, "groups", needed <= groups, f"missing groups {sorted(needed - groups)}")
-    names = set(first.posterior.data_vars)
+    posterior = first["posterior"].to_dataset()
+    names = set(posterior.data_vars)
     _check(
         report,
         "variable names",
         names == {"theta", "tau", "theta_sum"},
         f"posterior has {sorted(names)}; expected theta, tau, theta_sum (no transformed names)",
     )
-    theta = first.posterior.get("theta")
+    theta = posterior.get("theta")
     dims_ok = theta is not None and theta.dims[-1] == "group"
     coords_ok = dims_ok and list(theta["group"].values) == list(GROUPS)
     _check(report, "dims and coords", bool(coords_ok), f"theta dims/coords: {theta}")
     n_chains = 1 if approximate else chains
-    sizes = dict(first.posterior.sizes)
+    sizes = dict(posterior.sizes)
     _check(
         report,
         "chain and draw sizes",
@@ -194,7 +196,7 @@ def _conformance(report, sampler, make_model, settings, seed, prefix):
         f"posterior sizes {sizes}; expected chain={n_chains}, draw={draws}",
     )
     if not approximate:
-        stats = first.sample_stats
+        stats = first["sample_stats"]
         missing = [s for s in REQUIRED_STATS if s not in stats]
         _check(report, "sample_stats", not missing, f"sample_stats lacks {missing}")
         shapes = {s: stats[s].shape[:2] for s in REQUIRED_STATS if s in stats}
@@ -205,17 +207,17 @@ def _conformance(report, sampler, make_model, settings, seed, prefix):
             f"stat shapes {shapes}",
         )
     if names >= {"theta"}:
-        a = first.posterior["theta"].values
+        a = posterior["theta"].values
         _check(
             report,
             "same seed, same draws",
-            np.array_equal(a, again.posterior["theta"].values),
+            np.array_equal(a, again["posterior"]["theta"].values),
             "two runs with the same seed differ",
         )
         _check(
             report,
             "other seed, other draws",
-            not np.array_equal(a, other.posterior["theta"].values),
+            not np.array_equal(a, other["posterior"]["theta"].values),
             "two runs with different seeds gave identical draws",
         )
         ref = truth()
@@ -234,7 +236,7 @@ def _conformance(report, sampler, make_model, settings, seed, prefix):
             f"{np.round(tol, 4)})",
         )
         if not approximate and "tau" in names:
-            tau = first.posterior["tau"]
+            tau = posterior["tau"]
             tol_tau = 5 * float(az.mcse(first, var_names=["tau"])["tau"])
             _check(
                 report,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
@@ -257,7 +256,7 @@ def test_two_categories_dirichlet_multinomial_is_the_beta_binomial():
 
 
 # ------------------------------------------------------------------------------ predictions
-def _categorical_posterior(rng, chains=2, draws=3) -> az.InferenceData:
+def _categorical_posterior(rng, chains=2, draws=3) -> xr.DataTree:
     shape = (chains, draws)
     coords = {
         "chain": np.arange(chains),
@@ -267,23 +266,25 @@ def _categorical_posterior(rng, chains=2, draws=3) -> az.InferenceData:
         "g__factor_dim": ["g1", "g2", "g3"],
     }
     cd = ("chain", "draw")
-    return az.InferenceData(
-        posterior=xr.Dataset(
-            {
-                "Intercept": (cd + ("y_reduced_dim",), rng.normal(0, 1, (*shape, 2))),
-                "x": (cd + ("y_reduced_dim",), rng.normal(0, 1, (*shape, 2))),
-                "a": (cd + ("a_dim", "y_reduced_dim"), rng.normal(0, 1, (*shape, 2, 2))),
-                "1|g": (
-                    cd + ("g__factor_dim", "y_reduced_dim"),
-                    rng.normal(0, 0.5, (*shape, 3, 2)),
-                ),
-                "x|g": (
-                    cd + ("g__factor_dim", "y_reduced_dim"),
-                    rng.normal(0, 0.5, (*shape, 3, 2)),
-                ),
-            },
-            coords=coords,
-        )
+    return xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset(
+                {
+                    "Intercept": (cd + ("y_reduced_dim",), rng.normal(0, 1, (*shape, 2))),
+                    "x": (cd + ("y_reduced_dim",), rng.normal(0, 1, (*shape, 2))),
+                    "a": (cd + ("a_dim", "y_reduced_dim"), rng.normal(0, 1, (*shape, 2, 2))),
+                    "1|g": (
+                        cd + ("g__factor_dim", "y_reduced_dim"),
+                        rng.normal(0, 0.5, (*shape, 3, 2)),
+                    ),
+                    "x|g": (
+                        cd + ("g__factor_dim", "y_reduced_dim"),
+                        rng.normal(0, 0.5, (*shape, 3, 2)),
+                    ),
+                },
+                coords=coords,
+            )
+        }
     )
 
 
@@ -342,7 +343,7 @@ def test_categorical_response_draws_are_codes_with_the_predicted_shares():
     assert np.abs(shares - expected).max() < 0.09
 
 
-def _count_posterior(rng, chains=2, draws=3, phi=None) -> az.InferenceData:
+def _count_posterior(rng, chains=2, draws=3, phi=None) -> xr.DataTree:
     shape = (chains, draws)
     cd = ("chain", "draw")
     red = "c(y1, y2, y3)_reduced_dim"
@@ -355,7 +356,7 @@ def _count_posterior(rng, chains=2, draws=3, phi=None) -> az.InferenceData:
         variables["phi"] = (cd, np.full(shape, phi))
     coords = {"chain": np.arange(chains), "draw": np.arange(draws), red: ["y2", "y3"]}
     coords["g__factor_dim"] = ["g1", "g2", "g3"]
-    return az.InferenceData(posterior=xr.Dataset(variables, coords=coords))
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(variables, coords=coords)})
 
 
 def _count_reference(idata, data) -> np.ndarray:

@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import arviz as az  # noqa: E402
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
@@ -14,9 +13,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
 import bayesformula as bf  # noqa: E402
+from bayesformula.core.tree import make_tree  # noqa: E402
 from bayesformula.plots import (  # noqa: E402
     plot_posterior,
     plot_ppc,
@@ -46,9 +47,14 @@ def titles(fig):
     return [ax.get_title() for ax in fig.axes]
 
 
+def trace_names(fig):
+    """The variables of a trace figure: ArviZ 1 labels each row's trace panel."""
+    return [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+
+
 def draws(idata, name):
     """Posterior draws of ``name`` flattened over chain and draw: (S,) or (S, k)."""
-    da = idata.posterior[name]
+    da = idata["posterior"][name]
     other = [d for d in da.dims if d not in ("chain", "draw")]
     return da.transpose("chain", "draw", *other).values.reshape((-1,) + da.shape[2:])
 
@@ -88,10 +94,15 @@ def test_plot_prior_predictive_draws_data_sets_and_observed(bioassay_fit, bioass
     model, idata = bioassay_fit
     fig = plot_prior_predictive(model, bioassay_prior, random_seed=1)
     (ax,) = fig.axes
-    labels = ax.get_legend_handles_labels()[1]
-    assert "Observed" in labels and "Prior predictive" in labels
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["Prior predictive", "Observed"]
     assert ax.get_xlabel() == "deaths"
-    assert len(ax.lines) >= 100  # one per prior draw, plus observed and mean
+    # one ECDF per prior draw (deaths are counts) and the observed one, in black
+    black = [line for line in ax.lines if to_hex(line.get_color()) == "#000000"]
+    assert len(ax.lines) == 100 + 1 and len(black) == 1
+    # the black line is the observed ECDF: it steps to 1 at the largest observed count
+    assert np.max(black[0].get_ydata()) == pytest.approx(1.0)
+    assert np.max(black[0].get_xdata()) == model.data["deaths"].max()
     save(fig, tmp_path, "prior_predictive")
 
     with pytest.raises(bf.errors.PredictionError, match="prior_predictive"):
@@ -104,16 +115,16 @@ def test_plot_trace_leaves_out_per_observation_variables(bioassay_fit, tmp_path)
     with_p = model.predict(idata, kind="response_params", inplace=False)
     assert "__obs__" in with_p.posterior["p"].dims
     fig = plot_trace(with_p)
-    assert sorted(set(titles(fig))) == ["Intercept", "dose"]
+    assert sorted(trace_names(fig)) == ["Intercept", "dose"]
     assert len(fig.axes) == 4
     save(fig, tmp_path, "trace")
 
     fig = plot_trace(idata, var_names="dose")
-    assert set(titles(fig)) == {"dose"}
+    assert trace_names(fig) == ["dose"]
     with pytest.raises(bf.errors.PredictionError, match="did you mean 'Intercept'"):
         plot_trace(idata, var_names=["Intercep"])
     with pytest.raises(bf.errors.PredictionError, match="posterior"):
-        plot_trace(az.InferenceData(observed_data=idata.observed_data))
+        plot_trace(make_tree({"observed_data": idata["observed_data"]}))
 
 
 def test_plot_posterior_interval_and_variables(group_fit, tmp_path):
@@ -122,12 +133,14 @@ def test_plot_posterior_interval_and_variables(group_fit, tmp_path):
     shown = titles(fig)
     assert {"Intercept", "x", "sigma", "1|g_sigma", "a\nlo", "a\nmid"} <= set(shown)
     assert "Intercept_centered" not in shown
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert "90% HDI" in texts and "94% HDI" not in texts
-    # the mean printed on the x panel is the posterior mean of x
+    # the interval under the x panel is the 90% HDI of bf.conf_int, the point its mean
     (x_ax,) = [ax for ax in fig.axes if ax.get_title() == "x"]
-    mean_text = [t.get_text() for t in x_ax.texts if t.get_text().startswith("mean=")][0]
-    assert float(mean_text.split("=")[1]) == pytest.approx(draws(idata, "x").mean(), abs=0.01)
+    (interval,) = [line for line in x_ax.lines if len(line.get_xdata()) == 2]
+    lower, upper = bf.conf_int(idata, prob=0.9).loc["x"]
+    np.testing.assert_allclose(np.sort(interval.get_xdata()), [lower, upper], rtol=1e-9)
+    (point,) = x_ax.collections
+    assert point.get_offsets()[0][0] == pytest.approx(draws(idata, "x").mean(), rel=1e-9)
+    assert any(t.get_text().endswith("mean") for t in x_ax.texts)
     save(fig, tmp_path, "posterior")
     with pytest.raises(ValueError, match="between 0 and 1"):
         plot_posterior(idata, prob=94)
@@ -135,13 +148,14 @@ def test_plot_posterior_interval_and_variables(group_fit, tmp_path):
 
 def test_plot_ppc_leaves_caller_idata_alone(bioassay_fit, tmp_path):
     model, idata = bioassay_fit
-    groups = list(idata.groups())
+    groups = list(idata.children)
     fig = plot_ppc(model, idata, num_pp_samples=50, random_seed=3)
-    assert list(idata.groups()) == groups and "posterior_predictive" not in groups
+    assert list(idata.children) == groups and "posterior_predictive" not in groups
     (ax,) = fig.axes
     assert ax.get_xlabel() == "deaths"
-    assert "Observed" in ax.get_legend_handles_labels()[1]
-    assert len(ax.lines) >= 50
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["Posterior predictive", "Observed"]
+    assert len(ax.lines) == 50 + 1
     save(fig, tmp_path, "ppc")
 
 
@@ -273,7 +287,7 @@ def test_plot_predictions_errors(bioassay_fit, group_fit):
         r"unknown covariate 'doze'; did you mean 'dose'\?.*p\(deaths, n\) ~ dose",
     )
     with pytest.raises(bf.errors.PredictionError, match="has no 'posterior'|needs the 'posterior'"):
-        plot_predictions(model, az.InferenceData(observed_data=idata.observed_data), "dose")
+        plot_predictions(model, make_tree({"observed_data": idata["observed_data"]}), "dose")
     with pytest.raises(bf.errors.PredictionError, match="kind must be"):
         plot_predictions(model, idata, "dose", kind="mu")
     with pytest.raises(bf.errors.PredictionError, match="between 0 and 1"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import warnings
 
 import arviz as az
@@ -75,7 +74,7 @@ def flat_fit(bioassay):
 def test_bioassay_log_likelihood_is_binomial_logpmf(bioassay_fit, bioassay):
     model, idata = bioassay_fit
     out = model.compute_log_likelihood(idata, inplace=False)
-    assert "log_likelihood" not in idata.groups()  # the fixture is left alone
+    assert "log_likelihood" not in idata.children  # the fixture is left alone
     ll = out.log_likelihood["deaths"]
     assert ll.dims == ("chain", "draw", "__obs__")
     assert list(ll["__obs__"].values) == list(bioassay.index)
@@ -89,7 +88,7 @@ def test_bioassay_log_likelihood_is_binomial_logpmf(bioassay_fit, bioassay):
 def test_gaussian_group_log_likelihood_is_normal_logpdf(group_fit, group_data):
     model, idata = group_fit
     out = model.compute_log_likelihood(idata, inplace=False)
-    assert "log_likelihood" not in idata.groups()
+    assert "log_likelihood" not in idata.children
     mu = _group_mu(idata, group_data)
     sigma = _stacked(idata, "sigma")[:, None]
     reference = stats.norm.logpdf(group_data["y"].to_numpy()[None, :], mu, sigma)
@@ -100,12 +99,12 @@ def test_gaussian_group_log_likelihood_is_normal_logpdf(group_fit, group_data):
 
 def test_inplace_log_likelihood_adds_group_and_replaces_it(bioassay_fit, bioassay):
     model, idata = bioassay_fit
-    target = copy.deepcopy(idata)
+    target = idata.copy(deep=True)
     assert model.compute_log_likelihood(target) is None
-    assert "log_likelihood" in target.groups()
-    assert "log_likelihood" not in idata.groups()
-    target.log_likelihood = target.log_likelihood * 0.0  # a second call overwrites it
-    model.compute_log_likelihood(target)
+    assert "log_likelihood" in target.children
+    assert "log_likelihood" not in idata.children
+    target["log_likelihood"] = target["log_likelihood"].to_dataset() * 0.0
+    model.compute_log_likelihood(target)  # a second call overwrites it
     np.testing.assert_allclose(
         target.log_likelihood["deaths"].values.reshape(-1, len(bioassay)),
         _bioassay_loglik(idata, bioassay),
@@ -115,7 +114,7 @@ def test_inplace_log_likelihood_adds_group_and_replaces_it(bioassay_fit, bioassa
 
 def test_fit_idata_kwargs_log_likelihood(flat_fit, bioassay):
     model, idata = flat_fit
-    assert "log_likelihood" in idata.groups()
+    assert "log_likelihood" in idata.children
     p = special.expit(_stacked(idata, "Intercept"))[:, None]
     reference = stats.binom.logpmf(bioassay["deaths"].to_numpy(), bioassay["n"].to_numpy(), p)
     np.testing.assert_allclose(
@@ -139,17 +138,18 @@ def test_loo_against_in_sample_lppd(fixture, request, bioassay, group_data):
     with _quiet():  # 4 binomial rows: Pareto k may be high and ArviZ warns
         result = bf.loo((model, idata))
     # PSIS-LOO leaves each observation out, so it cannot exceed the in-sample lppd; ArviZ
-    # defines p_loo = lppd - elpd_loo, so with our independent lppd the identity holds to
-    # rounding (the log-likelihoods agree to 1e-9 relative, see the tests above).
-    assert result["elpd_loo"] <= lppd
-    np.testing.assert_allclose(lppd - result["elpd_loo"], result["p_loo"], atol=1e-8)
-    assert "log_likelihood" not in idata.groups()
+    # defines p_loo = lppd - elpd_loo (ELPDData's p and elpd), so with our independent lppd
+    # the identity holds to rounding (the log-likelihoods agree to 1e-9 relative, see the
+    # tests above).
+    assert result.elpd <= lppd
+    np.testing.assert_allclose(lppd - result.elpd, result.p, atol=1e-8)
+    assert "log_likelihood" not in idata.children
     # the pair and an idata with the group give the same LOO
     with_ll = model.compute_log_likelihood(idata, inplace=False)
     with _quiet():
         again = bf.loo(with_ll, pointwise=True)
-    assert again["elpd_loo"] == result["elpd_loo"]
-    assert len(again["loo_i"]) == loglik.shape[1]
+    assert again.elpd == result.elpd
+    assert len(again.elpd_i) == loglik.shape[1]
 
 
 def test_loo_p_loo_is_about_the_number_of_parameters(group_fit):
@@ -157,7 +157,7 @@ def test_loo_p_loo_is_about_the_number_of_parameters(group_fit):
     result = bf.loo((model, idata))
     # p_loo estimates the effective number of parameters: Intercept, x, two a-levels and sigma
     # (5) plus eight partially pooled group effects (between 0 and 8).
-    assert 5 < result["p_loo"] < 14
+    assert 5 < result.p < 14
 
 
 def test_loo_without_log_likelihood_is_a_clear_error(bioassay_fit):
@@ -175,21 +175,22 @@ def test_compare_ranks_dose_model_first(bioassay_fit, flat_fit):
     assert isinstance(table, pd.DataFrame)
     assert list(table.index) == ["dose", "flat"]
     assert table.loc["dose", "weight"] > 0.5
-    assert table.loc["dose", "elpd_loo"] > table.loc["flat", "elpd_loo"]
+    assert table.loc["dose", "elpd"] > table.loc["flat", "elpd"]
     assert table.loc["dose", "elpd_diff"] == 0
-    # elpd_diff is the difference of the two elpd_loo values
+    assert list(table["rank"]) == [0, 1]
+    # elpd_diff is each model's elpd minus the best one's (ArviZ 1: negative below the best)
     np.testing.assert_allclose(
         table.loc["flat", "elpd_diff"],
-        table.loc["dose", "elpd_loo"] - table.loc["flat", "elpd_loo"],
+        table.loc["flat", "elpd"] - table.loc["dose", "elpd"],
         rtol=1e-12,
     )
-    for name in ("elpd_loo", "p_loo", "elpd_diff", "weight", "se", "dse", "warning"):
+    for name in ("rank", "elpd", "p", "elpd_diff", "weight", "se", "dse"):
         assert name in table.columns
-    assert "log_likelihood" not in bioassay_fit[1].groups()
+    assert "log_likelihood" not in bioassay_fit[1].children
     # the flat model's own elpd equals an independent az.loo on its stored log-likelihood
     with _quiet():
         flat_loo = az.loo(flat_fit[1])
-    np.testing.assert_allclose(table.loc["flat", "elpd_loo"], flat_loo["elpd_loo"], rtol=1e-12)
+    np.testing.assert_allclose(table.loc["flat", "elpd"], flat_loo.elpd, rtol=1e-12)
 
 
 def test_compare_plain_idata_without_log_likelihood(bioassay_fit, flat_fit):
@@ -209,7 +210,7 @@ def test_compare_bad_input(bioassay_fit, flat_fit, models):
         with pytest.raises(BayesformulaError, match="at least two"):
             bf.compare([bioassay_fit, flat_fit])
     else:
-        with pytest.raises(BayesformulaError, match="expected an InferenceData"):
+        with pytest.raises(BayesformulaError, match="expected a fit"):
             bf.compare({"dose": bioassay_fit, "flat": "flat.nc"})
 
 
@@ -217,7 +218,7 @@ def test_compare_bad_input(bioassay_fit, flat_fit, models):
 
 
 def _hdi(draws, prob):
-    return az.hdi(np.asarray(draws, dtype=float), hdi_prob=prob)
+    return az.hdi(np.asarray(draws, dtype=float), prob=prob)
 
 
 def test_r2_gaussian_matches_numpy(group_fit, group_data):

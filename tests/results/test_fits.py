@@ -128,7 +128,7 @@ def test_known_truth_is_recovered(family):
     truth = np.array([u[level] for level in effects["g__factor_dim"].values])
     centered = effects.values - effects.values.mean()
     assert np.corrcoef(centered, truth - truth.mean())[0, 1] > 0.8
-    assert set(idata.groups()) >= {"posterior", "sample_stats", "observed_data"}
+    assert set(idata.children) >= {"posterior", "sample_stats", "observed_data"}
 
 
 def test_same_seed_gives_same_draws(bioassay):
@@ -154,7 +154,7 @@ def test_fit_layout_names_and_dims(group_fit, group_data):
     assert sorted(post["a_dim"].values) == ["lo", "mid"]  # "hi" is the reference level
     obs = idata.observed_data["y"]
     assert obs.dims == ("__obs__",) and list(obs["__obs__"].values) == list(group_data.index)
-    assert "constant_data" not in idata.groups()
+    assert "constant_data" not in idata.children
     stats = idata.sample_stats
     assert {"diverging", "tree_depth", "step_size", "energy", "lp"} <= set(stats.data_vars)
     # Intercept is the uncentred intercept: Intercept_centered - xbar . b

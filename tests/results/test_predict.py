@@ -114,7 +114,7 @@ def test_response_draws_binomial(bioassay_fit):
 def test_prior_predictive_and_prior_curves(bioassay_fit):
     model, _ = bioassay_fit
     prior = model.prior_predictive(draws=200, random_seed=1)
-    assert {"prior", "prior_predictive"} <= set(prior.groups())
+    assert {"prior", "prior_predictive"} <= set(prior.children)
     assert prior.prior_predictive["deaths"].shape == (1, 200, 4)
     # the prior's slope draws have the default prior's scale: 2.5 / sd(dose)
     sd = float(prior.prior["dose"].std())

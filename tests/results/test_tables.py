@@ -17,6 +17,7 @@ from scipy import special
 import bayesformula as bf
 from bayesformula.errors import BayesformulaError, PredictionError
 from bayesformula.results.tables import hdi_bounds
+from tests.helpers import fit_tree
 
 COLUMNS = [
     "mean",
@@ -55,7 +56,7 @@ def _reference_draws(idata, include_internal=False):
 
 
 def _az_hdi(draws, prob):
-    lo, hi = az.hdi(np.asarray(draws, dtype=float), hdi_prob=prob)
+    lo, hi = az.hdi(np.asarray(draws, dtype=float), prob=prob)
     return lo, hi
 
 
@@ -149,7 +150,7 @@ def test_bad_prob_is_an_error(bioassay_fit, prob):
 def test_object_without_posterior_is_a_clear_error(bioassay):
     with pytest.raises(BayesformulaError, match="needs a 'posterior' group.*DataFrame"):
         bf.summary(bioassay)
-    no_post = az.from_dict(observed_data={"y": np.zeros(3)})
+    no_post = fit_tree(observed_data={"y": np.zeros(3)})
     with pytest.raises(BayesformulaError, match="'posterior' group.*observed_data"):
         bf.summary(no_post)
     with pytest.raises(BayesformulaError, match="posterior"):
@@ -184,7 +185,7 @@ def test_matrix_variable_labels_agree_across_tables():
     """A 2-D parameter: params/conf_int rows are labelled exactly like ArviZ's summary rows."""
     rng = np.random.default_rng(1)
     b = rng.normal(size=(2, 200, 2, 3)) + np.arange(6).reshape(2, 3)
-    idata = az.from_dict(
+    idata = fit_tree(
         posterior={"b": b, "s": rng.gamma(2.0, size=(2, 200))},
         coords={"row": ["r0", "r1"], "col": ["c0", "c1", "c2"]},
         dims={"b": ["row", "col"]},
@@ -267,11 +268,11 @@ def _bioassay_p(idata, dose):
 
 
 def _snapshot(idata):
-    return {g: copy.deepcopy(idata[g]) for g in idata.groups()}
+    return {g: copy.deepcopy(idata[g]) for g in idata.children}
 
 
 def _assert_unchanged(idata, snapshot):
-    assert list(idata.groups()) == list(snapshot)
+    assert list(idata.children) == list(snapshot)
     for group, dataset in snapshot.items():
         assert set(idata[group].data_vars) == set(dataset.data_vars)
         assert idata[group].identical(dataset)
@@ -411,4 +412,4 @@ def test_predictions_bad_arguments(bioassay_fit):
     with pytest.raises(PredictionError, match="kind must be"):
         model.predictions(idata, kind="draws")
     with pytest.raises(PredictionError, match="no 'posterior' group"):
-        model.predictions(az.from_dict(observed_data={"deaths": np.zeros(4)}))
+        model.predictions(fit_tree(observed_data={"deaths": np.zeros(4)}))

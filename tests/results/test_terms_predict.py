@@ -8,7 +8,6 @@ functions with the fitting data's centre and boundary.
 
 from __future__ import annotations
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,6 +15,7 @@ import pytest
 import bayesformula as bf
 from bayesformula.errors import PredictionError
 from bayesformula.spec.names import design_coords
+from tests.helpers import fit_tree
 
 N = 30
 RNG = np.random.default_rng(21)
@@ -58,13 +58,13 @@ def fitted():
         HSGP: list(term.weights_dims),
     }
     coords = {k: v for k, v in design_coords(model.design).items() if k != "__obs__"}
-    idata = az.from_dict(posterior=posterior, dims=dims, coords=coords)
+    idata = fit_tree(posterior=posterior, dims=dims, coords=coords)
     return model, idata
 
 
 def _expected_mu(idata, data):
     """The linear predictor by hand, for every draw: (draws, rows)."""
-    post = idata.posterior.stack(sample=("chain", "draw"))
+    post = idata["posterior"].to_dataset().stack(sample=("chain", "draw"))
     e = pd.Categorical(data["e"], categories=LEVELS).codes
     k, z, x = (data[c].to_numpy() for c in ("k", "z", "x"))
     out = []

@@ -99,7 +99,7 @@ def test_core_model_agrees_across_backends(name, group_fit, group_data):
     reference_model_, reference = group_fit
     model = bf.Model("y ~ x + a + (1|g)", group_data)
     idata = model.fit(inference_method=name, random_seed=4, diagnostics=False, **FIT)
-    assert set(idata.groups()) == set(reference.groups())
+    assert set(idata.children) == set(reference.children)
     assert set(idata.posterior.data_vars) == set(reference.posterior.data_vars)
     for var in idata.posterior.data_vars:
         assert idata.posterior[var].dims == reference.posterior[var].dims
@@ -124,7 +124,7 @@ def test_approximations_say_so(name, bioassay, caplog):
     assert idata.posterior.attrs["approximation"] == ("advi" if name == "vi" else name)
     assert "Approximate posterior" in caplog.text
     assert set(idata.posterior.data_vars) == {"dose", "Intercept", "Intercept_centered"}
-    assert "sample_stats" not in idata.groups()
+    assert "sample_stats" not in idata.children
     # the bioassay posterior of dose is clearly positive under both approximations
     assert float(idata.posterior["dose"].mean()) > 2
 
@@ -209,7 +209,7 @@ def test_fast_path_draws_pair_with_their_sampler_statistics(sleepstudy, monkeypa
             )
             fits[on_disk, discard] = idata
             assert idata.posterior.sizes["draw"] == 40
-            assert ("warmup_posterior" in idata.groups()) is not discard
+            assert ("warmup_posterior" in idata.children) is not discard
             assert list(idata.posterior["1|Subject"].coords["Subject__factor_dim"].values) == list(
                 model.design.group_levels["Subject"]
             )

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import arviz as az
 import numpy as np
 
 from bayesformula.samplers.external import _comma_free_dims, _restore_dims
+from tests.helpers import fit_tree
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +47,7 @@ def test_dims_with_commas_round_trip():  # the samplers run on models like this 
     assert list(safe_ell.coords[ell_dim]) == [0, 1]
 
     # what nutpie returns: the variable with the comma-free dim
-    idata = az.from_dict(
+    idata = fit_tree(
         posterior={"hsgp(x, m=3, c=1.5)": np.zeros((1, 2, 3))},
         dims={"hsgp(x, m=3, c=1.5)": [safe_dim]},
         coords={safe_dim: [0, 1, 2]},
