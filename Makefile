@@ -1,5 +1,11 @@
 # Two commands set everything up on a fresh machine: `make demo` and `make test`.
-PYTHON ?= python3
+# The environment is built on Python >= 3.12: $(PYTHON) when given (make PYTHON=python3.12),
+# else the newest 3.13/3.12 on PATH, pyenv's or uv's (scripts/find-python).
+PYTHON ?=
+export PYTHON
+# 3.12 or 3.13 to build on that minor version only (make test-fast PYTHON_VERSION=3.12 VENV=...)
+PYTHON_VERSION ?=
+export PYTHON_VERSION
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -9,7 +15,7 @@ ENGINES_STAMP := $(VENV)/.engines-stamp
 .PHONY: demo test test-fast docs lint bench clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	sh scripts/ensure-venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=23"
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e ".[test]"
 	touch $(STAMP)
@@ -40,7 +46,7 @@ docs: $(DOCS_STAMP)
 # Bambi (for the comparison) lives in its own environment: it pins formulae < 0.7.
 BENCH_VENV ?= .venv-bench
 $(BENCH_VENV)/.installed-stamp: benchmarks/requirements-bambi.txt
-	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	sh scripts/ensure-venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements-bambi.txt
 	touch $@
 
@@ -54,4 +60,4 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) build *.egg-info bioassay_figures site
+	rm -rf $(VENV) .venv-py3.12 build *.egg-info bioassay_figures site
