@@ -5,7 +5,7 @@
 
 Imports happen before the clock starts. Measured: construct (``Model(...)``), the whole
 ``fit``, the engine's own sampling time (``sampling_time``), the rest of the fit counted as
-compile (graph compile, JIT, initialisation, conversion to InferenceData), the minimum bulk ESS
+compile (graph compile, JIT, initialisation, conversion to the result tree), the minimum bulk ESS
 over all posterior variables, divergences and this process's peak resident memory.
 """
 
@@ -33,7 +33,7 @@ def _rss_mb() -> float:
 
 def _sampling_time(idata) -> float | None:
     for group in ("sample_stats", "posterior"):
-        if group in idata.groups():
+        if group in idata.children:
             value = idata[group].attrs.get("sampling_time")
             if value is not None:
                 return float(value)
@@ -92,14 +92,15 @@ def main(argv=None) -> int:
     sample_s = _sampling_time(idata)
     if sample_s is None or sample_s > fit_s:
         sample_s = fit_s
+    posterior = idata["posterior"].to_dataset()
     names = [
         v
-        for v in idata.posterior.data_vars
-        if not v.endswith("_offset") and "__obs__" not in idata.posterior[v].dims
+        for v in posterior.data_vars
+        if not v.endswith("_offset") and "__obs__" not in posterior[v].dims
     ]
-    ess = az.ess(idata.posterior[names], method="bulk")
+    ess = az.ess(posterior[names], method="bulk")
     min_ess = float(min(float(np.min(ess[v].values)) for v in names))
-    stats = idata.sample_stats
+    stats = idata["sample_stats"]
     divergences = int(stats["diverging"].sum()) if "diverging" in stats else -1
     # The kernel's high-water mark for this process. Children are left out: a child forked and
     # exec'd at import reports the parent's size at the fork. run.py polls the whole process
@@ -122,7 +123,7 @@ def main(argv=None) -> int:
         "peak_rss_mb": self_peak,
         "rss_after_imports_mb": rss_before,
         "divergences": divergences,
-        "engine": idata.posterior.attrs.get("inference_method", args.backend),
+        "engine": posterior.attrs.get("inference_method", args.backend),
     }
     print("RESULT " + json.dumps(result))
     return 0

@@ -1,4 +1,7 @@
-"""The benchmark workloads W1-W6: seeded data, formula and family.
+"""The benchmark workloads W1-W8: seeded data, formula and family.
+
+W1-W6 are on bayesformula's fast path; W7 and W8 are not (their families have no numpy
+log-density yet), so both libraries compile and sample a PyMC graph there.
 
 Imports only numpy and pandas, so the same file serves bayesformula's environment and a
 separate environment with Bambi (whose formulae pin conflicts with bayesformula's).
@@ -72,7 +75,29 @@ def w6():
     return "y ~ x + (1|g1) + (1|g2)", data, "bernoulli"
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6}
+def w7():
+    rng = np.random.default_rng(7)
+    n, groups = 2_000, 50
+    g = rng.integers(0, groups, n)
+    x = rng.normal(size=n)
+    mu = np.exp(1.0 + 0.4 * x + rng.normal(0, 0.3, groups)[g])
+    alpha = 3.0
+    y = rng.negative_binomial(alpha, alpha / (alpha + mu))
+    data = pd.DataFrame({"y": y, "x": x, "g": "g" + pd.Series(g).astype(str)})
+    return "y ~ x + (1|g)", data, "negativebinomial"
+
+
+def w8():
+    rng = np.random.default_rng(8)
+    n = 1_000
+    X = rng.normal(size=(n, 3))
+    y = 2.0 + X @ np.array([0.8, -0.5, 0.3]) + 1.5 * rng.standard_t(4, n)
+    data = pd.DataFrame(X, columns=["x0", "x1", "x2"])
+    data["y"] = y
+    return "y ~ x0 + x1 + x2", data, "t"
+
+
+WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7, "W8": w8}
 
 DESCRIPTIONS = {
     "W1": "bioassay p(deaths, n) ~ dose, binomial (4 rows)",
@@ -81,4 +106,6 @@ DESCRIPTIONS = {
     "W4": "sleepstudy Reaction ~ Days + (Days||Subject) (Bambi: (Days|Subject), the same model)",
     "W5": "poisson, n = 100,000, y ~ x1 + x2 + (1|g), 1,000 groups",
     "W6": "bernoulli, n = 20,000, y ~ x + (1|g1) + (1|g2), 500 and 50 groups",
+    "W7": "negativebinomial, n = 2,000, y ~ x + (1|g), 50 groups (PyMC graph)",
+    "W8": "student t, n = 1,000, y ~ x0 + x1 + x2 (PyMC graph)",
 }

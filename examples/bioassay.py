@@ -13,7 +13,6 @@ import os
 import sys
 from pathlib import Path
 
-import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -55,7 +54,7 @@ print(model, "\n")
 prior = model.prior_predictive(draws=PRIOR_DRAWS, random_seed=1)
 grid = pd.DataFrame({"dose": np.linspace(-1.5, 1.5, 100)})
 prior_curves = model.predict(prior, data=grid, kind="response_params", inplace=False, group="prior")
-p_prior = prior_curves.prior["p"].stack(sample=("chain", "draw")).values  # (100, draws)
+p_prior = prior_curves["prior"]["p"].stack(sample=("chain", "draw")).values  # (100, draws)
 
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.plot(grid["dose"], p_prior[:, :50], color="C0", alpha=0.3, lw=1)
@@ -67,10 +66,8 @@ save(fig, "prior_curves.png")
 idata = model.fit(draws=DRAWS, tune=TUNE, chains=2, random_seed=1, progressbar=not FAST)
 
 # --- 5. Convergence: trace plot and summary (want r_hat near 1 and large ess_bulk/ess_tail)
-axes = az.plot_trace(idata, var_names=["Intercept", "dose"])
-axes[0, 0].figure.tight_layout()
-save(axes[0, 0].figure, "trace.png")
-print(az.summary(idata, var_names=["Intercept", "dose"]).to_string(), "\n")
+save(bf.plot_trace(idata, var_names=["Intercept", "dose"]), "trace.png")
+print(bf.summary(idata, var_names=["Intercept", "dose"]).to_string(), "\n")
 
 # --- 6. Posterior dose-response curve: mean and 94% interval -----------------------------
 post = model.predict(idata, data=grid, kind="response_params", inplace=False)

@@ -50,7 +50,7 @@ print("\n90% intervals:\n", bf.conf_int(idata, prob=0.9, var_names=common).round
 
 # 4. Which model predicts better? LOO, and a Bayesian R-squared.
 comparison = bf.compare({"floor + uranium": idata, "floor only": idata_floor})
-print("\n", comparison[["elpd_loo", "p_loo", "elpd_diff", "weight"]].round(2))
+print("\n", comparison[["elpd", "p", "elpd_diff", "weight"]].round(2))
 print("\nBayesian R2:\n", bf.r2(with_uranium, idata).round(3))
 
 # 5. Predictions for new homes, aligned with the new table's index; a new county needs

@@ -57,7 +57,7 @@ for name, value in truth.items():
 
 comparison = bf.compare({"sigma ~ x": idata, "constant sigma": idata_constant})
 print("\nLOO comparison")
-print(comparison[["rank", "elpd_loo", "elpd_diff", "dse"]].round(1).to_string())
+print(comparison[["rank", "elpd", "elpd_diff", "dse"]].round(1).to_string())
 
 new = pd.DataFrame({"x": [0.5, 2.0, 3.5]})
 bands = scale.predictions(idata, data=new, kind="response", prob=0.9, random_seed=2)
