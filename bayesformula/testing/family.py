@@ -129,6 +129,7 @@ def check_family(
 
 def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: int) -> None:
     import pymc as pm
+    from pytensor.compile.mode import Mode
     from scipy import stats
 
     from bayesformula.compiled import built_graph
@@ -222,7 +223,10 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
         "numpy draw", shape_ok, f"draw returned shape {numpy_draws.shape}, expected {y_shape}"
     )
     dist = likelihood.dist(**family.to_dist(params))
-    pymc_draws = np.asarray(pm.draw(dist, random_seed=seed + 1), dtype=float)
+    # one forward draw: numpy's own generators through PyTensor's Python linker (numba would
+    # fall back to object mode, with a warning, for wald, skewnormal and beta_binomial draws)
+    forward = Mode(linker="py", optimizer="fast_compile")
+    pymc_draws = np.asarray(pm.draw(dist, random_seed=seed + 1, mode=forward), dtype=float)
     if not shape_ok or pymc_draws.shape != y_shape:
         return
     # per category for count vectors, with a Bonferroni correction over the categories
