@@ -67,7 +67,7 @@ idata = model.fit(draws=DRAWS, tune=TUNE, chains=2, random_seed=1, progressbar=n
 
 # --- 5. Convergence: trace plot and summary (want r_hat near 1 and large ess_bulk/ess_tail)
 save(bf.plot_trace(idata, var_names=["Intercept", "dose"]), "trace.png")
-print(bf.summary(idata, var_names=["Intercept", "dose"]).to_string(), "\n")
+print(bf.summary(idata, var_names=["Intercept", "dose"], round_to=3).to_string(), "\n")
 
 # --- 6. Posterior dose-response curve: mean and 94% interval -----------------------------
 post = model.predict(idata, data=grid, kind="response_params", inplace=False)

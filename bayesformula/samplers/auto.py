@@ -25,14 +25,21 @@ def _installed(*modules: str) -> bool:
 
 
 #: JAX plugins that give it a GPU; without one (and JAX not yet imported) there is no GPU to
-#: find, and importing JAX just to learn that would cost a second.
+#: find, and importing JAX just to learn that would cost half a second.
 _GPU_PLUGINS = ("jax_cuda12_plugin", "jax_cuda13_plugin", "jax_rocm60_plugin", "jax_rocm7_plugin")
 
 
+def _jax_imported() -> bool:
+    """Whether JAX itself has been imported. ArviZ 1 registers ``jax`` in ``sys.modules`` as a
+    lazy module that a look-up (even ``find_spec``) would import, so this asks for one of
+    JAX's own submodules instead."""
+    return "jax._src" in sys.modules
+
+
 def _jax_gpu() -> bool:
-    if not _installed("jax"):
+    if not _jax_imported() and not any(_installed(p) for p in _GPU_PLUGINS):
         return False
-    if "jax" not in sys.modules and not any(_installed(p) for p in _GPU_PLUGINS):
+    if not _installed("jax"):
         return False
     try:
         import jax

@@ -42,3 +42,21 @@ def test_custom_sampler_is_used_by_fit(bioassay_fit):
     assert calls["draws"] == 7 and calls["random_seed"] == 3
     assert calls["model"] is model.build()
     assert out.posterior["dose"].shape == idata.posterior["dose"].shape
+
+
+def test_looking_for_a_gpu_does_not_import_jax():
+    """ArviZ 1 registers ``jax`` as a lazy module; asking whether JAX sees a GPU must not load
+    it (half a second) when no GPU plugin is installed and the user has not imported JAX."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, arviz, bayesformula\n"
+        "from bayesformula.samplers.auto import _GPU_PLUGINS, _installed, _jax_gpu\n"
+        "assert not any(_installed(p) for p in _GPU_PLUGINS)\n"
+        "assert 'jax' in sys.modules  # ArviZ's lazy placeholder\n"
+        "assert _jax_gpu() is False\n"
+        "assert 'jax._src' not in sys.modules, 'JAX was imported'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
