@@ -16,7 +16,10 @@ from bayesformula.samplers.base import get_sampler, register_sampler
 __all__ = ["AutoSampler", "choose"]
 
 #: Observed values x free parameters above which sampling, not compiling, dominates a fit and
-#: nutpie's numba log-density (which brings its own BLAS) pays for its longer compile.
+#: nutpie (faster per draw) pays for its longer compile. On PyTensor 3 both compile with numba:
+#: PyMC's NUTS in about 2 s, nutpie in 6-10 s (a Student t regression on 1,000 rows: PyMC 1.9 s
+#: to 400 effective draws, nutpie 6.1 s; a negative binomial with 2,000 rows and 50 groups:
+#: PyMC 17.9 s, nutpie 11.6 s).
 LARGE_MODEL = 1_000_000
 
 
@@ -67,7 +70,7 @@ def choose(model) -> tuple[str, str]:
         return "nutpie", f"large model ({size}): sampling dominates, nutpie is fastest per draw"
     if n_obs * n_params >= LARGE_MODEL:
         return "pymc", f"large model ({size}), nutpie not installed"
-    return "pymc", f"small model ({size}): PyMC's cached C compile starts sampling soonest"
+    return "pymc", f"small model ({size}): PyMC's NUTS compiles soonest (numba, about 2 s)"
 
 
 class AutoSampler:

@@ -60,3 +60,37 @@ def test_looking_for_a_gpu_does_not_import_jax():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("levels, expected", [(20, "low_rank"), (300, "diag")])
+def test_fast_path_mass_matrix_follows_the_model_size(monkeypatch, levels, expected):
+    """nutpie's low-rank adaptation up to LOW_RANK_MAX_DIM parameters, a diagonal one above;
+    an explicit adaptation= wins."""
+    import nutpie
+    import numpy as np
+    import pandas as pd
+
+    from bayesformula import compiled
+    from bayesformula.samplers.external import LOW_RANK_MAX_DIM
+
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"g": [f"g{i}" for i in range(levels)] * 3})
+    data["y"] = rng.normal(size=len(data))
+    model = bf.Model("y ~ 1 + (1|g)", data)
+    ndim = compiled.fast_path(model.spec).ndim
+    assert (ndim <= LOW_RANK_MAX_DIM) == (expected == "low_rank")
+    seen = []
+
+    def record(*args, **kwargs):
+        seen.append(kwargs.get("adaptation"))
+        raise _Stop
+
+    monkeypatch.setattr(nutpie, "sample", record)
+    for extra in ({}, {"adaptation": "draw_diag"}):
+        with pytest.raises(_Stop):
+            model.fit(inference_method="nutpie", progressbar=False, **extra)
+    assert seen == [expected, "draw_diag"]
