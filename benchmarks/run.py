@@ -1,4 +1,4 @@
-"""Workloads W1-W6 for bayesformula and, when a Bambi environment is given, for Bambi with each
+"""Workloads W1-W8 for bayesformula and, when a Bambi environment is given, for Bambi with each
 of its backends, in the same run; prints one table and the bayesformula / best-Bambi ratios.
 
     .venv/bin/python benchmarks/run.py                       # bayesformula only
