@@ -70,8 +70,8 @@ class _Stop(Exception):
 def test_fast_path_mass_matrix_follows_the_model_size(monkeypatch, levels, expected):
     """nutpie's low-rank adaptation up to LOW_RANK_MAX_DIM parameters, a diagonal one above;
     an explicit adaptation= wins."""
-    import nutpie
     import numpy as np
+    import nutpie
     import pandas as pd
 
     from bayesformula import compiled
