@@ -70,10 +70,9 @@ def unconstrained_to_idata(model, flat: np.ndarray, method: str):
     return standardize(idata, model, engine=method, mcmc=False)
 
 
-def _hessian(model, mode: np.ndarray) -> np.ndarray:
-    """Hessian of the model's log-density (with the transforms' Jacobians) at ``mode``, a
-    point on the unconstrained scale raveled in the order of ``model.value_vars``."""
-    import pytensor
+def _flat_logp(model):
+    """The model's log-density (with the transforms' Jacobians) as a graph of one vector
+    ``x``: the unconstrained point raveled in the order of ``model.value_vars``."""
     import pytensor.tensor as pt
     from pytensor.graph.replace import graph_replace
 
@@ -83,7 +82,38 @@ def _hessian(model, mode: np.ndarray) -> np.ndarray:
         size = int(np.prod(shape))
         replace[var] = x[start : start + size].reshape(shape).astype(var.dtype)
         start += size
-    logp = graph_replace(model.logp(jacobian=True), replace, strict=False)
+    return x, graph_replace(model.logp(jacobian=True), replace, strict=False)
+
+
+def _mode(model) -> np.ndarray:
+    """The posterior mode on the unconstrained scale (L-BFGS-B from the initial point)."""
+    import pytensor
+    from scipy import optimize
+
+    x, logp = _flat_logp(model)
+    fn = pytensor.function([x], [-logp, -pytensor.gradient.grad(logp, x)])
+
+    def objective(point):
+        value, grad = fn(point)
+        return float(value), np.asarray(grad, dtype=float)
+
+    start = _flat_point(model, model.initial_point())
+    result = optimize.minimize(objective, start, jac=True, method="L-BFGS-B")
+    if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
+        raise SamplerError(
+            "laplace: the search for the posterior mode left the region where the "
+            f"log-density is finite ({result.message}); use MCMC (inference_method='pymc') "
+            "or stronger priors."
+        )
+    return np.asarray(result.x)
+
+
+def _hessian(model, mode: np.ndarray) -> np.ndarray:
+    """Hessian of the model's log-density (with the transforms' Jacobians) at ``mode``, a
+    point on the unconstrained scale raveled in the order of ``model.value_vars``."""
+    import pytensor
+
+    x, logp = _flat_logp(model)
     fn = pytensor.function([x], pytensor.gradient.hessian(logp, x))
     return np.asarray(fn(mode))
 
@@ -96,7 +126,8 @@ def _flat_point(model, point: dict) -> np.ndarray:
 
 class LaplaceSampler:
     """Laplace approximation: the posterior mode and the inverse Hessian there, on the
-    unconstrained scale, then draws transformed back (so ``sigma`` stays positive)."""
+    unconstrained scale, then draws transformed back (so ``sigma`` stays positive). The mode
+    is found with scipy's L-BFGS-B on the model's own log-density and gradient."""
 
     name = "laplace"
     approximate = True
@@ -110,10 +141,7 @@ class LaplaceSampler:
         progressbar: bool = True,
         **_: Any,
     ):
-        import pymc as pm
-
-        point = pm.find_MAP(model=model, progressbar=progressbar)
-        mode = _flat_point(model, point)
+        mode = _mode(model)
         precision = -_hessian(model, mode)
         try:
             chol = np.linalg.cholesky(np.linalg.inv(precision))
