@@ -107,8 +107,9 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
     random_seed : int, optional
         Seed of the prior draws and of the subset of draws shown.
     **kwargs
-        Passed to `arviz.plot_ppc_dist` (for example ``kind="ecdf"``); ``num_samples`` shows
-        that many of the simulated data sets (default: all).
+        Passed to `arviz.plot_ppc_dist` (for example ``kind="ecdf"``); ``num_samples`` (or
+        ArviZ 0.x's name for it, ``num_pp_samples``) shows that many of the simulated data
+        sets (default: all).
 
     Returns
     -------
@@ -151,29 +152,27 @@ def _ppc_figure(model, idata, group: str, num_samples: int | None, random_seed, 
         kwargs["visuals"] = {"observed_dist": {}, **(kwargs.get("visuals") or {})}
     tree = make_tree({group: subset, "observed_data": observed})
     plot = az.plot_ppc_dist(tree, group=group, var_names=[name], num_samples=num_samples, **kwargs)
-    fig = figure_of(plot)
     _label_predictive(
-        fig, name, "Prior predictive" if group.startswith("prior") else "Posterior predictive"
+        plot, name, "Prior predictive" if group.startswith("prior") else "Posterior predictive"
     )
-    return fig
+    return figure_of(plot)
 
 
-def _label_predictive(fig, response: str, what: str) -> None:
-    """Name the x axis after the response and add a legend: simulated data sets (the lines
-    ArviZ draws in colour) and the observed response (black)."""
-    from matplotlib.colors import to_hex
+def _label_predictive(plot, response: str, what: str) -> None:
+    """Name the x axis after the response and add a legend for the simulated data sets and
+    the observed response, styled like the lines ArviZ drew (read from its PlotCollection)."""
     from matplotlib.lines import Line2D
 
-    (ax,) = fig.axes
+    (ax,) = figure_of(plot).axes
     ax.set_xlabel(response)
-    observed = [line for line in ax.lines if to_hex(line.get_color()) == "#000000"]
-    simulated = [line for line in ax.lines if line not in observed]
     handles = []
-    if simulated:
-        line = simulated[0]
-        handles.append(Line2D([], [], color=line.get_color(), alpha=0.6, label=what))
-    if observed:
-        handles.append(Line2D([], [], color="black", label="Observed"))
+    for visual, label in (("predictive_dist", what), ("observed_dist", "Observed")):
+        if visual not in plot.viz.children:
+            continue
+        line = np.ravel(plot.viz[visual][response].values)[0]
+        handles.append(
+            Line2D([], [], color=line.get_color(), alpha=line.get_alpha(), label=label)
+        )
     ax.legend(handles=handles, frameon=False, loc="best")
 
 
