@@ -20,8 +20,9 @@ from bayesformula.samplers.layout import model_variable_names, standardize
 __all__ = ["AdviSampler", "LaplaceSampler", "PathfinderSampler", "unconstrained_to_idata"]
 
 
-def _value_layout(model) -> list[tuple[str, tuple[int, ...]]]:
-    point = model.initial_point()
+def _value_layout(model, point: dict | None = None) -> list[tuple[str, tuple[int, ...]]]:
+    """(name, shape) of each value variable, from ``point`` (default: the initial point)."""
+    point = model.initial_point() if point is None else point
     return [(v.name, np.shape(point[v.name])) for v in model.value_vars]
 
 
@@ -70,34 +71,33 @@ def unconstrained_to_idata(model, flat: np.ndarray, method: str):
     return standardize(idata, model, engine=method, mcmc=False)
 
 
-def _flat_logp(model):
+def _flat_logp(model, layout):
     """The model's log-density (with the transforms' Jacobians) as a graph of one vector
-    ``x``: the unconstrained point raveled in the order of ``model.value_vars``."""
+    ``x``: the unconstrained point raveled in the order of ``model.value_vars`` (``layout``,
+    as `_value_layout` gives it)."""
     import pytensor.tensor as pt
     from pytensor.graph.replace import graph_replace
 
     x = pt.vector("x", dtype="float64")
     replace, start = {}, 0
-    for var, (_, shape) in zip(model.value_vars, _value_layout(model), strict=True):
+    for var, (_, shape) in zip(model.value_vars, layout, strict=True):
         size = int(np.prod(shape))
         replace[var] = x[start : start + size].reshape(shape).astype(var.dtype)
         start += size
     return x, graph_replace(model.logp(jacobian=True), replace, strict=False)
 
 
-def _mode(model) -> np.ndarray:
-    """The posterior mode on the unconstrained scale (L-BFGS-B from the initial point)."""
+def _mode(x, logp, start: np.ndarray) -> np.ndarray:
+    """The maximum of ``logp`` over ``x`` (L-BFGS-B from ``start``)."""
     import pytensor
     from scipy import optimize
 
-    x, logp = _flat_logp(model)
     fn = pytensor.function([x], [-logp, -pytensor.gradient.grad(logp, x)])
 
     def objective(point):
         value, grad = fn(point)
         return float(value), np.asarray(grad, dtype=float)
 
-    start = _flat_point(model, model.initial_point())
     result = optimize.minimize(objective, start, jac=True, method="L-BFGS-B")
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
         raise SamplerError(
@@ -108,20 +108,12 @@ def _mode(model) -> np.ndarray:
     return np.asarray(result.x)
 
 
-def _hessian(model, mode: np.ndarray) -> np.ndarray:
-    """Hessian of the model's log-density (with the transforms' Jacobians) at ``mode``, a
-    point on the unconstrained scale raveled in the order of ``model.value_vars``."""
+def _hessian(x, logp, mode: np.ndarray) -> np.ndarray:
+    """Hessian of ``logp`` with respect to ``x`` at ``mode``."""
     import pytensor
 
-    x, logp = _flat_logp(model)
     fn = pytensor.function([x], pytensor.gradient.hessian(logp, x))
     return np.asarray(fn(mode))
-
-
-def _flat_point(model, point: dict) -> np.ndarray:
-    return np.concatenate(
-        [np.asarray(point[name], dtype=float).ravel() for name, _ in _value_layout(model)]
-    )
 
 
 class LaplaceSampler:
@@ -141,8 +133,12 @@ class LaplaceSampler:
         progressbar: bool = True,
         **_: Any,
     ):
-        mode = _mode(model)
-        precision = -_hessian(model, mode)
+        point = model.initial_point()
+        layout = _value_layout(model, point)
+        x, logp = _flat_logp(model, layout)
+        start = np.concatenate([np.asarray(point[name], float).ravel() for name, _ in layout])
+        mode = _mode(x, logp, start)
+        precision = -_hessian(x, logp, mode)
         try:
             chol = np.linalg.cholesky(np.linalg.inv(precision))
         except np.linalg.LinAlgError:
