@@ -5,17 +5,23 @@ Exit codes (stable, for scripts):
 ====  =====================================================================
 0     success
 1     an unexpected internal error (a bug: please report it)
-2     bad command line (unknown option, missing argument)
+2     bad command line (unknown option, missing argument, a value out of range such as
+      ``--draws -5``, an unknown inference method)
 3     bad input: formula, data, family, priors or prediction data rejected
 4     a file could not be read or written
 5     ``fit --strict`` only: the fit finished but diagnostics found problems
 ====  =====================================================================
+
+Every argument, the data and the output paths are checked before any fitting starts, so a
+mistake is reported in seconds, not after a long fit.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INPUT, EXIT_FILE, EXIT_DIAGNOSTICS = range(6)
@@ -27,6 +33,52 @@ class _FileProblem(Exception):
 
 class _UsageProblem(Exception):
     """A command-line combination argparse cannot express (exit code 2)."""
+
+
+def _integer(minimum: int):
+    """An argparse type: an integer of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def _probability(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {text}")
+    return value
+
+
+def _check_writable(path: str | None, option: str) -> None:
+    """An output path must be writable before any work starts (exit code 4 otherwise)."""
+    if not path:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise _FileProblem(f"{option} {path} is a folder; give a file name.")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.exists():
+        raise _FileProblem(f"cannot write {option} {path}: folder {folder} does not exist.")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise _FileProblem(f"cannot write {option} {path}: permission denied.")
+    try:  # the one honest test: create (and remove) a file there
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise _FileProblem(f"cannot write {option} {path}: {err.strerror or err}.") from None
 
 
 def _read_table(path: str):
@@ -57,7 +109,11 @@ def _data_for_fit(args):
 
 def _cmd_fit(args) -> int:
     import bayesformula as bf
+    from bayesformula.samplers import get_sampler
 
+    _check_writable(args.out, "--out")
+    _check_writable(args.summary_csv, "--summary-csv")
+    get_sampler(args.inference_method)  # an unknown method is a usage error, before the data
     data = _data_for_fit(args)
     model = bf.Model(
         args.formula,
@@ -118,6 +174,7 @@ def _cmd_predict(args) -> int:
 
     if not Path(args.fit).exists():
         raise _FileProblem(f"fit file not found: {args.fit}")
+    _check_writable(args.out, "--out")
     model, idata = bf.load(args.fit)
     data = _read_table(args.data)
     table = model.predictions(
@@ -149,6 +206,7 @@ def _cmd_datasets(args) -> int:
         for name, description in names.items():
             print(f"{name:<{width}}  {description}")
         return EXIT_OK
+    _check_writable(args.out, "--out")
     frame = bf.load_data(args.name)
     if args.out:
         _write(lambda p: frame.to_csv(p, index=False), args.out)
@@ -183,15 +241,19 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--link", default=None, help="link of the parent parameter")
     fit.add_argument("--categorical", nargs="*", help="numeric columns to treat as categorical")
     fit.add_argument("--dropna", action="store_true", help="drop rows with missing values")
-    fit.add_argument("--draws", type=int, default=1000)
-    fit.add_argument("--tune", type=int, default=1000)
-    fit.add_argument("--chains", type=int, default=None)
-    fit.add_argument("--cores", type=int, default=None)
-    fit.add_argument("--seed", type=int, default=None, help="random seed (same seed, same draws)")
-    fit.add_argument("--target-accept", type=float, default=None)
+    fit.add_argument("--draws", type=_integer(1), default=1000)
+    fit.add_argument("--tune", type=_integer(0), default=1000)
+    fit.add_argument("--chains", type=_integer(1), default=None)
+    fit.add_argument("--cores", type=_integer(1), default=None)
+    fit.add_argument(
+        "--seed", type=_integer(0), default=None, help="random seed (same seed, same draws)"
+    )
+    fit.add_argument("--target-accept", type=_probability, default=None)
     fit.add_argument("--inference-method", default="pymc")
-    fit.add_argument("--prob", type=float, default=0.94, help="HDI probability (default 0.94)")
-    fit.add_argument("--digits", type=int, default=3, help="decimals in the printed summary")
+    fit.add_argument("--prob", type=_probability, default=0.94, help="HDI probability")
+    fit.add_argument(
+        "--digits", type=_integer(0), default=3, help="decimals in the printed summary"
+    )
     fit.add_argument("--log-likelihood", action="store_true", help="store it for LOO/compare")
     fit.add_argument("--out", help="write model and draws to this .nc file")
     fit.add_argument("--summary-csv", help="also write the summary table to this CSV file")
@@ -213,8 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--kind", default="response_params", choices=["response_params", "response"]
     )
-    predict.add_argument("--prob", type=float, default=0.94)
-    predict.add_argument("--seed", type=int, default=None)
+    predict.add_argument("--prob", type=_probability, default=0.94)
+    predict.add_argument("--seed", type=_integer(0), default=None)
     predict.add_argument("--sample-new-groups", action="store_true")
     predict.add_argument("--no-group-specific", action="store_true")
     predict.add_argument("--no-progress", action="store_true")
@@ -239,13 +301,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # a performance note from PyTensor's C backend, not about the user's model
     warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
-    from bayesformula.errors import BayesformulaError, FileFormatError
+    from bayesformula.errors import (
+        ArgumentError,
+        ArgumentTypeError,
+        BayesformulaError,
+        FileFormatError,
+        SamplerError,
+    )
 
     try:
         return args.handler(args)
-    except _UsageProblem as err:
+    except (_UsageProblem, ArgumentError, ArgumentTypeError, SamplerError) as err:
         parser.print_usage(sys.stderr)
-        print(f"bayesformula: error: {err}", file=sys.stderr)
+        message = err.args[0] if err.args else str(err)
+        print(f"bayesformula: error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except (_FileProblem, FileFormatError, FileNotFoundError, PermissionError) as err:
         print(f"bayesformula: error: {err}", file=sys.stderr)

@@ -27,6 +27,10 @@ __all__ = [
     "ModelError",
     "PredictionError",
     "DatasetError",
+    "FileFormatError",
+    "ArgumentError",
+    "ArgumentTypeError",
+    "SamplingInterrupted",
     "did_you_mean",
 ]
 
@@ -96,6 +100,25 @@ class FileFormatError(BayesformulaError, ValueError):
 
 class DatasetError(_KeyErrorMessage, BayesformulaError, KeyError):
     """Unknown bundled dataset."""
+
+
+class ArgumentError(BayesformulaError, ValueError):
+    """A function argument has a value that is not allowed (``draws=-5``, ``prob=1.5``,
+    an unknown ``kind``); the message names the argument, the value and what is allowed."""
+
+
+class ArgumentTypeError(BayesformulaError, TypeError):
+    """A function argument has the wrong type (``draws="many"``, ``random_seed="abc"``)."""
+
+
+class SamplingInterrupted(BayesformulaError, KeyboardInterrupt):
+    """Sampling was interrupted (Ctrl-C) and the engine cannot return the draws made so far.
+
+    It is also a ``KeyboardInterrupt``, so a script that stops on Ctrl-C still stops. Engines
+    that can return partial draws (nutpie, PyMC) return them instead, marked
+    ``attrs["interrupted"] == 1``, with an ``InterruptedFitWarning``. An interrupt during
+    warm-up raises this error with every engine: warm-up draws are not posterior draws.
+    """
 
 
 def did_you_mean(name: str, known: Iterable[str], what: str) -> str:

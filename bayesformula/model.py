@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from bayesformula import compiled
+from bayesformula.core.validate import check_bool
 from bayesformula.diagnostics import check as _check
 from bayesformula.diagnostics import report_fit
 from bayesformula.formula.formula import Formula
@@ -201,6 +202,7 @@ class Model:
         **kwargs
             Passed to the engine (``pm.sample`` for "pymc").
         """
+        check_bool(diagnostics, "diagnostics", "fit()")
         idata = _fit.sample(self._spec, **_arguments(locals(), "diagnostics"))
         if diagnostics:
             report_fit(idata, self._spec)

@@ -12,6 +12,7 @@ re-exports their public names.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,8 +20,15 @@ import formulae as fm
 import numpy as np
 import pandas as pd
 
-from bayesformula.errors import FormulaError, UnknownNameError
-from bayesformula.formula.design_data import _check_frame, _handle_missing, _keep_category_order
+from bayesformula.errors import DataError, DataTypeError, FormulaError, UnknownNameError
+from bayesformula.formula.design_data import (
+    _check_column_types,
+    _check_frame,
+    _check_unique,
+    _handle_infinite,
+    _handle_missing,
+    _keep_category_order,
+)
 from bayesformula.formula.design_response import (
     _bound_columns,
     _categorical_response,
@@ -82,7 +90,18 @@ def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
     except KeyError as err:
         raise UnknownNameError(f"name {err} in the formula '{text}' is not defined.") from None
     except (ValueError, TypeError) as err:
-        raise FormulaError(f"could not build the design for '{text}': {err}") from None
+        single = _single_levels(data, [c for c in data.columns if c in names])
+        hint = "".join(
+            f" Column '{c}' has a single level ({v!r}): a factor needs at least two."
+            for c, v in single.items()
+        )
+        raise FormulaError(f"could not build the design for '{text}': {err}.{hint}") from None
+
+
+def _response_column(description, data: pd.DataFrame) -> str | None:
+    """The data column that is the response, if it is a plain column."""
+    name = str(description.response.term.name) if description.response is not None else None
+    return name if name in data.columns else None
 
 
 def _labels(term, width: int) -> tuple[str, ...]:
@@ -93,6 +112,73 @@ def _labels(term, width: int) -> tuple[str, ...]:
     if labels is not None and len(labels) == width:
         return tuple(str(v) for v in labels)
     return tuple(str(i) for i in range(width))
+
+
+def _single_levels(data: pd.DataFrame, names) -> dict[str, object]:
+    """Used columns that are categories (text, categorical, bool) with one level: its value."""
+    out = {}
+    for name in names:
+        if name not in data.columns:
+            continue
+        column = data[name]
+        if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
+            column.dtype
+        ):
+            continue
+        levels = column.dropna().unique()
+        if len(levels) == 1:
+            out[str(name)] = levels[0]
+    return out
+
+
+def _check_terms(formula, data, terms, X, offset, group_terms, group_levels) -> None:
+    """Terms that cannot be estimated (a factor with one level) and values that are not
+    finite after the formula's transforms (``log(0)``) are errors naming the term."""
+    for term in terms:
+        if term.slice.stop == term.slice.start:
+            used = [c for c in data.columns if re.search(rf"\b{re.escape(str(c))}\b", term.name)]
+            single = _single_levels(data, used)
+            level = (
+                f" ({', '.join(f'{c!r} is always {v!r}' for c, v in single.items())})"
+                if single
+                else ""
+            )
+            raise DataError(
+                f"the term '{term.name}' of '{formula}' has a single level in the data{level}, "
+                "so beside the intercept it has nothing to estimate. Drop it from the formula, "
+                "or check the data (a filter may have left one level)."
+            )
+        block = X[:, term.slice]
+        bad = ~np.isfinite(block).all(axis=1)
+        if bad.any():
+            raise DataError(
+                f"the term '{term.name}' of '{formula}' is not finite in {int(bad.sum())} of "
+                f"{len(bad)} rows (first rows: {list(data.index[bad][:5])}), for example the "
+                "log of 0 or of a negative number. Transform the column so every row is "
+                "finite, or drop those rows."
+            )
+    if offset is not None and not np.all(np.isfinite(offset)):
+        bad = ~np.isfinite(offset)
+        raise DataError(
+            f"the offset of '{formula}' is not finite in {int(bad.sum())} rows (first rows: "
+            f"{list(data.index[bad][:5])}), for example log(0) exposure. Fix those rows."
+        )
+    for term in group_terms:
+        bad = ~np.isfinite(term.Z).all(axis=1)
+        if bad.any():
+            raise DataError(
+                f"the group-specific term '{term.name}' of '{formula}' is not finite in "
+                f"{int(bad.sum())} rows (first rows: {list(data.index[bad][:5])})."
+            )
+    for factor, levels in group_levels.items():
+        if len(levels) < 2:
+            names = [t.name for t in group_terms if t.factor == factor]
+            raise DataError(
+                f"the grouping factor '{factor}' has a single level ({levels[0]!r}) in the "
+                f"data: one group cannot tell how much groups vary, so "
+                f"{', '.join(repr(n) for n in names)} cannot be estimated. Drop the term, or "
+                "check the data (a filter may have left one group)."
+            )
 
 
 def make_design(
@@ -142,12 +228,18 @@ def make_design(
         )
     single_bars, groups = _bar_groups(formula)
     description, rewritten, literals = parse_formula(single_bars)
+    _check_unique(data, [*description.var_names, *also_used])
     _check_proportion(description, data)
     check_special_calls(description, formula)
     check_names(description, data.columns, extra_namespace, literals)
 
     data = data.copy()
     if categorical is not None:
+        if not isinstance(categorical, str | list | tuple):
+            raise DataTypeError(
+                "categorical must be a column name or a list of column names, got "
+                f"{categorical!r}."
+            )
         cats = [categorical] if isinstance(categorical, str) else list(categorical)
         for col in cats:
             if col not in data.columns:
@@ -157,7 +249,10 @@ def make_design(
                 )
             data[col] = data[col].astype("category")
     used = [c for c in data.columns if str(c) in description.var_names or c in also_used]
+    _check_column_types(data, used)
     data, n_dropped = _handle_missing(data, used, dropna)
+    data, n_infinite = _handle_infinite(data, used, dropna, _response_column(description, data))
+    n_dropped += n_infinite
     dtypes = {c: data[c].dtype for c in used}  # before categories are made ordered (for mo())
     _keep_category_order(data, used)
     env = build_environment(extra_namespace, literals)
@@ -251,6 +346,7 @@ def make_design(
                 )
             )
 
+    _check_terms(formula, data, terms, X, offset, group_terms, group_levels)
     blocks = _correlation_blocks(rewritten, [g[3] for g in groups], group_terms, literals)
     return Design(
         formula=formula,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayesformula.errors import ResponseError
+from bayesformula.errors import DataTypeError, ResponseError
 
 _PROPORTION_CALLS = {"p", "prop", "proportion"}
 
@@ -61,7 +61,16 @@ def _check_proportion(description, data: pd.DataFrame) -> None:
     for arg in call.args:
         name = getattr(arg, "name", None)
         if name is not None and name in data.columns:
-            values.append(np.asarray(data[name], dtype=float))
+            try:
+                values.append(np.asarray(data[name], dtype=float))
+            except (TypeError, ValueError):
+                numbers = pd.to_numeric(data[name], errors="coerce")
+                bad = numbers.isna() & data[name].notna()
+                raise DataTypeError(
+                    f"column '{name}' of {call} must hold numbers, but {int(bad.sum())} rows "
+                    f"hold other values (first: row {data.index[bad][0]!r}, "
+                    f"{data[name][bad].iloc[0]!r}). Convert it with pandas.to_numeric."
+                ) from None
         elif hasattr(arg, "value") and not hasattr(arg, "name"):
             values.append(np.full(len(data), float(arg.value)))
         else:

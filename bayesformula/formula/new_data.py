@@ -3,11 +3,13 @@ trials or multinomial totals of the new rows."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from bayesformula.errors import PredictionError
-from bayesformula.formula.design_data import _check_frame
+from bayesformula.formula.design_data import _check_frame, _check_unique, _infinite
 from bayesformula.formula.design_types import Design, NewData
 from bayesformula.formula.group_terms import _new_group_index
 
@@ -21,6 +23,8 @@ def evaluate_new_data(design: Design, data: pd.DataFrame, *, need_trials: bool =
     missing group values get ``-1``. Deciding what to do with them is the caller's job.
     """
     _check_frame(data)
+    _check_unique(data, [c for c in design.data_columns if c in data.columns])
+    _check_new_values(design, data)
     dm = design.matrices
     try:
         if dm.common is not None:
@@ -33,10 +37,7 @@ def evaluate_new_data(design: Design, data: pd.DataFrame, *, need_trials: bool =
             f"new data lacks column {err}, which the formula '{design.formula}' uses."
         ) from None
     except ValueError as err:
-        raise PredictionError(
-            f"cannot encode the new data: {err} Predictions can only use category levels seen "
-            "when the model was built."
-        ) from None
+        raise PredictionError(_encoding_problem(design, data, err)) from None
 
     columns, offset = [], None
     if common is not None:
@@ -49,9 +50,12 @@ def evaluate_new_data(design: Design, data: pd.DataFrame, *, need_trials: bool =
                 continue
             columns.append(block)
     X = np.column_stack(columns) if columns else np.zeros((len(data), 0))
-    if X.shape[0] and np.isnan(X).any():
-        rows = list(data.index[np.isnan(X).any(axis=1)][:5])
-        raise PredictionError(f"new data has missing values in predictors (first rows: {rows}).")
+    if X.shape[0] and not np.isfinite(X).all():
+        rows = list(data.index[~np.isfinite(X).all(axis=1)][:5])
+        raise PredictionError(
+            f"new data gives predictors that are not finite (first rows: {rows}), for example "
+            "the log of 0 in a transformed column; fix or drop those rows."
+        )
 
     group_index: dict[str, np.ndarray] = {}
     new_levels: dict[str, tuple] = {}
@@ -82,6 +86,48 @@ def evaluate_new_data(design: Design, data: pd.DataFrame, *, need_trials: bool =
         trials=trials,
         index=data.index,
         special={term.name: term.evaluate(data) for term in design.special_terms},
+    )
+
+
+def _check_new_values(design: Design, data: pd.DataFrame) -> None:
+    """Missing or infinite values in the columns the model uses are an error naming them."""
+    response = getattr(design.matrices.response, "term", None)
+    skip = set(getattr(response, "var_names", ()))  # not needed for predictions
+    # a missing group level is allowed: such rows get no group-specific effect
+    skip |= {part for factor in design.group_levels for part in str(factor).split(":")}
+    used = [c for c in design.data_columns if c in data.columns and c not in skip]
+    if not used:
+        return
+    bad = data[used].isna() | _infinite(data, used)
+    if bad.to_numpy().any():
+        per_column = ", ".join(f"'{c}': {int(k)}" for c, k in bad.sum().items() if k)
+        rows = list(data.index[bad.any(axis=1)][:5])
+        raise PredictionError(
+            f"new data has missing or infinite values in columns the model uses ({per_column}; "
+            f"first rows: {rows}); predictions need a value in every used column. Fill them "
+            "or drop those rows (new_df.dropna())."
+        )
+
+
+def _encoding_problem(design: Design, data: pd.DataFrame, err: ValueError) -> str:
+    """Why new data could not be encoded, naming the column where it can be found."""
+    text = str(err)
+    match = re.search(r"could not convert string to float: '(.*)'$", text)
+    if match:
+        value = match.group(1)
+        for column in design.data_columns:
+            if column in data.columns:
+                hits = data.index[data[column].astype(str) == value]
+                if len(hits):
+                    return (
+                        f"new data column '{column}' holds text ({value!r} in row "
+                        f"{hits[0]!r}{f' and {len(hits) - 1} more' if len(hits) > 1 else ''}) "
+                        "where the model was fitted on numbers; convert it with "
+                        f"pandas.to_numeric(df['{column}'])."
+                    )
+    return (
+        f"cannot encode the new data: {text} Predictions can only use category levels seen "
+        "when the model was built."
     )
 
 

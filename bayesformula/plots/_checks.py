@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from bayesformula.core import validate
 from bayesformula.core.tree import groups, has_group, is_tree
 from bayesformula.errors import DataTypeError, PredictionError, did_you_mean
 
@@ -36,16 +37,17 @@ def check_idata(idata, group: str, where: str, fix: str) -> None:
 
 
 def check_prob(prob: float, where: str) -> float:
-    """``prob`` must be a number strictly between 0 and 1."""
-    try:
-        value = float(prob)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not 0 < value < 1:
-        raise PredictionError(
-            f"{where}: prob must be between 0 and 1 (e.g. 0.94 for a 94% interval), got {prob!r}."
+    """``prob`` must be a number strictly between 0 and 1 (0.94 for a 94% interval)."""
+    return validate.check_prob(prob, "prob", where)
+
+
+def check_model(model, where: str) -> None:
+    """``model`` must be a `bayesformula.Model` (anything with a ``spec`` and ``predict``)."""
+    if not (hasattr(model, "spec") and hasattr(model, "predict")):
+        raise DataTypeError(
+            f"{where}: model must be the bayesformula.Model that was fitted, got "
+            f"{type(model).__name__}. Call it as {where[:-2]}(model, idata, ...)."
         )
-    return value
 
 
 def parameter_names(dataset) -> list[str]:

@@ -14,10 +14,12 @@ import numpy as np
 
 from bayesformula.core.prior import Prior
 from bayesformula.core.tree import dataset, has_group, make_tree
+from bayesformula.core.validate import check_int
 from bayesformula.errors import PredictionError
 from bayesformula.plots._checks import (
     OBS_DIM,
     check_idata,
+    check_model,
     check_prob,
     check_var_names,
     figure_of,
@@ -78,6 +80,7 @@ def plot_priors(model, draws: int = 1000, var_names=None, random_seed=None, **kw
     >>> fig = bf.plot_priors(model, draws=500, random_seed=1)  # doctest: +SKIP
     >>> fig.savefig("priors.png")  # doctest: +SKIP
     """
+    check_model(model, "plot_priors()")
     idata = model.prior_predictive(draws=draws, random_seed=random_seed)
     prior = idata["prior"]
     if var_names is None:
@@ -121,6 +124,7 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
     >>> model = bf.Model("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
     >>> fig = bf.plot_prior_predictive(model, draws=200, random_seed=1)  # doctest: +SKIP
     """
+    check_model(model, "plot_prior_predictive()")
     if idata is None:
         idata = model.prior_predictive(draws=draws, random_seed=random_seed)
     fix = "pass the result of model.prior_predictive(), or leave idata=None."
@@ -128,6 +132,9 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
     check_idata(idata, "observed_data", "plot_prior_predictive", fix)
     _check_response(model, idata["prior_predictive"], "prior_predictive")
     num_samples = kwargs.pop("num_samples", kwargs.pop("num_pp_samples", None))
+    num_samples = check_int(
+        num_samples, "num_samples", "plot_prior_predictive()", minimum=1, allow_none=True
+    )
     return _ppc_figure(model, idata, "prior_predictive", num_samples, random_seed, kwargs)
 
 
@@ -170,9 +177,7 @@ def _label_predictive(plot, response: str, what: str) -> None:
         if visual not in plot.viz.children:
             continue
         line = np.ravel(plot.viz[visual][response].values)[0]
-        handles.append(
-            Line2D([], [], color=line.get_color(), alpha=line.get_alpha(), label=label)
-        )
+        handles.append(Line2D([], [], color=line.get_color(), alpha=line.get_alpha(), label=label))
     ax.legend(handles=handles, frameon=False, loc="best")
 
 
@@ -280,6 +285,7 @@ def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs
     >>> "posterior_predictive" in idata.children  # doctest: +SKIP
     False
     """
+    check_model(model, "plot_ppc()")
     fix = "pass the result of model.fit()."
     check_idata(idata, "observed_data", "plot_ppc", fix)
     if not has_group(idata, "posterior_predictive"):
@@ -290,6 +296,7 @@ def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs
         idata = model.predict(light, kind="response", inplace=False, random_seed=random_seed)
     _check_response(model, idata["posterior_predictive"], "posterior_predictive")
     num_samples = kwargs.pop("num_samples", num_pp_samples)
+    num_samples = check_int(num_samples, "num_pp_samples", "plot_ppc()", minimum=1, allow_none=True)
     return _ppc_figure(model, idata, "posterior_predictive", num_samples, random_seed, kwargs)
 
 

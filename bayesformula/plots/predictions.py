@@ -7,9 +7,10 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from bayesformula.core.tree import make_tree
+from bayesformula.core.validate import check_choice, check_int, check_seed
 from bayesformula.errors import DataTypeError, PredictionError
 from bayesformula.formula.design import evaluate_new_data
-from bayesformula.plots._checks import OBS_DIM, check_idata, check_prob
+from bayesformula.plots._checks import OBS_DIM, check_idata, check_model, check_prob
 from bayesformula.plots.grid import check_variable, make_grid, model_variables
 
 __all__ = ["plot_predictions"]
@@ -128,13 +129,12 @@ def plot_predictions(
     """
     import matplotlib.pyplot as plt
 
-    if kind not in _KINDS:
-        raise PredictionError(f"kind must be 'response_params' or 'response', got {kind!r}.")
-    kind = _KINDS[kind]
-    prob = check_prob(prob, "plot_predictions")
+    check_model(model, "plot_predictions()")
+    kind = _KINDS[check_choice(kind, "kind", list(_KINDS), "plot_predictions()")]
+    prob = check_prob(prob, "plot_predictions()")
     check_idata(idata, "posterior", "plot_predictions", "pass the result of model.fit().")
-    if isinstance(n_points, bool) or not isinstance(n_points, int | np.integer) or n_points < 2:
-        raise PredictionError(f"n_points must be an integer of at least 2, got {n_points!r}.")
+    n_points = check_int(n_points, "n_points", "plot_predictions()", minimum=2)
+    random_seed = check_seed(random_seed, where="plot_predictions()")
     if data is not None and not isinstance(data, pd.DataFrame):
         raise DataTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
 

@@ -8,7 +8,12 @@ import xarray as xr
 
 from bayesformula import compiled
 from bayesformula.core.tree import has_group, is_tree, set_group
-from bayesformula.errors import BayesformulaError
+from bayesformula.errors import (
+    ArgumentError,
+    DataTypeError,
+    FamilyError,
+    PredictionError,
+)
 from bayesformula.results.predict import _check_args, param_draws, prepare
 
 __all__ = ["bayes_r2", "compare", "log_likelihood", "loo"]
@@ -54,14 +59,14 @@ def _with_loglik(name: str, entry):
     else:
         idata = entry
     if not is_tree(idata):
-        raise BayesformulaError(
+        raise DataTypeError(
             f"{name!r}: expected a fit (the xarray.DataTree from model.fit()) or a "
             f"(model, idata) pair, got {type(entry).__name__}."
         )
     if has_group(idata, "log_likelihood"):
         return idata
     if model is None:
-        raise BayesformulaError(
+        raise PredictionError(
             f"{name!r} has no log_likelihood group. Fit with model.fit(log_likelihood=True), "
             "call model.compute_log_likelihood(idata), or pass the pair (model, idata)."
         )
@@ -104,9 +109,12 @@ def compare(models: dict, ic: str = "loo", **kwargs) -> pd.DataFrame:
     import arviz as az
 
     if not isinstance(models, dict) or len(models) < 2:
-        raise BayesformulaError("compare needs a dict of at least two named fits.")
+        raise ArgumentError(
+            "compare needs a dict of at least two named fits, e.g. "
+            "{'linear': (m1, idata1), 'quadratic': (m2, idata2)}."
+        )
     if ic != "loo":
-        raise BayesformulaError(
+        raise ArgumentError(
             f"compare ranks models by PSIS-LOO (ic='loo'); got ic={ic!r}. ArviZ 1 has no WAIC: "
             "LOO estimates the same quantity and warns (pareto_k) when it is unreliable."
         )
@@ -142,7 +150,7 @@ def bayes_r2(model, idata, summary: bool = True, prob: float = 0.94):
     spec = getattr(model, "spec", model)  # a Model or its ModelSpec
     if spec.family.parent_over_levels:
         ordinal = spec.family.support == "ordinal"
-        raise BayesformulaError(
+        raise FamilyError(
             f"Bayesian R2 needs a numeric expected response, but family '{spec.family.name}' "
             f"predicts a probability per {'ordered ' if ordinal else ''}category. Compare "
             f"{'ordinal' if ordinal else 'categorical'} models with bf.loo or bf.compare "

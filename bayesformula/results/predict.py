@@ -20,7 +20,8 @@ from bayesformula import compiled
 from bayesformula.core.prior import Prior
 from bayesformula.core.tree import dataset as group_dataset
 from bayesformula.core.tree import groups, has_group, is_tree, set_group
-from bayesformula.errors import PredictionError
+from bayesformula.core.validate import check_bool, check_choice, check_seed
+from bayesformula.errors import DataTypeError, PredictionError
 from bayesformula.formula.design import NewData, evaluate_new_data
 from bayesformula.spec.names import data_name, special_data
 
@@ -159,11 +160,16 @@ class Prepared:
         return len(self.chain) * len(self.draw)
 
 
-def _check_args(idata, kind: str, group: str) -> str:
+def _check_args(idata, kind: str, group: str, where: str = "predict()") -> str:
     if kind in ("mean", "pps"):
         kind = {"mean": "response_params", "pps": "response"}[kind]
-    if kind not in ("response_params", "response"):
-        raise PredictionError(f"kind must be 'response_params' or 'response', got {kind!r}.")
+    kind = check_choice(kind, "kind", ("response_params", "response"), where)
+    check_choice(group, "group", ("posterior", "prior"), where)
+    if not is_tree(idata):
+        raise DataTypeError(
+            f"{where}: idata must be the fit from model.fit() (or model.prior_predictive() with "
+            f"group='prior'), an xarray.DataTree; got {type(idata).__name__}."
+        )
     if not has_group(idata, group):
         have = groups(idata) if is_tree(idata) else type(idata).__name__
         raise PredictionError(
@@ -171,6 +177,46 @@ def _check_args(idata, kind: str, group: str) -> str:
             "(posterior) or prior_predictive() with group='prior'."
         )
     return kind
+
+
+def _check_same_model(spec, draws: xr.Dataset, group: str) -> None:
+    """The draws must be those of this model: every parameter there, with its levels."""
+    built = compiled.built_graph(spec)
+    predictor = compiled.predictor(spec)
+    fixed = {
+        p.name
+        for p in spec.family.aux
+        if p.name in spec.priors.aux and not isinstance(spec.priors.aux[p.name], Prior)
+    }
+    wanted = list(predictor.coef_names)
+    wanted += [t.name for d in spec.designs for t in d.group_terms]
+    wanted += [p.name for p in spec.family.aux if p.name not in predictor.aux_names]
+    wanted = [
+        n for n in dict.fromkeys(wanted) if n not in fixed and n in built.model.named_vars
+    ]
+    missing = [n for n in wanted if n not in draws.data_vars]
+    hint = (
+        "Pass the fit of this model (a fit of another formula, family or data has other "
+        "parameters)."
+    )
+    if missing:
+        have = [str(v) for v in draws.data_vars if "__obs__" not in draws[v].dims]
+        raise PredictionError(
+            f"idata['{group}'] has no draws of {', '.join(map(repr, missing))}, which this "
+            f"model ('{spec.formula}', family '{spec.family.name}') needs; it has "
+            f"{', '.join(map(repr, have)) or 'no parameters'}. {hint}"
+        )
+    built = compiled.built_graph(spec)
+    for name in wanted:
+        dims = built.model.named_vars_to_dims.get(name, ())
+        for dim in dims:
+            expected = built.model.coords.get(dim)
+            got = draws[name].sizes.get(dim)
+            if expected is not None and got != len(expected):
+                raise PredictionError(
+                    f"idata['{group}']['{name}'] has {got} values along '{dim}' where this "
+                    f"model has {len(expected)}. {hint}"
+                )
 
 
 def prepare(
@@ -186,6 +232,7 @@ def prepare(
 ) -> Prepared:
     """Encode new data and gather the draws a prediction needs (no model evaluation yet)."""
     draws = group_dataset(idata, group)
+    _check_same_model(spec, draws, group)
     rng = np.random.default_rng() if rng is None else rng
     new = (
         _training_data(spec)
@@ -356,7 +403,10 @@ def predict(
     See `bayesformula.Model.predict` for the parameters.
     """
     kind = _check_args(idata, kind, group)
-    rng = np.random.default_rng(random_seed)
+    inplace = check_bool(inplace, "inplace", "predict()")
+    check_bool(include_group_specific, "include_group_specific", "predict()")
+    check_bool(sample_new_groups, "sample_new_groups", "predict()")
+    rng = np.random.default_rng(check_seed(random_seed, where="predict()"))
     prepared = prepare(
         spec,
         idata,

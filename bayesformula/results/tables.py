@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bayesformula.core.tree import groups, has_group
-from bayesformula.errors import BayesformulaError, PredictionError
+from bayesformula.core.tree import groups, has_group, is_tree
+from bayesformula.core.validate import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_names,
+    check_prob,
+    check_seed,
+)
+from bayesformula.errors import DataTypeError, PredictionError
 from bayesformula.results.predict import (
     _check_args,
     param_draws,
@@ -39,18 +46,14 @@ def interval_names(prob: float, prefix: str = "hdi") -> tuple[str, str]:
     return f"{prefix}_{_percent((1 - prob) / 2)}", f"{prefix}_{_percent((1 + prob) / 2)}"
 
 
-def _check_kind(kind: str) -> str:
-    if kind not in ("hdi", "eti"):
-        raise BayesformulaError(
-            f"kind must be 'hdi' or 'eti' (highest-density or equal-tailed interval), got {kind!r}."
-        )
-    return kind
+def _check_kind(kind: str, where: str = "") -> str:
+    """The interval kind: 'hdi' (highest-density) or 'eti' (equal-tailed)."""
+    return check_choice(kind, "kind", ("hdi", "eti"), where)
 
 
-def _check_prob(prob: float) -> float:
-    if not isinstance(prob, numbers.Real) or isinstance(prob, bool) or not 0 < prob < 1:
-        raise BayesformulaError(f"prob must be a number strictly between 0 and 1, got {prob!r}.")
-    return float(prob)
+def _check_prob(prob: float, where: str = "") -> float:
+    """An interval probability strictly between 0 and 1 (0.94 for a 94% interval)."""
+    return check_prob(prob, "prob", where)
 
 
 def hdi_bounds(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +66,9 @@ def hdi_bounds(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray
     inside = int(np.floor(prob * n))
     n_intervals = n - inside
     if n_intervals < 1 or inside < 1:
-        raise BayesformulaError(f"{n} draws are too few for a {prob:g} interval.")
+        raise PredictionError(
+            f"{n} draws are too few for a {prob:g} interval; draw more (fit(draws=...))."
+        )
     widths = x[inside:] - x[:n_intervals]
     start = np.expand_dims(np.argmin(widths, axis=0), 0)
     lower = np.take_along_axis(x, start, axis=0)[0]
@@ -72,8 +77,13 @@ def hdi_bounds(samples: np.ndarray, prob: float) -> tuple[np.ndarray, np.ndarray
 
 
 def _posterior(idata):
+    if not is_tree(idata):
+        raise DataTypeError(
+            "expected the fit from model.fit() (an xarray.DataTree with a 'posterior' group); "
+            f"got {type(idata).__name__}."
+        )
     if not has_group(idata, "posterior"):
-        raise BayesformulaError(
+        raise PredictionError(
             "expected the fit from model.fit() (an xarray.DataTree; it needs a 'posterior' "
             f"group); got {type(idata).__name__}"
             + (f" with groups {groups(idata)}" if groups(idata) else "")
@@ -84,15 +94,8 @@ def _posterior(idata):
 
 def _default_vars(posterior, var_names, include_internal: bool) -> list[str]:
     if var_names is not None:
-        names = [var_names] if isinstance(var_names, str) else list(var_names)
-        missing = [v for v in names if v not in posterior.data_vars]
-        if missing:
-            from bayesformula.errors import did_you_mean
-
-            raise BayesformulaError(
-                did_you_mean(missing[0], list(posterior.data_vars), "posterior variable")
-            )
-        return names
+        known = [str(v) for v in posterior.data_vars]
+        return check_names(var_names, "var_names", known, "posterior variable")
     names = []
     for name, da in posterior.data_vars.items():
         if "__obs__" in da.dims:
@@ -147,8 +150,11 @@ def summary(
     """
     import arviz as az
 
-    prob = _check_prob(prob)
-    kind = _check_kind(kind)
+    where = "summary()"
+    prob = _check_prob(prob, where)
+    kind = _check_kind(kind, where)
+    include_internal = check_bool(include_internal, "include_internal", where)
+    round_to = check_int(round_to, "round_to", where, minimum=0, allow_none=True)
     posterior = _posterior(idata)
     names = _default_vars(posterior, var_names, include_internal)
     with warnings.catch_warnings():  # one chain: ArviZ warns about r_hat
@@ -165,6 +171,7 @@ def summary(
 def _flat_draws(idata, var_names, include_internal) -> pd.DataFrame:
     """Draws as a (draws x parameters) frame with summary-style column names."""
     posterior = _posterior(idata)
+    include_internal = check_bool(include_internal, "include_internal")
     names = _default_vars(posterior, var_names, include_internal)
     columns = {}
     for name in names:
@@ -220,8 +227,8 @@ def conf_int(
     --------
     >>> bf.conf_int(idata, prob=0.9).loc["dose"]  # doctest: +SKIP
     """
-    prob = _check_prob(prob)
-    kind = _check_kind(kind)
+    prob = _check_prob(prob, "conf_int()")
+    kind = _check_kind(kind, "conf_int()")
     draws = _flat_draws(idata, var_names, include_internal)
     values = draws.to_numpy()
     if kind == "hdi":
@@ -265,8 +272,14 @@ def prediction_table(
     progressbar: bool | None = None,
 ) -> pd.DataFrame:
     """Summaries of predictions, one row per row of ``data``; see `Model.predictions`."""
-    kind = _check_args(idata, kind, group)
-    prob = _check_prob(prob)
+    where = "predictions()"
+    kind = _check_args(idata, kind, group, where)
+    prob = _check_prob(prob, where)
+    chunk_size = check_int(chunk_size, "chunk_size", where, minimum=1, allow_none=True)
+    progressbar = check_bool(progressbar, "progressbar", where, allow_none=True)
+    check_bool(include_group_specific, "include_group_specific", where)
+    check_bool(sample_new_groups, "sample_new_groups", where)
+    random_seed = check_seed(random_seed, where=where)
     rng = np.random.default_rng(random_seed)
     prepared = prepare(
         spec,
@@ -281,12 +294,6 @@ def prediction_table(
     n, s = prepared.n_rows, prepared.n_draws
     if chunk_size is None:
         chunk_size = max(1, CHUNK_CELLS // max(s, 1))
-    elif (
-        not isinstance(chunk_size, numbers.Integral)
-        or isinstance(chunk_size, bool)
-        or chunk_size < 1
-    ):
-        raise PredictionError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
     chunk_size = int(chunk_size)
     starts = range(0, n, chunk_size)
     if progressbar is None:

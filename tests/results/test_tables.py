@@ -148,7 +148,7 @@ def test_bad_prob_is_an_error(bioassay_fit, prob):
 
 
 def test_object_without_posterior_is_a_clear_error(bioassay):
-    with pytest.raises(BayesformulaError, match="needs a 'posterior' group.*DataFrame"):
+    with pytest.raises(bf.errors.DataTypeError, match="'posterior' group.*got DataFrame"):
         bf.summary(bioassay)
     no_post = fit_tree(observed_data={"y": np.zeros(3)})
     with pytest.raises(BayesformulaError, match="'posterior' group.*observed_data"):
