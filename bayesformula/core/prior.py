@@ -159,6 +159,11 @@ class Prior:
     def __setattr__(self, key, value):
         raise AttributeError("Prior is immutable; use prior.replace(...) to derive a new one.")
 
+    def __reduce__(self) -> tuple:
+        # rebuilt through the constructor (which checks the values again); nested priors
+        # reduce the same way
+        return (_rebuild_prior, (self.name, self.auto_scale, dict(self._args)))
+
     @property
     def args(self) -> Mapping[str, Any]:
         """The distribution's parameters (a read-only view)."""
@@ -210,6 +215,11 @@ class Prior:
                 kwargs[key] = np.asarray(value, dtype=np.float64)
         kwargs.update(extra)
         return getattr(pm, self.name)(name, dims=dims, **kwargs)
+
+
+def _rebuild_prior(name: str, auto_scale: bool, args: dict[str, Any]) -> Prior:
+    """``Prior(name, auto_scale=auto_scale, **args)``: how a pickled prior is rebuilt."""
+    return Prior(name, auto_scale=auto_scale, **args)
 
 
 def is_scalar_number(value: Any) -> bool:

@@ -216,21 +216,23 @@ def _phi(_: float) -> Prior:
     return Prior("Exponential", lam=0.01)
 
 
+def _categorical_dist(d: dict[str, Any]) -> dict[str, Any]:
+    return {"p": d["p"]}
+
+
+def _multinomial_dist(d: dict[str, Any]) -> dict[str, Any]:
+    return {"n": d["trials"], "p": d["p"]}
+
+
+def _dirichlet_multinomial_dist(d: dict[str, Any]) -> dict[str, Any]:
+    phi = d["phi"]
+    if hasattr(phi, "ndim") and phi.ndim >= 1:  # one value per draw or row: over K too
+        phi = phi[..., None]
+    return {"n": d["trials"], "a": d["p"] * phi}
+
+
 def categorical_families() -> list[Family]:
     """The ``categorical``, ``multinomial`` and ``dirichlet_multinomial`` families."""
-
-    def categorical(d: dict[str, Any]) -> dict[str, Any]:
-        return {"p": d["p"]}
-
-    def multinomial(d: dict[str, Any]) -> dict[str, Any]:
-        return {"n": d["trials"], "p": d["p"]}
-
-    def dirichlet_multinomial(d: dict[str, Any]) -> dict[str, Any]:
-        phi = d["phi"]
-        if hasattr(phi, "ndim") and phi.ndim >= 1:  # one value per draw or row: over K too
-            phi = phi[..., None]
-        return {"n": d["trials"], "a": d["p"] * phi}
-
     return [
         Family(
             name="categorical",
@@ -238,7 +240,7 @@ def categorical_families() -> list[Family]:
             parent="p",
             links=("softmax",),
             support="categorical",
-            to_dist=categorical,
+            to_dist=_categorical_dist,
             draw=draw_categories,
             description="Categorical likelihood (multinomial logistic regression) for one of K "
             "unordered categories per row; the first level is the reference.",
@@ -249,7 +251,7 @@ def categorical_families() -> list[Family]:
             parent="p",
             links=("softmax",),
             support="multinomial",
-            to_dist=multinomial,
+            to_dist=_multinomial_dist,
             draw=_multinomial_draw,
             description="Multinomial likelihood for counts per category, written "
             "c(y1, ..., yK); the first column is the reference.",
@@ -261,7 +263,7 @@ def categorical_families() -> list[Family]:
             links=("softmax",),
             support="multinomial",
             aux=(AuxParam("phi", _phi, description="precision (a = phi * p)"),),
-            to_dist=dirichlet_multinomial,
+            to_dist=_dirichlet_multinomial_dist,
             draw=_dirichlet_multinomial_draw,
             logp=dirichlet_multinomial_logp,
             description="Dirichlet-multinomial likelihood for overdispersed counts per "

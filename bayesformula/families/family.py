@@ -12,6 +12,7 @@ import pandas as pd
 from bayesformula.core.prior import Prior
 from bayesformula.errors import FamilyError, ResponseError
 from bayesformula.families.links import LINKS, Link, get_link
+from bayesformula.families.pickling import reduce_by_value, registered_family
 
 __all__ = ["AuxParam", "Family", "ResponseData", "SUPPORTS", "gammafn"]
 
@@ -46,11 +47,23 @@ def gammafn(x):
     return special.gamma(x)
 
 
+def _is_positive(v) -> bool:
+    return v > 0
+
+
+def _is_finite(v) -> bool:
+    return np.isfinite(v)
+
+
+def _is_in_unit_interval(v) -> bool:
+    return 0 < v < 1
+
+
 #: Values an auxiliary parameter may take (checked when a user fixes it to a number).
 AUX_SUPPORTS = {
-    "positive": (lambda v: v > 0, "> 0"),
-    "real": (lambda v: np.isfinite(v), "finite"),
-    "unit": (lambda v: 0 < v < 1, "strictly between 0 and 1"),
+    "positive": (_is_positive, "> 0"),
+    "real": (_is_finite, "finite"),
+    "unit": (_is_in_unit_interval, "strictly between 0 and 1"),
 }
 
 
@@ -90,6 +103,9 @@ class AuxParam:
     def check_fixed(self, value: float) -> bool:
         """Whether ``value`` is a valid fixed value of this parameter."""
         return bool(AUX_SUPPORTS[self.support][0](value))
+
+    def __reduce__(self) -> tuple:
+        return reduce_by_value(self)
 
 
 @dataclass(frozen=True)
@@ -217,6 +233,15 @@ class Family:
             )
         if not self.links:
             raise FamilyError(f"family '{self.name}' needs at least one link.")
+
+    def __reduce__(self) -> tuple:
+        # a registered family pickles as its name and unpickles as the registry's object;
+        # any other by value (its functions with cloudpickle where pickle cannot name them)
+        from bayesformula.families.registry import FAMILIES
+
+        if FAMILIES.get(self.name) is self:
+            return (registered_family, (self.name,))
+        return reduce_by_value(self)
 
     @property
     def default_link(self) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 from scipy import special
 
 from bayesformula.errors import FamilyError, did_you_mean
+from bayesformula.families.pickling import reduce_by_value
 
 __all__ = ["Link", "LINKS", "get_link"]
 
@@ -37,6 +38,13 @@ class Link:
     linkinv: Callable[[np.ndarray], np.ndarray]
     linkinv_pt: Callable
 
+    def __reduce__(self) -> tuple:
+        # a registered link pickles as its name (and unpickles as the registry's object);
+        # any other by value
+        if LINKS.get(self.name) is self:
+            return (get_link, (self.name,))
+        return reduce_by_value(self)
+
 
 def _pt():
     import pytensor.tensor as pt
@@ -44,8 +52,48 @@ def _pt():
     return pt
 
 
+def _identity(x):
+    return x
+
+
+def _exp_pt(x):
+    return _pt().exp(x)
+
+
+def _sigmoid_pt(x):
+    return _pt().sigmoid(x)
+
+
+def _probit_inv_pt(x):
+    return 0.5 * _pt().erfc(-x / np.sqrt(2.0))
+
+
+def _cloglog(p):
+    return np.log(-np.log1p(-p))
+
+
 def _cloglog_inv(x):
     return -np.expm1(-np.exp(x))
+
+
+def _cloglog_inv_pt(x):
+    return -_pt().expm1(-_pt().exp(x))
+
+
+def _reciprocal(x):
+    return 1.0 / x
+
+
+def _inverse_squared(x):
+    return 1.0 / x**2
+
+
+def _inverse_squared_inv(x):
+    return 1.0 / np.sqrt(x)
+
+
+def _inverse_squared_inv_pt(x):
+    return 1.0 / _pt().sqrt(x)
 
 
 def _softmax_link(p):
@@ -70,27 +118,14 @@ def _softmax_inv_pt(eta):
 
 
 LINKS: dict[str, Link] = {
-    "identity": Link("identity", lambda x: x, lambda x: x, lambda x: x),
-    "log": Link("log", np.log, np.exp, lambda x: _pt().exp(x)),
-    "logit": Link("logit", special.logit, special.expit, lambda x: _pt().sigmoid(x)),
-    "probit": Link(
-        "probit",
-        special.ndtri,
-        special.ndtr,
-        lambda x: 0.5 * _pt().erfc(-x / np.sqrt(2.0)),
-    ),
-    "cloglog": Link(
-        "cloglog",
-        lambda p: np.log(-np.log1p(-p)),
-        _cloglog_inv,
-        lambda x: -_pt().expm1(-_pt().exp(x)),
-    ),
-    "inverse": Link("inverse", lambda x: 1.0 / x, lambda x: 1.0 / x, lambda x: 1.0 / x),
+    "identity": Link("identity", _identity, _identity, _identity),
+    "log": Link("log", np.log, np.exp, _exp_pt),
+    "logit": Link("logit", special.logit, special.expit, _sigmoid_pt),
+    "probit": Link("probit", special.ndtri, special.ndtr, _probit_inv_pt),
+    "cloglog": Link("cloglog", _cloglog, _cloglog_inv, _cloglog_inv_pt),
+    "inverse": Link("inverse", _reciprocal, _reciprocal, _reciprocal),
     "inverse_squared": Link(
-        "inverse_squared",
-        lambda x: 1.0 / x**2,
-        lambda x: 1.0 / np.sqrt(x),
-        lambda x: 1.0 / _pt().sqrt(x),
+        "inverse_squared", _inverse_squared, _inverse_squared_inv, _inverse_squared_inv_pt
     ),
     # categorical families: the last axis of eta holds categories 2..K, the first is the
     # reference with eta = 0

@@ -17,6 +17,7 @@ level) of a ``Categorical`` likelihood over the category codes 0..K-1.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -189,13 +190,16 @@ def category_logp(kind: str, eta, thresholds, link):
     raise ValueError(f"unknown ordinal family {kind!r}")
 
 
+def _category_probabilities(kind: str, eta, aux: dict, link):
+    """The parent ``p`` of an ordinal family: each category's probability (PyTensor)."""
+    import pytensor.tensor as pt
+
+    return pt.exp(category_logp(kind, eta, aux["threshold"], link))
+
+
 def _parent_fn(kind: str):
-    def parent(eta, aux: dict, link):
-        import pytensor.tensor as pt
-
-        return pt.exp(category_logp(kind, eta, aux["threshold"], link))
-
-    return parent
+    """``parent_fn(eta, aux, link)`` of the ordinal family ``kind``."""
+    return partial(_category_probabilities, kind)
 
 
 # ------------------------------------------------------------------------------ response
@@ -298,15 +302,18 @@ def empirical_thresholds(kind: str, counts: np.ndarray, link) -> np.ndarray:
     raise ValueError(f"unknown ordinal family {kind!r}")
 
 
-def _threshold_prior(kind: str):
-    def prior(response: ResponseData, link) -> Prior:
-        counts = np.bincount(response.values, minlength=len(response.levels))
-        mu = empirical_thresholds(kind, counts, link)
-        if not np.all(np.isfinite(mu)):  # a user link that cannot invert the shares
-            mu = np.zeros(len(counts) - 1)
-        return Prior("Normal", mu=np.round(mu, 4), sigma=THRESHOLD_SD)
+def _data_threshold_prior(kind: str, response: ResponseData, link) -> Prior:
+    """The thresholds' data-scaled prior: centred on the `empirical_thresholds`."""
+    counts = np.bincount(response.values, minlength=len(response.levels))
+    mu = empirical_thresholds(kind, counts, link)
+    if not np.all(np.isfinite(mu)):  # a user link that cannot invert the shares
+        mu = np.zeros(len(counts) - 1)
+    return Prior("Normal", mu=np.round(mu, 4), sigma=THRESHOLD_SD)
 
-    return prior
+
+def _threshold_prior(kind: str):
+    """``data_prior(response, link)`` of the thresholds of the ordinal family ``kind``."""
+    return partial(_data_threshold_prior, kind)
 
 
 def _unscaled_prior(_: float) -> Prior:
@@ -321,6 +328,10 @@ def draw_categories(rng, p) -> np.ndarray:
     u = rng.random(p.shape[:-1]) * cumulative[..., -1]
     codes = (cumulative < u[..., None]).sum(axis=-1)
     return np.minimum(codes, p.shape[-1] - 1)
+
+
+def _to_dist(d: dict[str, Any]) -> dict[str, Any]:
+    return {"p": d["p"]}
 
 
 def ordinal_family(kind: str) -> Family:
@@ -338,16 +349,13 @@ def ordinal_family(kind: str) -> Family:
         replaces_intercept=True,
     )
 
-    def to_dist(d: dict[str, Any]) -> dict[str, Any]:
-        return {"p": d["p"]}
-
     return Family(
         name=kind,
         likelihood="Categorical",
         parent="p",
         links=("logit", "probit", "cloglog"),
         support="ordinal",
-        to_dist=to_dist,
+        to_dist=_to_dist,
         draw=draw_categories,
         aux=(threshold,),
         description=_DESCRIPTIONS[kind],

@@ -169,6 +169,182 @@ def _b(shape, x):
     return np.broadcast_to(x, shape)
 
 
+# ------------------------------------------------------------------ parameters of the likelihood
+# ``to_dist`` functions: the family's parameters (and "trials") -> the PyMC distribution's
+def _mu(d):
+    return {"mu": d["mu"]}
+
+
+def _p(d):
+    return {"p": d["p"]}
+
+
+def _mu_sigma(d):
+    return {"mu": d["mu"], "sigma": d["sigma"]}
+
+
+def _mu_sigma_nu(d):
+    return {"mu": d["mu"], "sigma": d["sigma"], "nu": d["nu"]}
+
+
+def _mu_sigma_alpha(d):
+    return {"mu": d["mu"], "sigma": d["sigma"], "alpha": d["alpha"]}
+
+
+def _mu_alpha(d):
+    return {"mu": d["mu"], "alpha": d["alpha"]}
+
+
+def _mu_b(d):
+    return {"mu": d["mu"], "b": d["b"]}
+
+
+def _mu_lam(d):
+    return {"mu": d["mu"], "lam": d["lam"]}
+
+
+def _mu_kappa(d):
+    return {"mu": d["mu"], "kappa": d["kappa"]}
+
+
+def _b_q_mu(d):
+    return {"b": d["b"], "q": d["q"], "mu": d["mu"]}
+
+
+def _trials_p(d):
+    return {"n": d["trials"], "p": d["p"]}
+
+
+def _gamma_params(d):
+    return {"alpha": d["alpha"], "beta": d["alpha"] / d["mu"]}
+
+
+def _beta_params(d):
+    return {"alpha": d["mu"] * d["kappa"], "beta": (1 - d["mu"]) * d["kappa"]}
+
+
+def _exponential_params(d):
+    return {"lam": 1 / d["mu"]}
+
+
+def _weibull_params(d):
+    return {"alpha": d["alpha"], "beta": d["mu"] / gammafn(1 + 1 / d["alpha"])}
+
+
+def _beta_binomial_params(d):
+    return {
+        "n": d["trials"],
+        "alpha": d["mu"] * d["kappa"],
+        "beta": (1 - d["mu"]) * d["kappa"],
+    }
+
+
+def _psi_mu(d):
+    return {"psi": d["psi"], "mu": d["mu"]}
+
+
+def _psi_mu_alpha(d):
+    return {"psi": d["psi"], "mu": d["mu"], "alpha": d["alpha"]}
+
+
+def _psi_mu_sigma(d):
+    return {"psi": d["psi"], "mu": d["mu"], "sigma": d["sigma"]}
+
+
+def _psi_trials_p(d):
+    return {"psi": d["psi"], "n": d["trials"], "p": d["p"]}
+
+
+def _hurdle_gamma_params(d):
+    return {"psi": d["psi"], "alpha": d["alpha"], "beta": d["alpha"] / d["mu"]}
+
+
+# ------------------------------------------------------------------ draws
+# ``draw(rng, **dist_kwargs)``: responses drawn with numpy from the PyMC distribution's parameters
+def _normal_draw(rng, mu, sigma):
+    return rng.normal(mu, sigma)
+
+
+def _t_draw(rng, mu, sigma, nu):
+    return mu + sigma * rng.standard_t(nu, size=np.shape(mu))
+
+
+def _bernoulli_draw(rng, p):
+    return rng.binomial(1, p)
+
+
+def _binomial_draw(rng, n, p):
+    return rng.binomial(n.astype(np.int64), p)
+
+
+def _poisson_draw(rng, mu):
+    return rng.poisson(mu)
+
+
+def _negative_binomial_draw(rng, mu, alpha):
+    return rng.negative_binomial(alpha, alpha / (mu + alpha))
+
+
+def _gamma_draw(rng, alpha, beta):
+    return rng.gamma(alpha, 1.0 / beta)
+
+
+def _exponential_draw(rng, lam):
+    return rng.exponential(1.0 / lam)
+
+
+def _laplace_draw(rng, mu, b):
+    return rng.laplace(mu, b)
+
+
+def _lognormal_draw(rng, mu, sigma):
+    return rng.lognormal(mu, sigma)
+
+
+def _exgaussian_draw(rng, mu, sigma, nu):
+    return rng.normal(mu, sigma) + rng.exponential(_b(_shape(mu, sigma, nu), nu))
+
+
+def _weibull_draw(rng, alpha, beta):
+    return beta * rng.weibull(_b(_shape(alpha, beta), alpha))
+
+
+def _wald_draw(rng, mu, lam):
+    return rng.wald(*np.broadcast_arrays(mu, lam))
+
+
+def _vonmises_draw(rng, mu, kappa):
+    return rng.vonmises(*np.broadcast_arrays(mu, kappa))
+
+
+def _beta_binomial_draw(rng, n, alpha, beta):
+    return rng.binomial(np.asarray(n, dtype=np.int64), rng.beta(*np.broadcast_arrays(alpha, beta)))
+
+
+def _zip_draw(rng, psi, mu):
+    return _inflated(rng, psi, rng.poisson(_b(_shape(psi, mu), mu)))
+
+
+def _zinb_draw(rng, psi, mu, alpha):
+    return _inflated(
+        rng,
+        psi,
+        rng.negative_binomial(*np.broadcast_arrays(alpha, alpha / (mu + alpha))),
+    )
+
+
+def _zib_draw(rng, psi, n, p):
+    return _inflated(rng, psi, rng.binomial(*np.broadcast_arrays(np.asarray(n, dtype=np.int64), p)))
+
+
+def _hurdle_gamma_draw(rng, psi, alpha, beta):
+    return _hurdle(rng, psi, rng.gamma(*np.broadcast_arrays(alpha, 1.0 / beta)))
+
+
+def _hurdle_lognormal_draw(rng, psi, mu, sigma):
+    return _hurdle(rng, psi, rng.lognormal(*np.broadcast_arrays(mu, sigma)))
+
+
 _BUILTIN = [
     Family(
         name="gaussian",
@@ -177,8 +353,8 @@ _BUILTIN = [
         links=("identity", "log", "inverse"),
         support="real",
         aux=(AuxParam("sigma", _sigma),),
-        to_dist=lambda d: {"mu": d["mu"], "sigma": d["sigma"]},
-        draw=lambda rng, mu, sigma: rng.normal(mu, sigma),
+        to_dist=_mu_sigma,
+        draw=_normal_draw,
         scale_by_response=True,
         description="Normal likelihood for real-valued responses.",
     ),
@@ -189,8 +365,8 @@ _BUILTIN = [
         links=("identity", "log", "inverse"),
         support="real",
         aux=(AuxParam("sigma", _sigma), AuxParam("nu", _nu)),
-        to_dist=lambda d: {"mu": d["mu"], "sigma": d["sigma"], "nu": d["nu"]},
-        draw=lambda rng, mu, sigma, nu: mu + sigma * rng.standard_t(nu, size=np.shape(mu)),
+        to_dist=_mu_sigma_nu,
+        draw=_t_draw,
         scale_by_response=True,
         description="Student-t likelihood: robust regression for real-valued responses.",
     ),
@@ -200,8 +376,8 @@ _BUILTIN = [
         parent="p",
         links=("logit", "probit", "cloglog", "identity"),
         support="binary",
-        to_dist=lambda d: {"p": d["p"]},
-        draw=lambda rng, p: rng.binomial(1, p),
+        to_dist=_p,
+        draw=_bernoulli_draw,
         description="Bernoulli likelihood for 0/1 or two-category responses.",
     ),
     Family(
@@ -210,8 +386,8 @@ _BUILTIN = [
         parent="p",
         links=("logit", "probit", "cloglog", "identity"),
         support="trials",
-        to_dist=lambda d: {"n": d["trials"], "p": d["p"]},
-        draw=lambda rng, n, p: rng.binomial(n.astype(np.int64), p),
+        to_dist=_trials_p,
+        draw=_binomial_draw,
         description="Binomial likelihood for successes out of trials, written p(y, n).",
     ),
     Family(
@@ -220,8 +396,8 @@ _BUILTIN = [
         parent="mu",
         links=("log", "identity"),
         support="count",
-        to_dist=lambda d: {"mu": d["mu"]},
-        draw=lambda rng, mu: rng.poisson(mu),
+        to_dist=_mu,
+        draw=_poisson_draw,
         description="Poisson likelihood for counts.",
     ),
     Family(
@@ -231,8 +407,8 @@ _BUILTIN = [
         links=("log", "identity"),
         support="count",
         aux=(AuxParam("alpha", _half_cauchy),),
-        to_dist=lambda d: {"mu": d["mu"], "alpha": d["alpha"]},
-        draw=lambda rng, mu, alpha: rng.negative_binomial(alpha, alpha / (mu + alpha)),
+        to_dist=_mu_alpha,
+        draw=_negative_binomial_draw,
         description="Negative binomial (mean mu, shape alpha; var = mu + mu^2/alpha) for "
         "overdispersed counts.",
     ),
@@ -243,8 +419,8 @@ _BUILTIN = [
         links=("log", "inverse", "identity"),
         support="positive",
         aux=(AuxParam("alpha", _half_cauchy),),
-        to_dist=lambda d: {"alpha": d["alpha"], "beta": d["alpha"] / d["mu"]},
-        draw=lambda rng, alpha, beta: rng.gamma(alpha, 1.0 / beta),
+        to_dist=_gamma_params,
+        draw=_gamma_draw,
         description="Gamma likelihood (mean mu, shape alpha) for positive responses.",
     ),
     Family(
@@ -254,7 +430,7 @@ _BUILTIN = [
         links=("logit", "probit", "cloglog"),
         support="unit",
         aux=(AuxParam("kappa", _half_cauchy),),
-        to_dist=lambda d: {"alpha": d["mu"] * d["kappa"], "beta": (1 - d["mu"]) * d["kappa"]},
+        to_dist=_beta_params,
         draw=_beta_draw,
         description="Beta likelihood (mean mu, precision kappa) for responses in (0, 1).",
     ),
@@ -264,8 +440,8 @@ _BUILTIN = [
         parent="mu",
         links=("log", "identity", "inverse"),
         support="positive",
-        to_dist=lambda d: {"lam": 1 / d["mu"]},
-        draw=lambda rng, lam: rng.exponential(1.0 / lam),
+        to_dist=_exponential_params,
+        draw=_exponential_draw,
         description="Exponential likelihood (mean mu) for positive responses.",
     ),
     Family(
@@ -275,8 +451,8 @@ _BUILTIN = [
         links=("identity", "log", "inverse"),
         support="real",
         aux=(AuxParam("b", _sigma, description="scale"),),
-        to_dist=lambda d: {"mu": d["mu"], "b": d["b"]},
-        draw=lambda rng, mu, b: rng.laplace(mu, b),
+        to_dist=_mu_b,
+        draw=_laplace_draw,
         scale_by_response=True,
         description="Laplace (double exponential) likelihood: median regression.",
     ),
@@ -290,7 +466,7 @@ _BUILTIN = [
             AuxParam("b", _rate, description="rate (1 / scale)"),
             AuxParam("q", _median, support="unit", description="the quantile mu models"),
         ),
-        to_dist=lambda d: {"b": d["b"], "q": d["q"], "mu": d["mu"]},
+        to_dist=_b_q_mu,
         draw=_asymmetric_laplace_draw,
         scale_by_response=True,
         description="Asymmetric Laplace likelihood: quantile regression, mu is the q-quantile "
@@ -303,8 +479,8 @@ _BUILTIN = [
         links=("identity",),
         support="positive",
         aux=(AuxParam("sigma", _sigma),),
-        to_dist=lambda d: {"mu": d["mu"], "sigma": d["sigma"]},
-        draw=lambda rng, mu, sigma: rng.lognormal(mu, sigma),
+        to_dist=_mu_sigma,
+        draw=_lognormal_draw,
         scale_by_response=True,
         response_transform=np.log,
         description="Log-normal likelihood: log(y) is normal with mean mu and sd sigma.",
@@ -319,7 +495,7 @@ _BUILTIN = [
             AuxParam("sigma", _sigma, description="scale"),
             AuxParam("alpha", _skew, support="real", description="skewness"),
         ),
-        to_dist=lambda d: {"mu": d["mu"], "sigma": d["sigma"], "alpha": d["alpha"]},
+        to_dist=_mu_sigma_alpha,
         draw=_skewnormal_draw,
         scale_by_response=True,
         description="Skew-normal likelihood (location mu, scale sigma, skewness alpha).",
@@ -334,10 +510,8 @@ _BUILTIN = [
             AuxParam("sigma", _sigma, description="sd of the normal part"),
             AuxParam("nu", _sigma, description="mean of the exponential part"),
         ),
-        to_dist=lambda d: {"mu": d["mu"], "sigma": d["sigma"], "nu": d["nu"]},
-        draw=lambda rng, mu, sigma, nu: (
-            rng.normal(mu, sigma) + rng.exponential(_b(_shape(mu, sigma, nu), nu))
-        ),
+        to_dist=_mu_sigma_nu,
+        draw=_exgaussian_draw,
         scale_by_response=True,
         description="Exponentially modified gaussian: normal(mu, sigma) plus exponential with "
         "mean nu (response times).",
@@ -349,8 +523,8 @@ _BUILTIN = [
         links=("log", "identity", "inverse"),
         support="positive",
         aux=(AuxParam("alpha", _half_cauchy, description="shape"),),
-        to_dist=lambda d: {"alpha": d["alpha"], "beta": d["mu"] / gammafn(1 + 1 / d["alpha"])},
-        draw=lambda rng, alpha, beta: beta * rng.weibull(_b(_shape(alpha, beta), alpha)),
+        to_dist=_weibull_params,
+        draw=_weibull_draw,
         description="Weibull likelihood (mean mu, shape alpha) for positive responses.",
     ),
     Family(
@@ -360,8 +534,8 @@ _BUILTIN = [
         links=("inverse_squared", "log", "identity", "inverse"),
         support="positive",
         aux=(AuxParam("lam", _half_cauchy, description="shape"),),
-        to_dist=lambda d: {"mu": d["mu"], "lam": d["lam"]},
-        draw=lambda rng, mu, lam: rng.wald(*np.broadcast_arrays(mu, lam)),
+        to_dist=_mu_lam,
+        draw=_wald_draw,
         description="Wald (inverse gaussian) likelihood (mean mu, shape lam).",
     ),
     Family(
@@ -371,8 +545,8 @@ _BUILTIN = [
         links=("identity",),
         support="circular",
         aux=(AuxParam("kappa", _concentration, description="concentration"),),
-        to_dist=lambda d: {"mu": d["mu"], "kappa": d["kappa"]},
-        draw=lambda rng, mu, kappa: rng.vonmises(*np.broadcast_arrays(mu, kappa)),
+        to_dist=_mu_kappa,
+        draw=_vonmises_draw,
         scale_by_response=True,
         description="Von Mises likelihood for angles in radians (mean direction mu).",
     ),
@@ -383,14 +557,8 @@ _BUILTIN = [
         links=("logit", "probit", "cloglog"),
         support="trials",
         aux=(AuxParam("kappa", _half_cauchy, description="precision"),),
-        to_dist=lambda d: {
-            "n": d["trials"],
-            "alpha": d["mu"] * d["kappa"],
-            "beta": (1 - d["mu"]) * d["kappa"],
-        },
-        draw=lambda rng, n, alpha, beta: rng.binomial(
-            np.asarray(n, dtype=np.int64), rng.beta(*np.broadcast_arrays(alpha, beta))
-        ),
+        to_dist=_beta_binomial_params,
+        draw=_beta_binomial_draw,
         logp=beta_binomial_logp,
         description="Beta-binomial likelihood for overdispersed successes out of trials "
         "(mean probability mu, precision kappa).",
@@ -402,8 +570,8 @@ _BUILTIN = [
         links=("log", "identity"),
         support="count",
         aux=(AuxParam("psi", _psi, support="unit", description="P(not an extra zero)"),),
-        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"]},
-        draw=lambda rng, psi, mu: _inflated(rng, psi, rng.poisson(_b(_shape(psi, mu), mu))),
+        to_dist=_psi_mu,
+        draw=_zip_draw,
         description="Poisson counts with extra zeros (psi: probability a count is Poisson).",
     ),
     Family(
@@ -416,12 +584,8 @@ _BUILTIN = [
             AuxParam("alpha", _half_cauchy),
             AuxParam("psi", _psi, support="unit", description="P(not an extra zero)"),
         ),
-        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"], "alpha": d["alpha"]},
-        draw=lambda rng, psi, mu, alpha: _inflated(
-            rng,
-            psi,
-            rng.negative_binomial(*np.broadcast_arrays(alpha, alpha / (mu + alpha))),
-        ),
+        to_dist=_psi_mu_alpha,
+        draw=_zinb_draw,
         description="Negative binomial counts with extra zeros.",
     ),
     Family(
@@ -431,10 +595,8 @@ _BUILTIN = [
         links=("logit", "probit", "cloglog"),
         support="trials",
         aux=(AuxParam("psi", _psi, support="unit", description="P(not an extra zero)"),),
-        to_dist=lambda d: {"psi": d["psi"], "n": d["trials"], "p": d["p"]},
-        draw=lambda rng, psi, n, p: _inflated(
-            rng, psi, rng.binomial(*np.broadcast_arrays(np.asarray(n, dtype=np.int64), p))
-        ),
+        to_dist=_psi_trials_p,
+        draw=_zib_draw,
         description="Binomial successes with extra zeros.",
     ),
     Family(
@@ -444,7 +606,7 @@ _BUILTIN = [
         links=("log", "identity"),
         support="count",
         aux=(AuxParam("psi", _psi, support="unit", description="P(y > 0)"),),
-        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"]},
+        to_dist=_psi_mu,
         draw=_hurdle_poisson_draw,
         description="Hurdle model: zero with probability 1 - psi, else a zero-truncated "
         "Poisson(mu).",
@@ -459,7 +621,7 @@ _BUILTIN = [
             AuxParam("alpha", _half_cauchy),
             AuxParam("psi", _psi, support="unit", description="P(y > 0)"),
         ),
-        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"], "alpha": d["alpha"]},
+        to_dist=_psi_mu_alpha,
         draw=_hurdle_nb_draw,
         description="Hurdle model: zero with probability 1 - psi, else a zero-truncated "
         "negative binomial.",
@@ -474,10 +636,8 @@ _BUILTIN = [
             AuxParam("alpha", _half_cauchy, description="shape"),
             AuxParam("psi", _psi, support="unit", description="P(y > 0)"),
         ),
-        to_dist=lambda d: {"psi": d["psi"], "alpha": d["alpha"], "beta": d["alpha"] / d["mu"]},
-        draw=lambda rng, psi, alpha, beta: _hurdle(
-            rng, psi, rng.gamma(*np.broadcast_arrays(alpha, 1.0 / beta))
-        ),
+        to_dist=_hurdle_gamma_params,
+        draw=_hurdle_gamma_draw,
         description="Hurdle model: zero with probability 1 - psi, else gamma (mean mu).",
     ),
     Family(
@@ -490,10 +650,8 @@ _BUILTIN = [
             AuxParam("sigma", _sigma),
             AuxParam("psi", _psi, support="unit", description="P(y > 0)"),
         ),
-        to_dist=lambda d: {"psi": d["psi"], "mu": d["mu"], "sigma": d["sigma"]},
-        draw=lambda rng, psi, mu, sigma: _hurdle(
-            rng, psi, rng.lognormal(*np.broadcast_arrays(mu, sigma))
-        ),
+        to_dist=_psi_mu_sigma,
+        draw=_hurdle_lognormal_draw,
         scale_by_response=True,
         response_transform=np.log,
         description="Hurdle model: zero with probability 1 - psi, else log-normal (log-scale "

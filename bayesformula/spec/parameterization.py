@@ -31,6 +31,7 @@ __all__ = [
     "resolve_parameterization",
 ]
 
+
 @dataclass(frozen=True)
 class FactorChoice:
     """The parameterisation of one grouping factor and why."""

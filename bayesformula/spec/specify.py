@@ -6,6 +6,7 @@ log-likelihood, saving) takes a `ModelSpec` or the values it holds; none of them
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -14,9 +15,11 @@ from typing import Any
 import pandas as pd
 
 from bayesformula.core.prior import Prior
+from bayesformula.core.validate import check_bool
 from bayesformula.errors import FamilyError
 from bayesformula.families.family import Family, ResponseData
 from bayesformula.families.links import Link
+from bayesformula.families.pickling import portable
 from bayesformula.families.registry import get_family
 from bayesformula.formula.design import Design, drop_intercept, make_design
 from bayesformula.formula.formula import Formula
@@ -59,6 +62,11 @@ class SpecOptions:
     #: names of the values given through ``extra_namespace`` (the values themselves are not kept)
     extra_namespace: tuple[str, ...] = ()
 
+    def __reduce__(self) -> tuple:
+        # the read-only views of the user's dicts pickle as dicts
+        fields = {key: _thawed(value) for key, value in vars(self).items()}
+        return (_spec_options, (fields,))
+
 
 @dataclass(frozen=True, eq=False)
 class ModelSpec:
@@ -68,6 +76,10 @@ class ModelSpec:
     Frozen: a different model is a different spec (`dataclasses.replace` makes one). Compiled
     artefacts (the PyMC graph, the fast path's log-density, prediction functions) are cached per
     spec by `bayesformula.compiled`; a spec is hashed by identity, so each one has its own.
+
+    A spec pickles (with `pickle` or cloudpickle) as the arguments of `specify` and is
+    specified again when unpickled, which gives the same design, priors and parameterisation;
+    compiled artefacts are not pickled and are built again on first use.
 
     Attributes
     ----------
@@ -93,6 +105,8 @@ class ModelSpec:
         The centered factor whose effects the fast path samples centered on the intercept.
     options : SpecOptions
         The options as given.
+    extra_namespace : Mapping[str, Any]
+        The values given through ``extra_namespace`` (kept to specify a pickled spec again).
     """
 
     formula: Formula
@@ -107,6 +121,34 @@ class ModelSpec:
     parameterization: Mapping[str, FactorChoice]
     anchor: str | None
     options: SpecOptions
+    extra_namespace: Mapping[str, Any] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False
+    )
+
+    def __reduce__(self) -> tuple:
+        # A spec pickles as the arguments of `specify` (the data, the family, the options and
+        # the extra namespace's values) and is specified again when unpickled: the design
+        # holds formulae's evaluated matrices, whose environment (modules, functions) pickle
+        # cannot carry, and `specify` rebuilds them, and everything else, deterministically.
+        options = self.options
+        arguments = {
+            "formula": self.formula,
+            "data": self.data,
+            "family": self.family,
+            "priors": _thawed(options.priors),
+            "link": _thawed(options.link),
+            "categorical": options.categorical,
+            "dropna": options.dropna,
+            "auto_scale": options.auto_scale,
+            "noncentered": _thawed(options.noncentered),
+            "center_predictors": options.center_predictors,
+            "extra_namespace": (
+                {key: portable(value) for key, value in self.extra_namespace.items()}
+                if self.extra_namespace
+                else None
+            ),
+        }
+        return (_respecify, (arguments, self.design.n_dropped))
 
     @property
     def response_name(self) -> str:
@@ -151,6 +193,31 @@ def _frozen(value):
     return value
 
 
+def _thawed(value):
+    """A read-only view as a plain dict (pickle cannot carry the view itself)."""
+    return dict(value) if isinstance(value, MappingProxyType) else value
+
+
+def _spec_options(fields: dict[str, Any]) -> SpecOptions:
+    """The `SpecOptions` of ``fields`` (as `_thawed` gave them): how they unpickle."""
+    return SpecOptions(**{key: _frozen(value) for key, value in fields.items()})
+
+
+def _respecify(arguments: dict[str, Any], n_dropped: int) -> ModelSpec:
+    """A pickled `ModelSpec`, specified again from its arguments.
+
+    The warnings `specify` gives (rows dropped, for example) were given when the spec was
+    first made and are not repeated; ``n_dropped`` restores the count a spec recorded with
+    `ModelSpec.with_n_dropped`.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec = specify(**arguments)
+    if spec.design.n_dropped != n_dropped:
+        spec = spec.with_n_dropped(n_dropped)
+    return spec
+
+
 def specify(
     formula: str | Formula,
     data: pd.DataFrame,
@@ -181,6 +248,16 @@ def specify(
     >>> spec.family.name, spec.link.name, list(spec.priors.common)
     ('binomial', 'logit', ['Intercept', 'dose'])
     """
+    for flag, value in (
+        ("dropna", dropna),
+        ("auto_scale", auto_scale),
+        ("center_predictors", center_predictors),
+    ):
+        check_bool(value, flag, "Model()")
+    if isinstance(data, pd.DataFrame):
+        # pandas' copy-on-write makes this copy lazy: later edits of the caller's frame do
+        # not reach the model (its saved or pickled data stay the data it was built on)
+        data = data.copy(deep=False)
     formula = formula if isinstance(formula, Formula) else Formula(formula)
     options = SpecOptions(
         priors=_frozen(priors),
@@ -255,4 +332,7 @@ def specify(
         parameterization=MappingProxyType(dict(parameterization)),
         anchor=anchor_factor(design, parameterization),
         options=options,
+        extra_namespace=MappingProxyType(
+            dict(extra_namespace) if isinstance(extra_namespace, Mapping) else {}
+        ),
     )
