@@ -29,7 +29,7 @@ from bayesformula.priors import Prior
 from bayesformula.results.compare import bayes_r2 as r2
 from bayesformula.results.compare import compare, loo
 from bayesformula.results.tables import conf_int, params, summary
-from bayesformula.samplers import list_samplers, register_sampler
+from bayesformula.samplers import InterruptedFitWarning, list_samplers, register_sampler
 from bayesformula.testing import check_density, check_family, check_sampler
 from bayesformula.version import __version__  # noqa: F401  (bf.__version__)
 
@@ -37,6 +37,7 @@ __all__ = [
     "BayesformulaError",
     "Family",
     "Formula",
+    "InterruptedFitWarning",
     "Link",
     "Model",
     "Prior",

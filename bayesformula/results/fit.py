@@ -7,19 +7,42 @@ otherwise; every engine's result then gets the same layout (`clean`).
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 import numpy as np
 
 from bayesformula import compiled
 from bayesformula.core.tree import groups, has_group, set_group
+from bayesformula.core.validate import check_bool, check_int, check_names, check_prob, check_seed
 from bayesformula.density import DensityModel
-from bayesformula.errors import SamplerError
+from bayesformula.errors import ArgumentTypeError, SamplerError
 from bayesformula.results.compare import log_likelihood as add_log_likelihood
 from bayesformula.results.predict import predict
 from bayesformula.samplers import get_sampler
+from bayesformula.samplers.interrupt import copy_marks
 
 __all__ = ["FAST_PATH_TUNE", "clean", "prior_predictive", "sample"]
+
+#: `bayesformula.Model.fit`'s own arguments: a keyword close to one of them is a typo, not an
+#: engine option.
+FIT_ARGUMENTS = (
+    "draws",
+    "tune",
+    "discard_tuned_samples",
+    "omit_offsets",
+    "include_response_params",
+    "inference_method",
+    "chains",
+    "cores",
+    "random_seed",
+    "target_accept",
+    "progressbar",
+    "log_likelihood",
+    "diagnostics",
+    "fast_path",
+    "idata_kwargs",
+)
 
 #: Default warm-up steps per chain when nutpie samples the fast path's log-density.
 FAST_PATH_TUNE = 300
@@ -53,6 +76,15 @@ def sample(
     **kwargs: Any,
 ):
     """Posterior draws of ``spec``'s model (see `bayesformula.Model.fit` for the arguments)."""
+    draws, tune, kwargs = check_fit_args(
+        draws=draws,
+        tune=tune,
+        fast_path=fast_path,
+        omit_offsets=omit_offsets,
+        include_response_params=include_response_params,
+        log_likelihood=log_likelihood,
+        kwargs=kwargs,
+    )
     for key in ("nuts_sampler", "step"):
         if key in kwargs:
             raise SamplerError(
@@ -76,7 +108,39 @@ def sample(
         predict(spec, idata, kind="response_params", inplace=True)
     if log_likelihood:
         add_log_likelihood(spec, idata, inplace=True)
+    copy_marks(idata)  # a partial fit's marks also on the groups added since sampling
     return idata
+
+
+def check_fit_args(*, draws, tune, kwargs: dict, **flags) -> tuple[int, int | None, dict]:
+    """Check `fit`'s arguments before anything is built or sampled; returns the draws, the
+    tuning steps and the engine keywords with the checked values."""
+    where = "fit()"
+    draws = check_int(draws, "draws", where, minimum=1)
+    tune = check_int(tune, "tune", where, minimum=0, allow_none=True)
+    for name, value in flags.items():
+        check_bool(value, name, where)
+    kwargs = dict(kwargs)
+    for name in kwargs:
+        close = difflib.get_close_matches(name, FIT_ARGUMENTS, n=1, cutoff=0.8)
+        if close and name not in FIT_ARGUMENTS:
+            raise ArgumentTypeError(
+                f"{where} got an unexpected keyword argument '{name}'; did you mean "
+                f"'{close[0]}'? (Other keywords go to the inference engine.)"
+            )
+    for name in ("chains", "cores"):
+        if name in kwargs:
+            kwargs[name] = check_int(kwargs[name], name, where, minimum=1, allow_none=True)
+    if "target_accept" in kwargs:
+        kwargs["target_accept"] = check_prob(
+            kwargs["target_accept"], "target_accept", where, allow_none=True
+        )
+    for name in ("progressbar", "discard_tuned_samples"):
+        if name in kwargs:
+            kwargs[name] = check_bool(kwargs[name], name, where)
+    if "random_seed" in kwargs:
+        kwargs["random_seed"] = check_seed(kwargs["random_seed"], where=where)
+    return draws, tune, kwargs
 
 
 def clean(spec, idata, omit_offsets: bool):
@@ -109,9 +173,15 @@ def prior_predictive(spec, draws: int, var_names, omit_offsets: bool, random_see
     """Parameters and responses drawn from the prior (see `bayesformula.Model.prior_predictive`)."""
     import pymc as pm
 
+    where = "prior_predictive()"
+    draws = check_int(draws, "draws", where, minimum=1)
+    omit_offsets = check_bool(omit_offsets, "omit_offsets", where)
+    random_seed = check_seed(random_seed, where=where)
+
     from bayesformula.graph.thresholds import order_prior_draws
 
     pm_model = compiled.built_graph(spec).model
+    var_names = check_names(var_names, "var_names", list(pm_model.named_vars), "variable", where)
     if var_names is not None:
         idata = pm.sample_prior_predictive(
             draws=draws, model=pm_model, var_names=var_names, random_seed=random_seed

@@ -12,10 +12,12 @@ from bayesformula.samplers.base import (
     list_samplers,
     register_sampler,
 )
+from bayesformula.samplers.interrupt import InterruptedFitWarning
 
 __all__ = [
     "SAMPLERS",
     "DensityModel",
+    "InterruptedFitWarning",
     "Sampler",
     "get_sampler",
     "list_samplers",

@@ -15,6 +15,7 @@ from bayesformula.core.tree import has_group, set_group
 from bayesformula.errors import SamplerError
 from bayesformula.samplers.base import register_sampler
 from bayesformula.samplers.external import _seed, require
+from bayesformula.samplers.interrupt import interrupt_requested, keeps_no_draws
 from bayesformula.samplers.layout import model_variable_names, standardize
 
 __all__ = ["AdviSampler", "LaplaceSampler", "PathfinderSampler", "unconstrained_to_idata"]
@@ -124,6 +125,7 @@ class LaplaceSampler:
     name = "laplace"
     approximate = True
 
+    @keeps_no_draws
     def sample(
         self,
         model: Any,
@@ -158,6 +160,7 @@ class AdviSampler:
     name = "vi"
     approximate = True
 
+    @keeps_no_draws
     def sample(
         self,
         model: Any,
@@ -173,6 +176,8 @@ class AdviSampler:
 
         seed = _seed(random_seed)
         approx = pm.fit(n=n, method=method, model=model, random_seed=seed, progressbar=progressbar)
+        if interrupt_requested():  # pm.fit stops on Ctrl-C and returns the unfinished fit
+            raise KeyboardInterrupt
         rng = np.random.default_rng(seed)
         # draws of the approximation's flat parameter vector, on the unconstrained scale
         mean = approx.mean.get_value() if hasattr(approx, "mean") else None
@@ -193,6 +198,7 @@ class PathfinderSampler:
     name = "pathfinder"
     approximate = True
 
+    @keeps_no_draws
     def sample(
         self,
         model: Any,

@@ -21,6 +21,13 @@ from bayesformula.core.tree import groups, has_group, make_tree, set_group
 from bayesformula.density.model import DensityModel
 from bayesformula.errors import SamplerError
 from bayesformula.samplers.base import register_sampler
+from bayesformula.samplers.interrupt import (
+    Progress,
+    drawn_per_chain,
+    keeps_no_draws,
+    mark,
+    settle,
+)
 from bayesformula.samplers.layout import standardize
 
 __all__ = ["BlackjaxSampler", "NumpyroSampler", "NutpieSampler", "require"]
@@ -130,9 +137,10 @@ class NutpieSampler:
             kwargs["adaptation"] = "low_rank" if low_rank else "diag"
         if target_accept is not None:
             kwargs["target_accept"] = target_accept
+        kwargs.pop("blocking", None)  # always waited for here, so that Ctrl-C keeps the draws
         start = time.perf_counter()
         try:
-            idata = nutpie.sample(
+            background = nutpie.sample(
                 compiled,
                 draws=draws,
                 tune=tune,
@@ -141,14 +149,18 @@ class NutpieSampler:
                 seed=_seed(random_seed),
                 progress_bar=progressbar,
                 save_warmup=not discard_tuned_samples,
+                blocking=False,
                 **kwargs,
             )
+            idata, interrupted = _wait(background)
             elapsed = time.perf_counter() - start
             if trace_dir is not None:
                 idata = _read_disk_trace(trace_dir.name, warmup=not discard_tuned_samples)
         finally:
             if trace_dir is not None:
                 trace_dir.cleanup()
+        progress = Progress(draws, drawn_per_chain(idata.posterior), interrupted)
+        kept = settle(idata, progress, engine=self.name, tune=tune)
         if not density and renamed:
             _restore_dims(idata, renamed)
         idata.sample_stats.attrs["sampling_time"] = elapsed
@@ -164,7 +176,32 @@ class NutpieSampler:
         )
         if density:
             idata.posterior.attrs["log_density"] = model.description
+        if kept is not None:
+            mark(idata, progress, *kept, engine=self.name)
         return idata
+
+
+#: Seconds between checks for Ctrl-C while nutpie samples in its own threads.
+POLL_SECONDS = 0.1
+
+
+def _wait(background) -> tuple[Any, bool]:
+    """Wait for nutpie's background sampler; return its trace and whether Ctrl-C stopped it.
+
+    The wait is a loop of short waits, so that Python handles a Ctrl-C within `POLL_SECONDS`;
+    the interrupt then aborts the sampler, which returns the draws made so far.
+    """
+    try:
+        while True:
+            try:
+                return background.wait(timeout=POLL_SECONDS), False
+            except TimeoutError:  # still sampling
+                continue
+    except KeyboardInterrupt:
+        return background.abort(), True
+    except BaseException:
+        background.cancel()
+        raise
 
 
 #: The largest fast-path model (unconstrained parameters) that nutpie samples with a diagonal
@@ -291,28 +328,49 @@ def _read_disk_trace(path: str, warmup: bool):
     import zarr
 
     root = zarr.open_group(path, mode="r")
-    names = ["posterior", "sample_stats"]
+    # each group's draws are as many as its posterior's draw codes
+    sources = {"posterior": "posterior", "sample_stats": "posterior"}
     if warmup:
-        names += ["warmup_posterior", "warmup_sample_stats"]
+        sources |= {"warmup_posterior": "warmup_posterior"}
+        sources |= {"warmup_sample_stats": "warmup_posterior"}
     groups = {}
-    for name in names:
+    for name, source in sources.items():
         if name not in root:
             continue
+        written = _written_draws(root[source]["__draw__"]) if source in root else None
         variables = {}
         for key, array in root[name].arrays():
             if tuple(array.metadata.dimension_names or ()) == ("chain", "draw"):
-                variables[key] = (("chain", "draw"), array[...])
+                variables[key] = (("chain", "draw"), array[:, :written])
         groups[name] = xr.Dataset(variables)
-    # an interrupted run leaves the draws it did not reach at the fill value (NaN)
-    codes = groups["posterior"]["__draw__"].values
-    done = int(np.isfinite(codes).all(axis=0).sum())
-    for name in ("posterior", "sample_stats"):
-        groups[name] = groups[name].isel(draw=slice(0, done))
+    # a chain that was interrupted leaves the draws it did not reach at the fill value (NaN):
+    # the sampler cuts the chains to a common length (`settle`) and says so
     for name, ds in groups.items():
         groups[name] = ds.assign_coords(
             chain=np.arange(ds.sizes["chain"]), draw=np.arange(ds.sizes["draw"])
         )
     return make_tree(groups)
+
+
+def _written_draws(codes) -> int:
+    """How many draws the longest chain wrote to a (chain, draw) zarr array of draw codes.
+
+    nutpie writes each chain's draws in order and leaves the rest at the fill value (NaN), so
+    a bisection per chain finds the end without reading the unwritten tail of an interrupted
+    run (nutpie stores 16 draws a chunk: 200,000 draws are 12,500 chunks per chain).
+    """
+    n_chains, n_draws = codes.shape
+    longest = 0
+    for chain in range(n_chains):
+        done, todo = 0, n_draws  # draws [0, done) are written, [todo, n_draws) are not
+        while done < todo:
+            middle = (done + todo) // 2
+            if np.isfinite(codes[chain, middle]):
+                done = middle + 1
+            else:
+                todo = middle
+        longest = max(longest, done)
+    return longest
 
 
 def _density_groups(idata, model: DensityModel, recorders) -> None:
@@ -390,6 +448,7 @@ class _PymcExternal:
     def _context(self):
         return contextlib.nullcontext()
 
+    @keeps_no_draws
     def sample(
         self,
         model: Any,
