@@ -15,6 +15,7 @@ import pandas as pd
 
 from bayesformula.core.tree import has_group
 from bayesformula.errors import BayesformulaError
+from bayesformula.samplers.interrupt import interruption
 
 __all__ = ["Diagnostics", "Finding", "check"]
 
@@ -31,7 +32,8 @@ class Finding:
     Attributes
     ----------
     check : str
-        "divergences", "r_hat", "ess_bulk", "ess_tail", "tree_depth", "energy" or "bfmi".
+        "complete", "separation", "divergences", "r_hat", "ess_bulk", "ess_tail",
+        "tree_depth", "energy" or "bfmi".
     ok : bool
         Whether the check passed.
     value : float
@@ -131,6 +133,59 @@ def e_bfmi(energy: np.ndarray) -> np.ndarray:
     return np.square(np.diff(energy, axis=1)).mean(axis=1) / np.var(energy, axis=1, ddof=1)
 
 
+def _partial_finding(idata, posterior) -> Finding | None:
+    """A failed "complete" finding for a fit with fewer draws than asked (interrupted with
+    Ctrl-C, or an engine that stopped early), None for a complete fit."""
+    marks = interruption(idata)
+    if marks is None:
+        return None
+    requested = int(marks["draws_requested"])
+    kept = int(posterior.sizes.get("draw", 0))
+    chains = int(posterior.sizes.get("chain", 0))
+    how = (
+        "the fit was interrupted (Ctrl-C)"
+        if int(marks.get("interrupted", 0))
+        else "the engine stopped early"
+    )
+    return Finding(
+        "complete",
+        False,
+        float(kept),
+        float(requested),
+        f"{how}: it holds {kept:,} of the {requested:,} draws asked per chain ({chains} "
+        f"chain(s)); the other checks are computed on these draws only.",
+        "treat its estimates as preliminary and run the fit to the end (model.fit() with the "
+        "same arguments, or fewer draws) for the full posterior.",
+    )
+
+
+def _separation_finding(model) -> Finding | None:
+    """For binary and binomial models whose outcomes a predictor (or a combination, or the
+    intercept alone) separates, leaving its coefficient to the prior: a failed finding; None
+    otherwise."""
+    from bayesformula.priors.edges import SEPARABLE, describe_separation, find_separation
+
+    if model is None or model.family.likelihood not in SEPARABLE:
+        return None
+    records = find_separation(
+        model.design, model.response_data, model.family, str(model.response_name)
+    )
+    if not records:
+        return None
+    return Finding(
+        "separation",
+        False,
+        float(len(records)),
+        0.0,
+        describe_separation(records),
+        "a coefficient governed by its prior is not estimated by the data: report it as such "
+        "(model.prior_table() lists the priors), set an informative prior "
+        "(priors={'x': bf.Prior('Normal', mu=0, sigma=1)}), or drop or merge the separating "
+        "predictor or level; more data near the boundary also help.",
+        tuple(dict.fromkeys(t for r in records for t in r.terms)),
+    )
+
+
 def check(idata, model=None, var_names=None) -> Diagnostics:
     """Run the sampler diagnostics on a fit.
 
@@ -155,6 +210,12 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
     names = _default_vars(posterior, var_names, include_internal=True)
     n_chains = posterior.sizes["chain"]
     findings: list[Finding] = []
+    partial = _partial_finding(idata, posterior)
+    if partial is not None:
+        findings.append(partial)
+    separation = _separation_finding(model)
+    if separation is not None:
+        findings.append(separation)
     stats = idata["sample_stats"] if has_group(idata, "sample_stats") else {}
     has_groups = bool(model is not None and model.design.group_terms)
     centered = model.centered_factors if has_groups else []

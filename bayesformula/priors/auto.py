@@ -6,7 +6,14 @@ The scheme (documented in docs/priors.md) follows rstanarm's autoscaling:
   response's scale (gaussian and t with the identity link), and 1 otherwise (link scale).
 * Intercept (of the model with centred predictors): ``Normal(m, 2.5 s_y)`` where ``m`` is the
   link of the response's mean (0 when that is not finite).
-* Each common column ``x_j``: ``Normal(0, 2.5 s_y / sd(x_j))`` (``sd = 1`` for constant columns).
+* Each common column ``x_j``: ``Normal(0, 2.5 s_y / sd(x_j))``. A constant column is an error
+  beside an intercept (`edges.check_constant_columns`); without one it plays the intercept's
+  part and ``|x_j|`` stands in for ``sd(x_j)`` (1 for a column of zeros, which the likelihood
+  never sees).
+* A constant response has no spread: its magnitude (1 if it is 0) stands in for ``sd(y)``, with
+  a warning, so prior scales stay finite and positive.
+* Binary and binomial outcomes separated by a predictor (`edges.find_separation`) are reported
+  with a warning: the priors then govern those coefficients.
 * Group-specific effects ``expr|g``: ``Normal(0, sigma)``, ``sigma ~ HalfNormal(S)`` with ``S``
   the scale the matching common term would get (``2.5 s_y`` for intercepts).
 * Correlations of group-specific effects in one ``(... | g)``: ``LKJCorr(eta=1)``, uniform
@@ -37,6 +44,14 @@ from bayesformula.errors import PriorError, did_you_mean
 from bayesformula.families.family import AUX_SUPPORTS, Family, ResponseData
 from bayesformula.families.links import Link, get_link
 from bayesformula.formula.terms import inverse_gamma_tails
+from bayesformula.log import logger
+from bayesformula.priors.edges import (
+    check_constant_columns,
+    constant_scale,
+    describe_separation,
+    find_separation,
+    is_constant,
+)
 
 __all__ = ["PriorSet", "default_priors", "apply_user_priors", "check_vector_priors", "STD"]
 
@@ -108,8 +123,13 @@ class PriorSet:
 
 
 def _sd(x: np.ndarray) -> np.ndarray:
-    sd = np.std(x, axis=0)
-    return np.where(sd > 0, sd, 1.0)
+    """Column standard deviations; for a constant column its magnitude (1 if it is 0)."""
+    x = np.asarray(x, dtype=float)
+    if x.shape[0] == 0:
+        return np.ones(x.shape[1:])
+    constant = is_constant(x)
+    magnitude = np.vectorize(constant_scale, otypes=[float])(x[0])
+    return np.where(constant, magnitude, np.std(x, axis=0))
 
 
 def _scalar_or_array(values: np.ndarray):
@@ -131,12 +151,47 @@ def response_scale(
         if response.trials is not None and family.response_transform is None
         else float(np.mean(y))
     )
-    sd_y = float(np.std(y)) if y.size > 1 and np.std(y) > 0 else 1.0
+    sd_y = float(np.std(y)) if y.size > 1 and not is_constant(y) else _constant_sd(y)
     if family.scale_by_response and link.name == "identity":
         return sd_y, mean, sd_y
     with np.errstate(all="ignore"):
         loc = float(link.link(np.asarray(mean)))
     return 1.0, (loc if np.isfinite(loc) else 0.0), sd_y
+
+
+def _constant_sd(y: np.ndarray) -> float:
+    """What stands in for the spread of a constant (or single) response: its magnitude."""
+    return constant_scale(y[0]) if y.size else 1.0
+
+
+def _warn_edges(design, family: Family, response: ResponseData) -> None:
+    """Log a warning for separated binary outcomes or a constant response (both leave some
+    parameters to their priors)."""
+    name = getattr(design.response, "name", "y")
+    separated = find_separation(design, response, family, name)
+    if separated:
+        logger.warning("%s", describe_separation(separated))
+        return
+    y = np.asarray(response.values)
+    if family.per_category or y.ndim != 1 or y.size < 2 or not is_constant(y):
+        return
+    value = float(y[0])
+    consequence = (
+        f" Default priors use {_constant_sd(np.asarray(y, dtype=float))!r} (its magnitude) as "
+        "its scale. A model of its spread cannot be fitted to it: the likelihood grows without "
+        "bound as sigma shrinks to 0, so sampling stalls there with divergences; fix sigma "
+        "(priors={'sigma': value}) or fit data that vary."
+        if family.scale_by_response
+        else ""
+    )
+    logger.warning(
+        "the response '%s' has the same value (%r) in all %d rows.%s Check the response column "
+        "(on placeholder data for a prior predictive check this is expected).",
+        name,
+        value,
+        y.size,
+        consequence,
+    )
 
 
 def category_log_ratios(response: ResponseData) -> np.ndarray:
@@ -160,6 +215,8 @@ def default_priors(
     With ``auto_scale=False`` intercept and slopes get ``Flat()`` priors and group standard
     deviations ``HalfFlat()``, as in Bambi; auxiliary parameters keep unscaled defaults.
     """
+    check_constant_columns(design, has_intercept=design.intercept or not family.intercept)
+    _warn_edges(design, family, response)
     s_y, loc, sd_y = response_scale(family, link, response)
     common: dict[str, Prior] = {}
     group: dict[str, Prior] = {}
@@ -214,6 +271,7 @@ def add_part_priors(
     response's scale (identity link), and the link of 1 (positive) or 0.5 (unit) otherwise.
     """
     design = part.design
+    check_constant_columns(design, design.intercept, where=f"in the formula for {part.param}, ")
     _, _, sd_y = response_scale(family, get_link(family.default_link), response)
     support = next(a.support for a in family.aux if a.name == part.param)
     if part.param == "sigma" and family.scale_by_response:
