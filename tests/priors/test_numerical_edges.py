@@ -324,3 +324,40 @@ def test_extreme_response_scales_sample_like_a_standardised_response():
         for stat, mcse in (("mean", "mcse_mean"), ("sd", "mcse_sd")):
             tolerance = 4 * np.hypot(ref[mcse], got[mcse])
             assert abs(got[stat] - ref[stat]) < tolerance, (scale, stat)
+
+
+def test_auto_gives_extreme_scales_off_the_fast_path_to_nutpie():
+    """PyMC's NUTS starts from unit scales and fails to adapt to a response of scale 1e-9
+    (r_hat above 2); off the fast path "auto" hands such models to nutpie, and says why."""
+    from bayesformula.samplers.auto import choose, response_scale
+
+    x = _x(100)
+    base = 1 + 0.5 * x + _x(100, seed=1)
+    for scale, engine in ((1.0, "pymc"), (1e-9, "nutpie"), (1e9, "nutpie")):
+        model = bf.Model("y ~ x", pd.DataFrame({"x": x, "y": scale * base}), family="t")
+        pm_model = model.build()
+        assert response_scale(pm_model) == pytest.approx(scale * np.std(base), rel=1e-9)
+        name, reason = choose(pm_model)
+        assert name == engine, (scale, reason)
+        if engine == "nutpie":
+            assert "extreme scale" in reason
+    counts = bf.Model("k ~ x", pd.DataFrame({"x": x, "k": np.arange(100) * 10**6}), "poisson")
+    assert response_scale(counts.build()) is None  # counts: the log link sets the scale
+
+
+@pytest.mark.slow
+def test_extreme_scales_off_the_fast_path_sample_like_a_standardised_response():
+    """A Student t regression (the PyMC graph, "auto"): slope / scale agrees across scales
+    1, 1e-9 and 1e9 within Monte Carlo error."""
+    x = _x(100)
+    base = 1 + 0.5 * x + _x(100, seed=1)
+    fits = {}
+    for scale in SCALES:
+        model = bf.Model("y ~ x", pd.DataFrame({"x": x, "y": scale * base}), family="t")
+        idata = model.fit(random_seed=7, diagnostics=False, **FIT)
+        table = bf.summary(idata)
+        assert table["r_hat"].max() <= 1.02 and table.loc["x", "ess_bulk"] >= 300, scale
+        fits[scale] = table.loc["x", ["mean", "mcse_mean"]] / scale
+    for scale in SCALES[1:]:
+        tolerance = 4 * np.hypot(fits[1.0]["mcse_mean"], fits[scale]["mcse_mean"])
+        assert abs(fits[scale]["mean"] - fits[1.0]["mean"]) < tolerance, scale
