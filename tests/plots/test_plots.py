@@ -288,9 +288,9 @@ def test_plot_predictions_errors(bioassay_fit, group_fit):
     )
     with pytest.raises(bf.errors.PredictionError, match="has no 'posterior'|needs the 'posterior'"):
         plot_predictions(model, make_tree({"observed_data": idata["observed_data"]}), "dose")
-    with pytest.raises(bf.errors.PredictionError, match="kind must be"):
+    with pytest.raises(bf.errors.ArgumentError, match="kind: unknown kind 'mu'"):
         plot_predictions(model, idata, "dose", kind="mu")
-    with pytest.raises(bf.errors.PredictionError, match="between 0 and 1"):
+    with pytest.raises(bf.errors.ArgumentError, match="between 0 and 1"):
         plot_predictions(model, idata, "dose", prob=1.5)
 
     gmodel, gidata = group_fit

@@ -401,7 +401,10 @@ def test_progressbar_over_several_chunks(bioassay_fit):
 @pytest.mark.parametrize("chunk_size", [0, -3, 1.5, "2", True])
 def test_bad_chunk_size(bioassay_fit, chunk_size):
     model, idata = bioassay_fit
-    with pytest.raises(PredictionError, match="chunk_size must be a positive integer"):
+    with pytest.raises(
+        (bf.errors.ArgumentError, bf.errors.ArgumentTypeError),
+        match=r"predictions\(\): chunk_size must be an integer >= 1",
+    ):
         model.predictions(idata, chunk_size=chunk_size)
 
 
@@ -409,7 +412,7 @@ def test_predictions_bad_arguments(bioassay_fit):
     model, idata = bioassay_fit
     with pytest.raises(BayesformulaError, match="prob"):
         model.predictions(idata, prob=1.0)
-    with pytest.raises(PredictionError, match="kind must be"):
+    with pytest.raises(bf.errors.ArgumentError, match="kind: unknown kind 'draws'"):
         model.predictions(idata, kind="draws")
     with pytest.raises(PredictionError, match="no 'posterior' group"):
         model.predictions(fit_tree(observed_data={"deaths": np.zeros(4)}))
