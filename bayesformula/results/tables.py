@@ -11,13 +11,12 @@ import pandas as pd
 from bayesformula.core.tree import groups, has_group, is_tree
 from bayesformula.core.validate import (
     check_bool,
-    check_choice,
     check_int,
     check_names,
     check_prob,
     check_seed,
 )
-from bayesformula.errors import DataTypeError, PredictionError
+from bayesformula.errors import ArgumentError, ArgumentTypeError, DataTypeError, PredictionError
 from bayesformula.results.predict import (
     _check_args,
     param_draws,
@@ -48,7 +47,14 @@ def interval_names(prob: float, prefix: str = "hdi") -> tuple[str, str]:
 
 def _check_kind(kind: str, where: str = "") -> str:
     """The interval kind: 'hdi' (highest-density) or 'eti' (equal-tailed)."""
-    return check_choice(kind, "kind", ("hdi", "eti"), where)
+    if kind in ("hdi", "eti"):
+        return kind
+    label = f"{where}: kind" if where else "kind"
+    error = ArgumentError if isinstance(kind, str) else ArgumentTypeError
+    raise error(
+        f"{label} must be 'hdi' or 'eti' (highest-density or equal-tailed interval), "
+        f"got {kind!r}."
+    )
 
 
 def _check_prob(prob: float, where: str = "") -> float:
