@@ -89,7 +89,7 @@ def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
         return dm, index
     except KeyError as err:
         raise UnknownNameError(f"name {err} in the formula '{text}' is not defined.") from None
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, ArithmeticError, IndexError, NotImplementedError) as err:
         single = _single_levels(data, [c for c in data.columns if c in names])
         hint = "".join(
             f" Column '{c}' has a single level ({v!r}): a factor needs at least two."

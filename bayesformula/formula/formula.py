@@ -11,7 +11,14 @@ from formulae.resolver import ResolverError
 from formulae.scanner import ScanError, Scanner
 
 from bayesformula.errors import DataTypeError, FormulaError, FormulaSyntaxError
-from bayesformula.formula.namespace import check_silent_misparses, replace_list_literals
+from bayesformula.formula.namespace import (
+    check_nesting,
+    check_parsed,
+    check_proportion_arguments,
+    check_repeated_interactions,
+    check_silent_misparses,
+    replace_list_literals,
+)
 
 __all__ = ["Formula", "parse_formula"]
 
@@ -63,10 +70,11 @@ def _caret(formula: str, message: str) -> str:
     return f"    {formula}\n    {' ' * pos}^"
 
 
-def _check_fully_parsed(rewritten: str, text: str) -> None:
-    """formulae stops at the first token it cannot continue with; refuse leftover tokens."""
+def _check_fully_parsed(rewritten: str, text: str):
+    """formulae stops at the first token it cannot continue with; refuse leftover tokens.
+    Returns the parsed expression."""
     parser = Parser(Scanner(rewritten).scan())
-    parser.parse()
+    expr = parser.parse()
     if not parser.at_end():
         token = parser.peek()
         lexeme = str(getattr(token, "lexeme", "") or "")
@@ -77,6 +85,7 @@ def _check_fully_parsed(rewritten: str, text: str) -> None:
             f"    {text}\n    {' ' * pos}^\n"
             "Join terms with '+' (or ':' / '*' for interactions) and check the parentheses."
         )
+    return expr
 
 
 def parse_formula(formula: str):
@@ -108,13 +117,21 @@ def parse_formula(formula: str):
         raise FormulaSyntaxError(
             f"the formula '{text}' has no response on the left of '~'; write 'y ~ ...'."
         )
+    check_nesting(text)
     check_silent_misparses(text)
     rewritten, literals = replace_list_literals(text)
     try:
-        _check_fully_parsed(rewritten, text)
+        check_parsed(_check_fully_parsed(rewritten, text), text)
         description = fm.model_description(rewritten)
     except FormulaError:
         raise
+    except RecursionError:  # long chains of operators: formulae recurses once per operator
+        raise FormulaSyntaxError(
+            f"the formula is too long for the formula parser ({len(text)} characters, "
+            f"{_count_operators(text)} operators): it recurses once per operator and per level "
+            "of parentheses. Use fewer terms, or compute long expressions in a column of the "
+            "data frame."
+        ) from None
     except (ScanError, ParseError, ResolverError) as err:
         raise FormulaSyntaxError(
             f"could not parse the formula: {err}\n{_caret(text, str(err))}\n"
@@ -136,4 +153,10 @@ def parse_formula(formula: str):
         raise FormulaError(f"could not interpret the formula '{text}': {err}{hint}") from None
     if description.response is None:
         raise FormulaSyntaxError(f"the formula '{text}' has no response on the left of '~'.")
+    check_proportion_arguments(description, text)
+    check_repeated_interactions(description, text)
     return description, rewritten, literals
+
+
+def _count_operators(text: str) -> int:
+    return sum(text.count(op) for op in "+-*/:|")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bayesformula.formula.design_types import CorrBlock, GroupTerm
-from bayesformula.formula.namespace import restore_literals
+from bayesformula.formula.namespace import check_nesting, restore_literals
 
 
 class _GroupPart:
@@ -121,8 +121,10 @@ def _bar_groups(text: str) -> tuple[str, list[tuple[int, str, str, bool]]]:
 
     Returns the formula with each ``||`` written as ``|`` (the syntax formulae reads) and the
     parts as ``(position, expr, factor, independent)`` in order of position. Text inside
-    quotes and bars nested in inner parentheses are not parts.
+    quotes and bars nested in inner parentheses are not parts. The formula's nesting is checked
+    first (`check_nesting`): each closing parenthesis rescans what it encloses.
     """
+    check_nesting(text)
     chars = list(text)
     groups = []
     stack: list[int] = []

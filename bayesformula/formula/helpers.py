@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bayesformula.errors import FormulaError, PredictionError, ResponseError
+from bayesformula.formula.namespace import check_nesting
 
 __all__ = ["HELPERS", "ResponseHelper", "evaluate_helper", "split_response_helper"]
 
@@ -115,19 +116,22 @@ def split_response_helper(formula: str) -> tuple[str, HelperSpec | None]:
     head = text.split("(", 1)[0].strip()
     if head not in HELPERS:
         return formula, None
+    check_nesting(text)
     try:
         call = ast.parse(text, mode="eval").body
-    except SyntaxError:
-        raise FormulaError(f"could not read the response '{text}'.") from None
+        response = ast.unparse(call.args[0]) if isinstance(call, ast.Call) and call.args else ""
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise FormulaError(
+            f"could not read the response '{text}'; write it as {head}(y, ...) with columns "
+            "or numbers as the other arguments."
+        ) from None
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
         raise FormulaError(f"could not read the response '{text}'.")
     if not call.args:
         raise FormulaError(f"{head}() needs the response as its first argument: '{text}'.")
     args = tuple(_literal(a, text) for a in call.args[1:])
     kwargs = {k.arg: _literal(k.value, text) for k in call.keywords}
-    spec = HelperSpec(
-        kind=head, response=ast.unparse(call.args[0]), args=args, kwargs=kwargs, text=text
-    )
+    spec = HelperSpec(kind=head, response=response, args=args, kwargs=kwargs, text=text)
     _check_signature(spec)
     return f"{spec.response} ~{rhs}", spec
 

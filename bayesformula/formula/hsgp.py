@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,10 @@ from bayesformula.formula.hsgp_math import (
     basis_indices,
     hsgp_basis,
 )
-from bayesformula.formula.term_values import _encode_levels, _numeric
+from bayesformula.formula.term_values import _encode_levels, _evaluate, _numeric
+
+#: The most basis functions (the product of ``m`` over the predictors) one term may have.
+MAX_BASIS = 10_000
 
 __all__ = ["HSGPTerm"]
 
@@ -232,10 +236,7 @@ class HSGPTerm:
     def _inputs(self, data, error) -> np.ndarray:
         columns = []
         for arg in self._args:
-            try:
-                values = arg.eval(data, self._env)
-            except KeyError as err:
-                raise error(f"new data lacks column {err}, which '{self.name}' uses.") from None
+            values = _evaluate(arg, data, self._env, self.name, error)
             columns.append(_numeric(values, f"'{arg}'", self.name, data.index, error))
         return np.column_stack(columns)
 
@@ -283,10 +284,11 @@ class HSGPTerm:
 def _make_hsgp(term, name: str, data, env, dtypes) -> HSGPTerm:
     call = term.components[0].call
     kwargs = {
-        key: (None if key == "by" else value.eval(data, env)) for key, value in call.kwargs.items()
+        key: (None if key == "by" else _evaluate(value, data, env, name))
+        for key, value in call.kwargs.items()
     }
     columns = [
-        _numeric(arg.eval(data, env), f"'{arg}'", name, data.index, FormulaError)
+        _numeric(_evaluate(arg, data, env, name), f"'{arg}'", name, data.index, FormulaError)
         for arg in call.args
     ]
     X = np.column_stack(columns)
@@ -296,6 +298,12 @@ def _make_hsgp(term, name: str, data, env, dtypes) -> HSGPTerm:
     if np.any(m_values < 1) or np.any(m_values != np.round(m_values)):
         raise FormulaError(f"'{name}': m must be whole numbers >= 1, got {kwargs['m']!r}.")
     m = tuple(int(v) for v in m_values)
+    if math.prod(m) > MAX_BASIS:
+        raise FormulaError(
+            f"'{name}': m={kwargs['m']!r} gives {math.prod(m)} basis functions, more than the "
+            f"{MAX_BASIS} supported; a few dozen per predictor usually suffice (raise m only "
+            "while the posterior of the lengthscale piles up at its lower end)."
+        )
     cov_arg = kwargs.get("cov", "expquad")
     if cov_arg not in _COVARIANCES and str(cov_arg).lower() not in _COVARIANCES:
         raise FormulaError(

@@ -17,7 +17,16 @@ import pandas as pd
 
 from bayesformula.errors import FormulaError, PredictionError
 from bayesformula.formula.special_calls import _callee
-from bayesformula.formula.term_values import _component_values, _encode_levels, _numeric, _rows
+from bayesformula.formula.term_values import (
+    _component_values,
+    _encode_levels,
+    _evaluate,
+    _numeric,
+    _rows,
+)
+
+#: The most levels a monotonic predictor may have (one simplex step between each two).
+MAX_LEVELS = 1000
 
 __all__ = ["MonotonicTerm"]
 
@@ -148,6 +157,12 @@ def _monotonic_levels(values, dtype, levels_arg, variable: str, name: str, index
                 f"level); found {int(bad.sum())} other value(s) ({_rows(index, bad, x)}). Recode "
                 f"the column, or make it an ordered categorical."
             )
+        if x.max() >= MAX_LEVELS:
+            raise FormulaError(
+                f"'{name}' would have {x.max():.0f} steps (the levels of whole numbers are 0 to "
+                f"the largest value of '{variable}'), more than the {MAX_LEVELS} supported. Code "
+                "the levels 0, 1, 2, ... or make the column an ordered categorical."
+            )
         return tuple(range(int(x.max()) + 1))
     found = sorted(map(str, pd.unique(np.asarray(values, dtype=object))))[:10]
     raise FormulaError(
@@ -163,7 +178,9 @@ def _make_monotonic(term, name: str, data, env, dtypes) -> MonotonicTerm:
     variable = call.args[0].name
     if variable not in data.columns:
         raise FormulaError(f"'{name}': '{variable}' is not a column of the data.")
-    levels_arg = call.kwargs["levels"].eval(data, env) if "levels" in call.kwargs else None
+    levels_arg = (
+        _evaluate(call.kwargs["levels"], data, env, name) if "levels" in call.kwargs else None
+    )
     levels = _monotonic_levels(
         data[variable], dtypes.get(variable), levels_arg, variable, name, data.index
     )

@@ -7,6 +7,8 @@ builds the design matrices without them (`bayesformula.formula.terms` evaluates 
 
 from __future__ import annotations
 
+import copy
+
 from bayesformula.errors import FormulaError, did_you_mean
 
 __all__ = [
@@ -146,8 +148,17 @@ def _check_hsgp_call(call, LazyVariable, LazyValue) -> None:
 
 
 def split_special_terms(description) -> list:
-    """Remove the ``mo()``/``hsgp()`` terms from a formulae model description; return them."""
+    """Remove the ``mo()``/``hsgp()`` terms from a formulae model description; return them.
+
+    The remaining terms get components of their own: formulae shares one component object
+    between a term and the interactions that ``/``, ``*`` and ``**`` build from it, so the
+    encoding chosen for one (``a`` in ``a/x`` is coded in full inside ``a:x``) would relabel the
+    columns of the other.
+    """
     special = [t for t in description.common_terms if _special_components(t)]
     for term in special:
         description.common_terms.remove(term)
+    for term in description.common_terms:
+        if getattr(term, "components", None):
+            term.components = [copy.copy(component) for component in term.components]
     return special

@@ -46,10 +46,34 @@ def _numeric(values, what: str, where: str, index, error=FormulaError) -> np.nda
     return out
 
 
-def _component_values(component, data, env, error):
+def _evaluate(expr, data, env, where: str, error=FormulaError):
+    """Evaluate a formulae expression (an argument of ``mo()`` or ``hsgp()``) on ``data``.
+
+    Errors name the term: a name that is neither a column nor available inside these terms
+    (formulae's transforms such as ``I()`` or ``scale()`` are not), or a value that cannot be
+    computed.
+    """
     try:
-        if hasattr(component, "call"):
-            return component.call.eval(data, env)
+        return expr.eval(data, env)
+    except KeyError as err:
+        missing = err.args[0] if err.args else err
+        if error is PredictionError:
+            raise PredictionError(
+                f"new data lacks column '{missing}', which '{where}' uses."
+            ) from None
+        raise FormulaError(
+            f"'{missing}' is not available inside '{where}': its arguments may use columns, "
+            "numpy functions (np.log, ...) and log, exp, sqrt, ...; compute other expressions "
+            "in a column of the data frame first."
+        ) from None
+    except (ArithmeticError, AttributeError, IndexError, TypeError, ValueError) as err:
+        raise error(f"could not evaluate '{expr}' in '{where}': {err}") from None
+
+
+def _component_values(component, data, env, error):
+    if hasattr(component, "call"):
+        return _evaluate(component.call, data, env, str(component.call), error)
+    try:
         return data[component.name]
     except KeyError as err:
         raise error(f"new data lacks column {err}.") from None
