@@ -73,6 +73,7 @@ __all__ = [
 
 def _evaluate(rewritten: str, data: pd.DataFrame, env, text: str):
     """formulae's design matrices for the response and common terms, plus group indices."""
+    names: set = set()  # the error message below reads it
     try:
         description = fm.model_description(rewritten)
         names = description.var_names
