@@ -50,7 +50,8 @@ from bayesformula.formula.group_terms import (
     _evaluate_group_terms,
     _GroupPart,
 )
-from bayesformula.formula.namespace import build_environment, check_names, restore_literals
+from bayesformula.formula.limits import restore_literals
+from bayesformula.formula.namespace import build_environment, check_names
 from bayesformula.formula.new_data import evaluate_new_data
 from bayesformula.formula.terms import (
     check_special_calls,

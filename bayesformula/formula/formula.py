@@ -11,14 +11,14 @@ from formulae.resolver import ResolverError
 from formulae.scanner import ScanError, Scanner
 
 from bayesformula.errors import DataTypeError, FormulaError, FormulaSyntaxError
-from bayesformula.formula.namespace import (
+from bayesformula.formula.limits import (
     check_nesting,
     check_parsed,
     check_proportion_arguments,
     check_repeated_interactions,
-    check_silent_misparses,
     replace_list_literals,
 )
+from bayesformula.formula.namespace import check_silent_misparses
 
 __all__ = ["Formula", "parse_formula"]
 

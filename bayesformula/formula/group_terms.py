@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bayesformula.formula.design_types import CorrBlock, GroupTerm
-from bayesformula.formula.namespace import check_nesting, restore_literals
+from bayesformula.formula.limits import check_nesting, restore_literals
 
 
 class _GroupPart:

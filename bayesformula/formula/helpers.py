@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bayesformula.errors import FormulaError, PredictionError, ResponseError
-from bayesformula.formula.namespace import check_nesting
+from bayesformula.formula.limits import check_nesting
 
 __all__ = ["HELPERS", "ResponseHelper", "evaluate_helper", "split_response_helper"]
 
