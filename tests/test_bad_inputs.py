@@ -421,6 +421,13 @@ FIT_CASES = [
         "unexpected keyword argument 'draw'; did you mean 'draws'",
     ),
     (
+        "fit keyword nutpie does not know",
+        lambda f: _fit(f, foo=1, inference_method="nutpie"),
+        ArgumentTypeError,
+        TypeError,
+        "keyword 'foo', which nutpie does not know",
+    ),
+    (
         "fit unknown method",
         lambda f: _fit(f, inference_method="nutpi"),
         SamplerError,

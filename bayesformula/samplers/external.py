@@ -19,7 +19,7 @@ import numpy as np
 
 from bayesformula.core.tree import groups, has_group, make_tree, set_group
 from bayesformula.density.model import DensityModel
-from bayesformula.errors import SamplerError
+from bayesformula.errors import ArgumentTypeError, SamplerError
 from bayesformula.samplers.base import register_sampler
 from bayesformula.samplers.interrupt import (
     Progress,
@@ -140,18 +140,28 @@ class NutpieSampler:
         kwargs.pop("blocking", None)  # always waited for here, so that Ctrl-C keeps the draws
         start = time.perf_counter()
         try:
-            background = nutpie.sample(
-                compiled,
-                draws=draws,
-                tune=tune,
-                chains=n_chains,
-                cores=cores,
-                seed=_seed(random_seed),
-                progress_bar=progressbar,
-                save_warmup=not discard_tuned_samples,
-                blocking=False,
-                **kwargs,
-            )
+            try:
+                background = nutpie.sample(
+                    compiled,
+                    draws=draws,
+                    tune=tune,
+                    chains=n_chains,
+                    cores=cores,
+                    seed=_seed(random_seed),
+                    progress_bar=progressbar,
+                    save_warmup=not discard_tuned_samples,
+                    blocking=False,
+                    **kwargs,
+                )
+            except AttributeError as err:  # nutpie's word for an unknown keyword
+                if "Unknown settings attribute" not in str(err):
+                    raise
+                name = str(err).rsplit(":", 1)[-1].strip()
+                raise ArgumentTypeError(
+                    f"fit() got the keyword '{name}', which nutpie does not know; keywords "
+                    "besides fit()'s own go to the engine (nutpie.sample's settings, such as "
+                    "adaptation= or max_treedepth=)."
+                ) from None
             idata, interrupted = _wait(background)
             elapsed = time.perf_counter() - start
             if trace_dir is not None:
