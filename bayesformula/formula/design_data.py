@@ -124,6 +124,32 @@ def _infinite(data: pd.DataFrame, used: list[str]) -> pd.DataFrame:
     return out
 
 
+def _drop_rows(
+    data: pd.DataFrame, cells: pd.DataFrame, dropna: bool, what: str, fix: str
+) -> tuple[pd.DataFrame, int]:
+    """Rows with a ``True`` cell in ``cells`` (``what`` values of the used columns): an error
+    naming the columns and first rows (ending with ``fix``), or dropped with a warning."""
+    bad = cells.any(axis=1)
+    n_bad = int(bad.sum())
+    if n_bad == 0:
+        return data, 0
+    per_column = ", ".join(f"'{c}': {int(k)}" for c, k in cells.sum().items() if k)
+    if not dropna:
+        raise DataError(
+            f"{n_bad} of {len(data)} rows have {what} values in the columns the formula uses "
+            f"({per_column}; {_rows(data.index, bad)}). {fix}"
+        )
+    kept = data.loc[~bad]
+    if kept.shape[0] == 0:
+        raise DataError(f"all {len(data)} rows have {what} values ({per_column}); nothing is left.")
+    warnings.warn(
+        f"dropna=True: dropped {n_bad} of {len(data)} rows with {what} values ({per_column}).",
+        UserWarning,
+        stacklevel=6,
+    )
+    return kept, n_bad
+
+
 def _handle_infinite(
     data: pd.DataFrame, used: list[str], dropna: bool, response: str | None
 ) -> tuple[pd.DataFrame, int]:
@@ -137,52 +163,12 @@ def _handle_infinite(
     infinite = _infinite(data, used)
     if not dropna and response in infinite:
         infinite[response] = False
-    bad = infinite.any(axis=1)
-    n_bad = int(bad.sum())
-    if n_bad == 0:
-        return data, 0
-    per_column = ", ".join(f"'{c}': {int(k)}" for c, k in infinite.sum().items() if k)
-    if not dropna:
-        raise DataError(
-            f"{n_bad} of {len(data)} rows have infinite values in the columns the formula uses "
-            f"({per_column}; {_rows(data.index, bad)}). Fix or remove them; dropna=True drops "
-            "these rows along with those with missing values."
-        )
-    kept = data.loc[~bad]
-    if kept.shape[0] == 0:
-        raise DataError(f"all {len(data)} rows have infinite values ({per_column}).")
-    warnings.warn(
-        f"dropna=True: dropped {n_bad} of {len(data)} rows with infinite values ({per_column}).",
-        UserWarning,
-        stacklevel=5,
-    )
-    return kept, n_bad
+    fix = "Fix or remove them; dropna=True drops these rows along with those with missing values."
+    return _drop_rows(data, infinite, dropna, "infinite", fix)
 
 
 def _handle_missing(data: pd.DataFrame, used: list[str], dropna: bool) -> tuple[pd.DataFrame, int]:
     if not used:
         return data, 0
-    missing = data[used].isna()
-    incomplete = missing.any(axis=1)
-    n_bad = int(incomplete.sum())
-    if n_bad == 0:
-        return data, 0
-    per_column = ", ".join(f"'{c}': {int(k)}" for c, k in missing.sum().items() if k)
-    if not dropna:
-        rows = list(data.index[incomplete][:5])
-        raise DataError(
-            f"{n_bad} of {len(data)} rows have missing values in the columns the formula uses "
-            f"({per_column}; first rows: {rows}). Pass dropna=True to drop these rows, or fill the "
-            "missing values first."
-        )
-    kept = data.loc[~incomplete]
-    if kept.shape[0] == 0:
-        raise DataError(
-            f"all {len(data)} rows have missing values ({per_column}); nothing is left."
-        )
-    warnings.warn(
-        f"dropna=True: dropped {n_bad} of {len(data)} rows with missing values ({per_column}).",
-        UserWarning,
-        stacklevel=5,
-    )
-    return kept, n_bad
+    fix = "Pass dropna=True to drop these rows, or fill the missing values first."
+    return _drop_rows(data, data[used].isna(), dropna, "missing", fix)
