@@ -7,7 +7,6 @@ from typing import Any
 import pandas as pd
 
 from bayesformula import compiled
-from bayesformula.core.validate import check_bool
 from bayesformula.diagnostics import check as _check
 from bayesformula.diagnostics import report_fit
 from bayesformula.formula.formula import Formula
@@ -202,8 +201,7 @@ class Model:
         **kwargs
             Passed to the engine (``pm.sample`` for "pymc").
         """
-        check_bool(diagnostics, "diagnostics", "fit()")
-        idata = _fit.sample(self._spec, **_arguments(locals(), "diagnostics"))
+        idata = _fit.sample(self._spec, **_arguments(locals()))
         if diagnostics:
             report_fit(idata, self._spec)
         return idata
@@ -295,8 +293,7 @@ class Model:
     __repr__ = __str__
 
 
-def _arguments(namespace: dict, *skip: str) -> dict:
-    """A method's arguments (its ``locals()`` on entry) as the keywords of the stage it
-    delegates to: ``self`` and ``skip`` left out, ``**kwargs`` merged in."""
-    out = {k: v for k, v in namespace.items() if k not in ("self", "kwargs", *skip)}
+def _arguments(namespace: dict) -> dict:
+    """A method's ``locals()`` on entry as its stage's keywords (``**kwargs`` merged in)."""
+    out = {k: v for k, v in namespace.items() if k not in ("self", "kwargs")}
     return {**out, **namespace.get("kwargs", {})}

@@ -73,12 +73,15 @@ def sample(
     omit_offsets: bool,
     include_response_params: bool,
     log_likelihood: bool,
+    diagnostics: bool = True,
     **kwargs: Any,
 ):
-    """Posterior draws of ``spec``'s model (see `bayesformula.Model.fit` for the arguments)."""
+    """Posterior draws of ``spec``'s model (see `bayesformula.Model.fit` for the arguments;
+    ``diagnostics`` is only checked here, the facade reports them)."""
     draws, tune, kwargs = check_fit_args(
         draws=draws,
         tune=tune,
+        diagnostics=diagnostics,
         fast_path=fast_path,
         omit_offsets=omit_offsets,
         include_response_params=include_response_params,
