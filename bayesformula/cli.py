@@ -137,6 +137,7 @@ def _cmd_fit(args) -> int:
         log_likelihood=args.log_likelihood,
         diagnostics=False,
     )
+    print(_sampling_line(idata))
     report = model.check(idata)
     print(report)
     print()
@@ -151,6 +152,18 @@ def _cmd_fit(args) -> int:
     if args.strict and not report.ok:
         return EXIT_DIAGNOSTICS
     return EXIT_OK
+
+
+def _sampling_line(idata) -> str:
+    """What was run, read from the fit: the engine, chains, draws and warm-up steps."""
+    posterior = idata.posterior
+    engine = posterior.attrs.get("inference_method", "unknown engine")
+    chains, draws = posterior.sizes.get("chain", 0), posterior.sizes.get("draw", 0)
+    if "approximation" in posterior.attrs:
+        return f"Inference: {engine} (approximate), {draws:,} draws.\n"
+    tune = posterior.attrs.get("tuning_steps")
+    warmup = f" after {int(tune):,} warm-up steps" if tune is not None else ""
+    return f"Sampling: {engine}, {chains} chains x {draws:,} draws{warmup}.\n"
 
 
 def _pandas_display():
@@ -218,6 +231,12 @@ def _cmd_datasets(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
+    from bayesformula.samplers.defaults import (
+        DEFAULT_CHAINS,
+        DEFAULT_DRAWS,
+        DEFAULT_TUNE,
+        FAST_PATH_TUNE,
+    )
     from bayesformula.version import __version__
 
     parser = argparse.ArgumentParser(
@@ -241,15 +260,36 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--link", default=None, help="link of the parent parameter")
     fit.add_argument("--categorical", nargs="*", help="numeric columns to treat as categorical")
     fit.add_argument("--dropna", action="store_true", help="drop rows with missing values")
-    fit.add_argument("--draws", type=_integer(1), default=1000)
-    fit.add_argument("--tune", type=_integer(0), default=1000)
-    fit.add_argument("--chains", type=_integer(1), default=None)
-    fit.add_argument("--cores", type=_integer(1), default=None)
+    fit.add_argument(
+        "--draws",
+        type=_integer(1),
+        default=DEFAULT_DRAWS,
+        help=f"draws kept per chain (default {DEFAULT_DRAWS})",
+    )
+    fit.add_argument(
+        "--tune",
+        type=_integer(0),
+        default=None,
+        help=f"warm-up steps per chain (default {FAST_PATH_TUNE} when nutpie samples the fast "
+        f"path's log-density, else {DEFAULT_TUNE})",
+    )
+    fit.add_argument(
+        "--chains",
+        type=_integer(1),
+        default=DEFAULT_CHAINS,
+        help=f"chains (default {DEFAULT_CHAINS}, whatever the engine and the machine)",
+    )
+    fit.add_argument("--cores", type=_integer(1), default=None, help="default: the engine's")
     fit.add_argument(
         "--seed", type=_integer(0), default=None, help="random seed (same seed, same draws)"
     )
     fit.add_argument("--target-accept", type=_probability, default=None)
-    fit.add_argument("--inference-method", default="pymc")
+    fit.add_argument(
+        "--inference-method",
+        default="auto",
+        help="a registered sampler (default auto: the fast path with nutpie where the model "
+        "allows it, else an engine picked for the PyMC graph)",
+    )
     fit.add_argument("--prob", type=_probability, default=0.94, help="HDI probability")
     fit.add_argument(
         "--digits", type=_integer(0), default=3, help="decimals in the printed summary"

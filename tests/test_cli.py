@@ -33,6 +33,8 @@ def test_fit_prints_priors_diagnostics_summary_and_saves(cli_fit, capsys):
     assert "Formula: p(deaths, n) ~ dose" in out and "dose ~ Normal" in out
     assert out.count("Diagnostics:") == 1
     assert "hdi_3%" in out and "r_hat" in out
+    # what ran, read from the fit: "auto" samples bioassay's fast path with nutpie
+    assert "Sampling: nutpie, 2 chains x 300 draws after 300 warm-up steps." in out
     summary = pd.read_csv(folder / "s.csv", index_col=0)
     assert set(summary.index) == {"dose", "Intercept"}
     model, idata = bf.load(folder / "fit.nc")
@@ -104,6 +106,12 @@ def test_exit_codes_and_messages(capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["fit"])
     assert exc.value.code == 2
+
+
+def test_an_older_bambi_method_name_is_a_usage_error_naming_the_replacement(capsys):
+    argv = ["fit", "p(deaths, n) ~ dose", "--dataset", "bioassay", "--inference-method", "mcmc"]
+    assert main(argv) == 2
+    assert "write inference_method='pymc'" in capsys.readouterr().err
 
 
 def test_strict_exits_5_when_diagnostics_find_problems(capsys, tmp_path):

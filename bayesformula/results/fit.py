@@ -15,12 +15,18 @@ import numpy as np
 from bayesformula import compiled
 from bayesformula.core.tree import groups, has_group, set_group
 from bayesformula.core.validate import check_bool, check_int, check_names, check_prob, check_seed
-from bayesformula.density import DensityModel
 from bayesformula.errors import ArgumentTypeError, SamplerError
 from bayesformula.results.compare import log_likelihood as add_log_likelihood
 from bayesformula.results.predict import predict
-from bayesformula.samplers import get_sampler
+from bayesformula.samplers import SAMPLERS, get_sampler
+from bayesformula.samplers.defaults import FAST_PATH_TUNE, default_chains, default_tune
 from bayesformula.samplers.interrupt import copy_marks
+from bayesformula.samplers.keywords import (
+    REPLACED,
+    accepted_keywords,
+    check_keywords,
+    engines_taking,
+)
 
 __all__ = ["FAST_PATH_TUNE", "clean", "prior_predictive", "sample"]
 
@@ -44,8 +50,8 @@ FIT_ARGUMENTS = (
     "idata_kwargs",
 )
 
-#: Default warm-up steps per chain when nutpie samples the fast path's log-density.
-FAST_PATH_TUNE = 300
+#: Keywords that choose the engine in PyMC or Bambi; here ``inference_method=`` does.
+ENGINE_CHOICE = ("nuts_sampler", "step", "sampler_backend")
 
 
 def _sample_with_advice(sampler, target, **kwargs):
@@ -88,31 +94,64 @@ def sample(
         log_likelihood=log_likelihood,
         kwargs=kwargs,
     )
-    for key in ("nuts_sampler", "step"):
+    for key in ENGINE_CHOICE:
         if key in kwargs:
-            raise SamplerError(
-                f"'{key}' is chosen through inference_method=; got {key}={kwargs[key]!r}."
-            )
+            raise SamplerError(_engine_choice_message(key, kwargs[key]))
     sampler = get_sampler(inference_method)
-    idata_kwargs = dict(kwargs.pop("idata_kwargs", None) or {})
+    idata_kwargs = kwargs.pop("idata_kwargs", None)
+    if idata_kwargs is not None and not isinstance(idata_kwargs, dict):
+        raise ArgumentTypeError(
+            "fit(): idata_kwargs must be a dict such as {'log_likelihood': True} or None, got "
+            f"{idata_kwargs!r}."
+        )
+    idata_kwargs = dict(idata_kwargs or {})
     log_likelihood = bool(idata_kwargs.pop("log_likelihood", False)) or log_likelihood
     if idata_kwargs:
+        _check_idata_kwargs(inference_method, sampler, idata_kwargs)
         kwargs["idata_kwargs"] = idata_kwargs
+    check_keywords(inference_method, sampler, kwargs, own=FIT_ARGUMENTS)
+    kwargs["chains"] = default_chains(kwargs.get("chains"))
     target = None
     if fast_path and getattr(sampler, "accepts_density", False):
         target = compiled.fast_path(spec)
     if target is None:
         target = compiled.built_graph(spec).model
     if tune is None:
-        tune = FAST_PATH_TUNE if isinstance(target, DensityModel) else 1000
+        tune = default_tune(target)
     idata = _sample_with_advice(sampler, target, draws=draws, tune=tune, **kwargs)
     idata = clean(spec, idata, omit_offsets)
+    if has_group(idata, "sample_stats"):  # MCMC: the warm-up it ran, as PyMC records it
+        for group in ("posterior", "sample_stats"):
+            idata[group].attrs["tuning_steps"] = tune
     if include_response_params:
         predict(spec, idata, kind="response_params", inplace=True)
     if log_likelihood:
         add_log_likelihood(spec, idata, inplace=True)
     copy_marks(idata)  # a partial fit's marks also on the groups added since sampling
     return idata
+
+
+def _engine_choice_message(key: str, value: Any) -> str:
+    """What to write instead of PyMC's or Bambi's way of choosing the engine."""
+    if isinstance(value, str) and value in SAMPLERS:
+        instead = f"write inference_method='{value}'"
+    else:
+        instead = f"choose the engine with inference_method= (one of {sorted(SAMPLERS)})"
+    return f"fit() got {key}={value!r}; the engine is chosen through inference_method=: {instead}."
+
+
+def _check_idata_kwargs(name: str, sampler, idata_kwargs: dict) -> None:
+    """``idata_kwargs`` besides ``log_likelihood`` (which `fit` computes for every engine) go to
+    engines that build their result with PyMC's ``pm.sample``; the others refuse them."""
+    accepted = accepted_keywords(name, sampler)
+    if accepted is None or "idata_kwargs" in accepted:
+        return
+    engines = ", ".join(f"'{n}'" for n in engines_taking("idata_kwargs"))
+    raise ArgumentTypeError(
+        f"fit(): idata_kwargs={idata_kwargs!r}: {name} takes no idata_kwargs but "
+        "'log_likelihood' (which fit computes for every engine; log_likelihood=True says the "
+        f"same). The engines that pass the others to PyMC: {engines}."
+    )
 
 
 def check_fit_args(*, draws, tune, kwargs: dict, **flags) -> tuple[int, int | None, dict]:
@@ -124,6 +163,8 @@ def check_fit_args(*, draws, tune, kwargs: dict, **flags) -> tuple[int, int | No
     for name, value in flags.items():
         check_bool(value, name, where)
     kwargs = dict(kwargs)
+    if "include_mean" in kwargs:
+        raise ArgumentTypeError(f"{where} got include_mean; write {REPLACED['include_mean']}.")
     for name in kwargs:
         close = difflib.get_close_matches(name, FIT_ARGUMENTS, n=1, cutoff=0.8)
         if close and name not in FIT_ARGUMENTS:

@@ -11,7 +11,8 @@ import numpy as np
 
 from bayesformula.density.model import DensityModel
 from bayesformula.log import logger
-from bayesformula.samplers.base import get_sampler, register_sampler
+from bayesformula.samplers.base import SAMPLERS, get_sampler, register_sampler
+from bayesformula.samplers.keywords import accepted_keywords, check_keywords
 
 __all__ = ["AutoSampler", "choose"]
 
@@ -109,23 +110,40 @@ class AutoSampler:
 
     Given a `DensityModel` (a plain log-density, nothing to compile) it uses nutpie's NUTS,
     which calls the density directly; `accepts_density` is False when nutpie is missing.
+
+    It takes the keywords any engine it may choose takes (`keywords`); once it has chosen, a
+    keyword the chosen engine does not take is an `ArgumentTypeError` naming the engine, before
+    that engine compiles or samples anything.
     """
 
     name = "auto"
+    #: The engines `choose` picks from.
+    candidates = ("nutpie", "pymc", "numpyro")
 
     @property
     def accepts_density(self) -> bool:
         return _installed("nutpie") and not _jax_gpu()
 
+    @property
+    def keywords(self) -> frozenset[str]:
+        """The keywords of every engine in `candidates`."""
+        out: frozenset[str] = frozenset()
+        for name in self.candidates:
+            out |= accepted_keywords(name, SAMPLERS.get(name)) or frozenset()
+        return out
+
     def sample(self, model: Any, **kwargs: Any):
         if isinstance(model, DensityModel):
+            name = "nutpie"
             logger.info(
                 "inference_method='auto' chose 'nutpie' on the model's %s.", model.description
             )
-            return get_sampler("nutpie").sample(model, **kwargs)
-        name, reason = choose(model)
-        logger.info("inference_method='auto' chose '%s': %s.", name, reason)
-        return get_sampler(name).sample(model, **kwargs)
+        else:
+            name, reason = choose(model)
+            logger.info("inference_method='auto' chose '%s': %s.", name, reason)
+        sampler = get_sampler(name)
+        check_keywords(name, sampler, kwargs, chosen_by=self.name)
+        return sampler.sample(model, **kwargs)
 
 
 register_sampler("auto", AutoSampler)

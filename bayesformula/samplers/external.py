@@ -1,15 +1,13 @@
-"""NUTS from other engines: nutpie (numba or JAX), NumPyro and BlackJAX (JAX).
+"""nutpie's NUTS, on the fast path's log-density or a compiled PyMC graph (numba or JAX).
 
-Each engine is an optional extra, imported only when used; a missing one is a `SamplerError`
-with the line that installs it.
+Optional engines are imported only when used; a missing one is a `SamplerError` with the line
+that installs it (`require`). NumPyro and BlackJAX are in `bayesformula.samplers.jax_nuts`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib.util
-import os
 import tempfile
 import time
 import weakref
@@ -21,16 +19,11 @@ from bayesformula.core.tree import groups, has_group, make_tree, set_group
 from bayesformula.density.model import DensityModel
 from bayesformula.errors import ArgumentTypeError, SamplerError
 from bayesformula.samplers.base import register_sampler
-from bayesformula.samplers.interrupt import (
-    Progress,
-    drawn_per_chain,
-    keeps_no_draws,
-    mark,
-    settle,
-)
+from bayesformula.samplers.defaults import DEFAULT_DRAWS, default_chains, default_tune
+from bayesformula.samplers.interrupt import Progress, drawn_per_chain, mark, settle
 from bayesformula.samplers.layout import standardize
 
-__all__ = ["BlackjaxSampler", "NumpyroSampler", "NutpieSampler", "require"]
+__all__ = ["NUTPIE_SETTINGS", "NutpieSampler", "require"]
 
 #: engine module -> (what to install, extra)
 INSTALL = {
@@ -63,6 +56,36 @@ def _seed(random_seed: Any) -> int:
     return int(np.random.default_rng(random_seed).integers(2**31 - 1))
 
 
+#: nutpie 0.16's sampler settings (``nutpie.sample(**settings)``) besides draws, warm-up,
+#: chains and seed, which are `fit`'s own; some apply to one adaptation or sampler only.
+NUTPIE_SETTINGS = frozenset(
+    {
+        "target_accept",
+        "maxdepth",
+        "mindepth",
+        "max_energy_error",
+        "check_turning",
+        "extra_doublings",
+        "target_integration_time",
+        "initial_step",
+        "max_step_size",
+        "mass_matrix_switch_freq",
+        "mass_matrix_eigval_cutoff",
+        "mass_matrix_gamma",
+        "store_divergences",
+        "store_gradient",
+        "store_mass_matrix",
+        "store_transformed",
+        "step_size",
+        "momentum_decoherence_length",
+        "subsample_frequency",
+        "dynamic_step_size",
+        "use_grad_based_mass_matrix",
+        "transform_adapt",
+    }
+)
+
+
 class NutpieSampler:
     """nutpie's NUTS (Rust) on a `DensityModel` (called directly, nothing compiled) or on a
     ``pm.Model`` compiled by numba (``backend="jax"`` for JAX).
@@ -73,6 +96,28 @@ class NutpieSampler:
 
     name = "nutpie"
     accepts_density = True
+    #: ``nutpie.sample``'s own keywords and settings (`NUTPIE_SETTINGS`); ``backend`` and
+    #: ``trace_on_disk`` (see `sample`); ``low_rank_modified_mass_matrix`` (older nutpie's
+    #: name for ``adaptation``); PyMC's ``max_treedepth`` for ``maxdepth``; and ``nuts={...}``,
+    #: Bambi's dict of NUTS settings, whose entries are taken as these keywords.
+    keywords = frozenset(
+        {
+            "sampler",
+            "adaptation",
+            "init_mean",
+            "store_unconstrained",
+            "progress_callback",
+            "progress_rate",
+            "progress_template",
+            "progress_style",
+            *NUTPIE_SETTINGS,
+            "backend",
+            "trace_on_disk",
+            "low_rank_modified_mass_matrix",
+            "max_treedepth",
+            "nuts",
+        }
+    )
     _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def compile(self, model: Any, backend: str = "numba"):
@@ -88,8 +133,8 @@ class NutpieSampler:
         self,
         model: Any,
         *,
-        draws: int = 1000,
-        tune: int = 1000,
+        draws: int = DEFAULT_DRAWS,
+        tune: int | None = None,
         chains: int | None = None,
         cores: int | None = None,
         random_seed: Any = None,
@@ -111,8 +156,10 @@ class NutpieSampler:
         require("nutpie", method=self.name)
         import nutpie
 
+        kwargs = _nutpie_settings(kwargs, target_accept)
         density = isinstance(model, DensityModel)
-        n_chains = chains or 4
+        tune = default_tune(model) if tune is None else tune
+        n_chains = default_chains(chains)
         trace_dir = None
         if density:
             skip = tune if discard_tuned_samples else 0
@@ -135,8 +182,6 @@ class NutpieSampler:
         if "low_rank_modified_mass_matrix" in kwargs:  # nutpie < 0.16.9's name for it
             low_rank = kwargs.pop("low_rank_modified_mass_matrix")
             kwargs["adaptation"] = "low_rank" if low_rank else "diag"
-        if target_accept is not None:
-            kwargs["target_accept"] = target_accept
         kwargs.pop("blocking", None)  # always waited for here, so that Ctrl-C keeps the draws
         start = time.perf_counter()
         try:
@@ -189,6 +234,43 @@ class NutpieSampler:
         if kept is not None:
             mark(idata, progress, *kept, engine=self.name)
         return idata
+
+
+def _nutpie_settings(kwargs: dict, target_accept: float | None) -> dict:
+    """nutpie's keywords from `fit`'s: ``nuts={...}`` entries merged in, PyMC's
+    ``max_treedepth`` as ``maxdepth``, ``target_accept`` added when given."""
+    kwargs = dict(kwargs)
+    nuts = kwargs.pop("nuts", None) or {}
+    if not isinstance(nuts, dict):
+        raise ArgumentTypeError(
+            f"fit(): nuts must be a dict of NUTS settings, such as nuts={{'max_treedepth': 12}}; "
+            f"got {nuts!r}."
+        )
+    for key, value in nuts.items():
+        if key not in NUTPIE_SETTINGS | {"max_treedepth"}:
+            raise ArgumentTypeError(
+                f"fit(): nuts={{'{key}': ...}} is not a NUTS setting nutpie knows; it takes "
+                f"{', '.join(repr(k) for k in sorted(NUTPIE_SETTINGS | {'max_treedepth'}))}."
+            )
+        if key in kwargs:
+            raise ArgumentTypeError(
+                f"fit(): '{key}' is given both as a keyword and in nuts={{...}}; give it once."
+            )
+        kwargs[key] = value
+    if "max_treedepth" in kwargs:
+        if "maxdepth" in kwargs:
+            raise ArgumentTypeError(
+                "fit(): give one of max_treedepth= (PyMC's name) and maxdepth= (nutpie's)."
+            )
+        kwargs["maxdepth"] = kwargs.pop("max_treedepth")
+    if target_accept is not None:
+        if "target_accept" in kwargs:
+            raise ArgumentTypeError(
+                "fit(): target_accept is given both as fit's argument and in nuts={...}; give "
+                "it once."
+            )
+        kwargs["target_accept"] = target_accept
+    return kwargs
 
 
 #: Seconds between checks for Ctrl-C while nutpie samples in its own threads.
@@ -428,146 +510,4 @@ def _pymc_observed(model):
     return dict_to_dataset(find_observations(model), coords=coords, dims=dims, sample_dims=[])
 
 
-def jax_cache_dir() -> str:
-    """Where JAX keeps compiled programs between processes unless the user chose a place
-    (JAX reads ``JAX_COMPILATION_CACHE_DIR`` itself): ``$XDG_CACHE_HOME/bayesformula/jax``,
-    by default ``~/.cache/bayesformula/jax``."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "bayesformula", "jax")
-
-
-def enable_jax_cache() -> None:
-    """Turn on JAX's persistent compilation cache, so a model compiled once is not compiled
-    again in a later process. Settings the user made (config or environment) are kept."""
-    import jax
-
-    if jax.config.jax_compilation_cache_dir:
-        return
-    jax.config.update("jax_compilation_cache_dir", jax_cache_dir())
-    if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
-        # JAX caches only compiles over 1 s by default; a sampler's are often shorter
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
-
-
-class _PymcExternal:
-    """NUTS from a JAX engine through PyMC's ``pm.sample(nuts_sampler=...)``."""
-
-    name = ""
-    modules: tuple[str, ...] = ()
-
-    def _context(self):
-        return contextlib.nullcontext()
-
-    @keeps_no_draws
-    def sample(
-        self,
-        model: Any,
-        *,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int | None = None,
-        cores: int | None = None,
-        random_seed: Any = None,
-        target_accept: float | None = None,
-        progressbar: bool = True,
-        discard_tuned_samples: bool = True,
-        **kwargs: Any,
-    ):
-        require(*self.modules, method=self.name)
-        import pymc as pm
-
-        enable_jax_cache()
-        if target_accept is not None:
-            kwargs["target_accept"] = target_accept
-        chain_method = kwargs.pop("chain_method", "vectorized" if (cores or 1) == 1 else None)
-        if chain_method is not None:
-            kwargs.setdefault("nuts", {})["chain_method"] = chain_method
-        with self._context():
-            idata = pm.sample(
-                draws=draws,
-                tune=tune,
-                chains=chains or 4,
-                random_seed=_seed(random_seed),
-                progressbar=progressbar,
-                model=model,
-                nuts_sampler=self.name,
-                discard_tuned_samples=discard_tuned_samples,
-                **kwargs,
-            )
-        return standardize(
-            idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
-        )
-
-
-class NumpyroSampler(_PymcExternal):
-    """NumPyro's NUTS on a JAX-compiled log-density (CPU or GPU)."""
-
-    name = "numpyro"
-    modules = ("numpyro", "jax")
-
-
-class BlackjaxSampler(_PymcExternal):
-    """BlackJAX's NUTS with window adaptation on a JAX-compiled log-density."""
-
-    name = "blackjax"
-    modules = ("blackjax", "jax")
-
-    def _context(self):
-        return _blackjax_step_size_stat()
-
-
-def _blackjax_loop(seed, init_position, logp_fn, draws, tune, target_accept, **kwargs):
-    """One chain: window adaptation, then NUTS draws with the adapted step size recorded."""
-    import blackjax
-    import jax
-    import jax.numpy as jnp
-
-    kwargs.pop("progress_bar", None)  # newer BlackJAX has no such argument
-    algorithm = blackjax.hmc if kwargs.pop("algorithm", "nuts") == "hmc" else blackjax.nuts
-    adapt = blackjax.window_adaptation(
-        algorithm=algorithm,
-        logdensity_fn=logp_fn,
-        target_acceptance_rate=target_accept,
-        **kwargs,
-    )
-    (state, params), _ = adapt.run(seed, init_position, num_steps=tune)
-    kernel = algorithm(logp_fn, **params).step
-    step_size = jnp.asarray(params["step_size"])
-
-    def one_step(state, key):
-        state, info = kernel(key, state)
-        stats = {
-            "diverging": info.is_divergent,
-            "energy": info.energy,
-            "tree_depth": info.num_trajectory_expansions,
-            "n_steps": info.num_integration_steps,
-            "acceptance_rate": info.acceptance_rate,
-            "lp": state.logdensity,
-            "step_size": step_size,
-        }
-        return state, (state.position, stats)
-
-    _, (samples, stats) = jax.lax.scan(one_step, state, jax.random.split(seed, draws))
-    return samples, stats
-
-
-@contextlib.contextmanager
-def _blackjax_step_size_stat():
-    """Run PyMC's BlackJAX path with `_blackjax_loop`, which also reports the step size.
-
-    PyMC's own loop (``pymc.sampling.jax._blackjax_inference_loop``) keeps the adapted step
-    size to itself and passes arguments that BlackJAX 1.6+ no longer accepts.
-    """
-    import pymc.sampling.jax as pmjax
-
-    original = pmjax._blackjax_inference_loop
-    pmjax._blackjax_inference_loop = _blackjax_loop
-    try:
-        yield
-    finally:
-        pmjax._blackjax_inference_loop = original
-
-
 register_sampler("nutpie", NutpieSampler)
-register_sampler("numpyro", NumpyroSampler)
-register_sampler("blackjax", BlackjaxSampler)

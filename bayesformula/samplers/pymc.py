@@ -15,6 +15,7 @@ from typing import Any
 from bayesformula.core.tree import is_tree
 from bayesformula.errors import SamplingInterrupted
 from bayesformula.samplers.base import register_sampler
+from bayesformula.samplers.defaults import DEFAULT_DRAWS, default_chains, default_tune
 from bayesformula.samplers.interrupt import (
     InterruptedFitWarning,
     Progress,
@@ -30,16 +31,54 @@ __all__ = ["PymcSampler"]
 
 
 class PymcSampler:
-    """``pm.sample`` with PyMC's NUTS. Extra keyword arguments go to ``pm.sample``."""
+    """``pm.sample`` with PyMC's NUTS; the extra keywords it takes (`keywords`) go to it."""
 
     name = "pymc"
+    #: ``pm.sample``'s keywords (PyMC 6.3) besides the protocol's, and the NUTS step's settings
+    #: it passes on (``max_treedepth=12`` or ``nuts={"max_treedepth": 12}``). Not here:
+    #: ``step`` and ``nuts_sampler`` (the engine is ``inference_method=``) and ``model``.
+    keywords = frozenset(
+        {
+            # pm.sample
+            "progressbar_theme",
+            "quiet",
+            "var_names",
+            "initvals",
+            "init",
+            "jitter_max_retries",
+            "n_init",
+            "trace",
+            "compute_convergence_checks",
+            "keep_warning_stat",
+            "return_inferencedata",
+            "idata_kwargs",
+            "callback",
+            "mp_ctx",
+            "blas_cores",
+            "backend",
+            "compile_kwargs",
+            "nuts",
+            # pm.NUTS
+            "max_treedepth",
+            "early_max_treedepth",
+            "step_scale",
+            "scaling",
+            "is_cov",
+            "potential",
+            "Emax",
+            "gamma",
+            "k",
+            "t0",
+            "adapt_step_size",
+        }
+    )
 
     def sample(
         self,
         model: Any,
         *,
-        draws: int = 1000,
-        tune: int = 1000,
+        draws: int = DEFAULT_DRAWS,
+        tune: int | None = None,
         chains: int | None = None,
         cores: int | None = None,
         random_seed: Any = None,
@@ -49,6 +88,8 @@ class PymcSampler:
     ):
         import pymc as pm
 
+        tune = default_tune(model) if tune is None else tune
+        chains = default_chains(chains)
         if target_accept is not None:
             kwargs["target_accept"] = target_accept
         discard = kwargs.get("discard_tuned_samples", True)

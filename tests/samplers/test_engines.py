@@ -160,18 +160,18 @@ def test_auto_choice(monkeypatch, bioassay_fit, caplog):
 def test_jax_samplers_keep_compiled_programs_between_processes(monkeypatch, tmp_path):
     import jax
 
-    from bayesformula.samplers import external
+    from bayesformula.samplers import jax_nuts
 
     before = jax.config.jax_compilation_cache_dir
     try:
         jax.config.update("jax_compilation_cache_dir", None)
         monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-        external.enable_jax_cache()
+        jax_nuts.enable_jax_cache()
         assert jax.config.jax_compilation_cache_dir == str(tmp_path / "bayesformula" / "jax")
         # a directory the user chose is kept
         jax.config.update("jax_compilation_cache_dir", str(tmp_path / "mine"))
-        external.enable_jax_cache()
+        jax_nuts.enable_jax_cache()
         assert jax.config.jax_compilation_cache_dir == str(tmp_path / "mine")
     finally:
         jax.config.update("jax_compilation_cache_dir", before)
