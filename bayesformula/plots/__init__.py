@@ -7,10 +7,10 @@ from bayesformula.plots.inference import (
     plot_posterior,
     plot_ppc,
     plot_prior_predictive,
-    plot_priors,
     plot_trace,
 )
 from bayesformula.plots.predictions import plot_predictions
+from bayesformula.plots.priors import plot_priors
 
 __all__ = [
     "plot_posterior",

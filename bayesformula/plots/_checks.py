@@ -53,13 +53,13 @@ def check_model(model, where: str) -> None:
 def parameter_names(dataset) -> list[str]:
     """Variables of ``dataset`` that are not per-observation (no ``__obs__`` dimension).
 
-    ``Intercept_centered``, the sampler's internal intercept, is left out when the reported
-    ``Intercept`` is there too.
+    The sampler's internal intercepts (``Intercept_centered``, and ``sigma_Intercept_centered``
+    of a formula for ``sigma``) are left out when the reported ones (``Intercept``,
+    ``sigma_Intercept``) are there too.
     """
     names = [str(n) for n, v in dataset.data_vars.items() if OBS_DIM not in v.dims]
-    if "Intercept" in names:
-        names = [n for n in names if n != "Intercept_centered"]
-    return names
+    suffix = "_centered"
+    return [n for n in names if not (n.endswith(suffix) and n[: -len(suffix)] in names)]
 
 
 def check_var_names(var_names, known: Iterable[str], group: str) -> list[str]:

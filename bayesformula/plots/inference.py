@@ -1,4 +1,4 @@
-"""ArviZ-based figures: priors, prior predictive, trace, posterior, posterior predictive check.
+"""ArviZ-based figures: prior predictive, trace, posterior, posterior predictive check.
 
 Thin wrappers around ArviZ 1's plots (``arviz.plot_dist``, ``plot_trace_dist``,
 ``plot_ppc_dist``) that know the model: they pick the model's parameters (leaving out
@@ -12,7 +12,6 @@ from typing import Any
 import arviz as az
 import numpy as np
 
-from bayesformula.core.prior import Prior
 from bayesformula.core.tree import dataset, has_group, make_tree
 from bayesformula.core.validate import check_int
 from bayesformula.errors import PredictionError
@@ -25,70 +24,15 @@ from bayesformula.plots._checks import (
     figure_of,
     parameter_names,
 )
+from bayesformula.plots._ppc import Y_LABELS, clip_to_support, in_sample, on_scale, response_scale
 
-__all__ = ["plot_priors", "plot_prior_predictive", "plot_trace", "plot_posterior", "plot_ppc"]
-
-
-def _model_parameters(model) -> list[str]:
-    """The model's parameters in table order: common terms, group terms and sigmas, aux."""
-    priors = model.priors
-    names = list(priors.common)
-    for term, prior in priors.group.items():
-        names.append(term)
-        if isinstance(prior.args.get("sigma"), Prior):
-            names.append(f"{term}_sigma")
-    names += [name for name, prior in priors.aux.items() if isinstance(prior, Prior)]
-    return names
+__all__ = ["plot_prior_predictive", "plot_trace", "plot_posterior", "plot_ppc"]
 
 
 def _select(dataset, var_names, group: str) -> list[str]:
     if var_names is None:
         return parameter_names(dataset)
     return check_var_names(var_names, [str(v) for v in dataset.data_vars], group)
-
-
-def plot_priors(model, draws: int = 1000, var_names=None, random_seed=None, **kwargs: Any):
-    """Plot the prior density of each parameter of the model.
-
-    Draws from the prior with `Model.prior_predictive` (forward sampling, no MCMC) and
-    shows one density panel per parameter (and per level of vector-valued ones, such as the
-    effects of a categorical term or of a group-specific term).
-
-    Parameters
-    ----------
-    model : bayesformula.Model
-        The model whose priors to show.
-    draws : int, default 1000
-        Number of prior draws.
-    var_names : str or list of str, optional
-        Parameters to show (for example ``["dose", "Intercept"]``, ``"1|g_sigma"``,
-        ``"sigma"``). Default: every parameter of the model, without per-observation
-        variables and without the sampler's internal ``Intercept_centered``.
-    random_seed : int, optional
-        Seed of the prior draws.
-    **kwargs
-        Passed to `arviz.plot_dist` (for example ``kind="ecdf"``, ``ci_prob``).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> import bayesformula as bf
-    >>> model = bf.Model("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
-    >>> fig = bf.plot_priors(model, draws=500, random_seed=1)  # doctest: +SKIP
-    >>> fig.savefig("priors.png")  # doctest: +SKIP
-    """
-    check_model(model, "plot_priors()")
-    idata = model.prior_predictive(draws=draws, random_seed=random_seed)
-    prior = idata["prior"]
-    if var_names is None:
-        known = set(parameter_names(prior))
-        names = [n for n in _model_parameters(model) if n in known] or sorted(known)
-    else:
-        names = check_var_names(var_names, [str(v) for v in prior.data_vars], "prior")
-    return figure_of(az.plot_dist(idata, group="prior", var_names=names, **kwargs))
 
 
 def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None, **kwargs: Any):
@@ -104,7 +48,9 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
         The model.
     idata : xarray.DataTree, optional
         The result of ``model.prior_predictive()`` (groups ``prior_predictive`` and
-        ``observed_data``). Drawn here when not given.
+        ``observed_data``). Drawn here when not given. Prior predictive draws of other rows
+        than the observed ones are replaced by draws for the observed rows, as in `plot_ppc`,
+        which also describes the scale and support of the figure.
     draws : int, default 500
         Number of prior draws when ``idata`` is not given.
     random_seed : int, optional
@@ -131,6 +77,7 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
     check_idata(idata, "prior_predictive", "plot_prior_predictive", fix)
     check_idata(idata, "observed_data", "plot_prior_predictive", fix)
     _check_response(model, idata["prior_predictive"], "prior_predictive")
+    idata = in_sample(model, idata, "prior_predictive", random_seed, "plot_prior_predictive()")
     num_samples = kwargs.pop("num_samples", kwargs.pop("num_pp_samples", None))
     num_samples = check_int(
         num_samples, "num_samples", "plot_prior_predictive()", minimum=1, allow_none=True
@@ -140,8 +87,9 @@ def plot_prior_predictive(model, idata=None, draws: int = 500, random_seed=None,
 
 def _ppc_figure(model, idata, group: str, num_samples: int | None, random_seed, kwargs):
     """`arviz.plot_ppc_dist` of ``num_samples`` simulated data sets (None: all), chosen with
-    ``random_seed``, against the observed response."""
+    ``random_seed``, against the observed response, on the response's scale and support."""
     name = model.response_name
+    scale = response_scale(model)
     predictive = dataset(idata, group)[[name]]
     total = predictive.sizes["chain"] * predictive.sizes["draw"]
     num_samples = total if num_samples is None else max(1, min(int(num_samples), total))
@@ -149,29 +97,34 @@ def _ppc_figure(model, idata, group: str, num_samples: int | None, random_seed, 
     picked = np.random.default_rng(random_seed).choice(total, size=num_samples, replace=False)
     subset = stacked.isel(sample=np.sort(picked)).drop_vars(["sample", "chain", "draw"])
     subset = subset.rename(sample="draw").expand_dims("chain").transpose("chain", "draw", ...)
-    subset = subset.assign_coords(chain=[0], draw=np.arange(num_samples))
-    observed = dataset(idata, "observed_data")[[name]]
+    subset = on_scale(subset.assign_coords(chain=[0], draw=np.arange(num_samples)), scale)
+    observed = on_scale(dataset(idata, "observed_data")[[name]], scale)
     values = np.asarray(observed[name].values, dtype=float)
-    if np.all(np.isfinite(values) & (values == np.round(values))):
-        # counts and categories: densities of discrete data mislead; ECDFs do not
+    if scale.discrete or np.all(np.isfinite(values) & (values == np.round(values))):
+        # counts, categories and proportions of counts: densities of discrete data mislead
         kwargs.setdefault("kind", "ecdf")
+    kwargs.setdefault("kind", "kde")
     if group == "prior_predictive":  # ArviZ leaves the data out of prior checks by default
         kwargs["visuals"] = {"observed_dist": {}, **(kwargs.get("visuals") or {})}
+    figure_kwargs = kwargs["figure_kwargs"] = dict(kwargs.get("figure_kwargs") or {})
+    figure_kwargs.setdefault("layout", "constrained")  # room for the axis labels
     tree = make_tree({group: subset, "observed_data": observed})
     plot = az.plot_ppc_dist(tree, group=group, var_names=[name], num_samples=num_samples, **kwargs)
-    _label_predictive(
-        plot, name, "Prior predictive" if group.startswith("prior") else "Posterior predictive"
-    )
+    what = "Prior predictive" if group.startswith("prior") else "Posterior predictive"
+    _label_predictive(plot, name, what, scale, Y_LABELS.get(kwargs["kind"], ""))
     return figure_of(plot)
 
 
-def _label_predictive(plot, response: str, what: str) -> None:
-    """Name the x axis after the response and add a legend for the simulated data sets and
-    the observed response, styled like the lines ArviZ drew (read from its PlotCollection)."""
+def _label_predictive(plot, response: str, what: str, scale, ylabel: str) -> None:
+    """Label the axes with the response on its scale, keep the x axis within the support, and
+    add a legend for the simulated data sets and the observed response, styled like the lines
+    ArviZ drew (read from its PlotCollection)."""
     from matplotlib.lines import Line2D
 
     (ax,) = figure_of(plot).axes
-    ax.set_xlabel(response)
+    ax.set_xlabel(scale.label)
+    ax.set_ylabel(ylabel)
+    clip_to_support(ax, scale.bounds)
     handles = []
     for visual, label in (("predictive_dist", what), ("observed_dist", "Observed")):
         if visual not in plot.viz.children:
@@ -255,8 +208,17 @@ def plot_posterior(idata, var_names=None, prob: float = 0.94, **kwargs: Any):
 def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs: Any):
     """Posterior predictive check: simulated response distributions against the observed one.
 
-    If ``idata`` has no ``posterior_predictive`` group, responses are drawn on a copy with
-    ``model.predict(idata, kind="response", inplace=False)``; ``idata`` itself is not changed.
+    The check always compares responses simulated for the observed rows. When ``idata`` has
+    no ``posterior_predictive`` group, or holds predictions on other rows there (after
+    ``model.predict(idata, data=new_df, kind="response")``: another number of rows, other
+    ``__obs__`` labels, or ``attrs["in_sample"] = False``), responses for the observed rows
+    are drawn on a copy with ``model.predict(..., kind="response", inplace=False)``;
+    ``idata`` itself is not changed.
+
+    The response is drawn on its own scale and within its support: counts from 0 up (the
+    x axis ends at the support's bounds), a ``p(y, n)`` response as counts from 0 to ``n`` when
+    every row has the same trials and as proportions ``y / n`` otherwise. Discrete responses
+    are drawn as empirical CDFs. The axes name the response and what the y axis shows.
 
     Parameters
     ----------
@@ -270,11 +232,17 @@ def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs
     random_seed : int, optional
         Seed of the response draws and of the subset of draws shown.
     **kwargs
-        Passed to `arviz.plot_ppc_dist` (for example ``kind="ecdf"``).
+        Passed to `arviz.plot_ppc_dist` (for example ``kind="kde"``).
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    PredictionError
+        If ``idata`` has neither in-sample ``posterior_predictive`` draws nor a ``posterior``
+        to draw them from, or its draws are not of the model's response.
 
     Examples
     --------
@@ -282,18 +250,17 @@ def plot_ppc(model, idata, num_pp_samples: int = 100, random_seed=None, **kwargs
     >>> model = bf.Model("p(deaths, n) ~ dose", bf.load_data("bioassay"), family="binomial")
     >>> idata = model.fit(draws=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig = bf.plot_ppc(model, idata, random_seed=1)  # doctest: +SKIP
+    >>> fig.axes[0].get_xlabel()  # doctest: +SKIP
+    'deaths (out of n = 5)'
     >>> "posterior_predictive" in idata.children  # doctest: +SKIP
     False
     """
     check_model(model, "plot_ppc()")
     fix = "pass the result of model.fit()."
     check_idata(idata, "observed_data", "plot_ppc", fix)
-    if not has_group(idata, "posterior_predictive"):
-        check_idata(idata, "posterior", "plot_ppc", fix)
-        light = make_tree(
-            {"posterior": idata["posterior"], "observed_data": idata["observed_data"]}
-        )
-        idata = model.predict(light, kind="response", inplace=False, random_seed=random_seed)
+    if has_group(idata, "posterior_predictive"):
+        _check_response(model, idata["posterior_predictive"], "posterior_predictive")
+    idata = in_sample(model, idata, "posterior_predictive", random_seed, "plot_ppc()")
     _check_response(model, idata["posterior_predictive"], "posterior_predictive")
     num_samples = kwargs.pop("num_samples", num_pp_samples)
     num_samples = check_int(num_samples, "num_pp_samples", "plot_ppc()", minimum=1, allow_none=True)

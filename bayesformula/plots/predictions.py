@@ -1,4 +1,4 @@
-"""Conditional predictions: the parent parameter (or responses) along one predictor."""
+"""Conditional predictions: a parameter of the likelihood (or responses) along one predictor."""
 
 from __future__ import annotations
 
@@ -12,12 +12,39 @@ from bayesformula.errors import DataTypeError, PredictionError
 from bayesformula.formula.design import evaluate_new_data
 from bayesformula.plots._checks import OBS_DIM, check_idata, check_model, check_prob
 from bayesformula.plots.grid import check_variable, make_grid, model_variables
+from bayesformula.results.predict import param_draws, prepare
 
 __all__ = ["plot_predictions"]
 
 _KINDS = {"response_params": "response_params", "mean": "response_params"}
 _KINDS.update({"response": "response", "pps": "response"})
-_MEAN_PARENTS = {"mu", "p"}
+#: What the parent parameter of a family is on the response's scale (the y axis label names
+#: it); observed responses are drawn beside it. Families not listed have a parent on another
+#: scale (lognormal's mu is on the log scale, a zero-inflated Poisson's mu is the rate of its
+#: Poisson part), shown under the parameter's name and without observed points.
+PARENT_MEANING = {
+    **dict.fromkeys(
+        (
+            "gaussian",
+            "t",
+            "bernoulli",
+            "binomial",
+            "beta_binomial",
+            "poisson",
+            "negativebinomial",
+            "gamma",
+            "beta",
+            "exponential",
+            "weibull",
+            "wald",
+        ),
+        "mean",
+    ),
+    "laplace": "median",
+    "asymmetriclaplace": "quantile",
+    "skewnormal": "location",
+    "vonmises": "mean direction",
+}
 
 
 def _label(value) -> str:
@@ -26,19 +53,70 @@ def _label(value) -> str:
     return str(value)
 
 
-def _draws(model, pred, kind: str, n_rows: int) -> np.ndarray:
-    if kind == "response_params":
-        da = pred.posterior[model.family.parent]
-    else:
-        da = pred.posterior_predictive[model.response_name]
-    extra = [d for d in da.dims if d not in ("chain", "draw", OBS_DIM)]
+def _check_per_row(name: str, extra: list) -> None:
+    """One value per grid row: a parameter or response with ``extra`` dimensions (one value
+    per response category) is an error."""
     if extra:
         raise PredictionError(
-            f"plot_predictions draws one value per row, but '{da.name}' has the extra "
+            f"plot_predictions draws one value per row, but '{name}' has the extra "
             f"dimensions {extra} (a multi-category response); use model.predict directly."
         )
+
+
+def _response_draws(model, pred, n_rows: int) -> np.ndarray:
+    da = pred.posterior_predictive[model.response_name]
+    _check_per_row(str(da.name), [d for d in da.dims if d not in ("chain", "draw", OBS_DIM)])
     values = da.transpose("chain", "draw", OBS_DIM).values
     return values.reshape(-1, n_rows).astype(float)
+
+
+def _param_values(model, idata, grid: pd.DataFrame, target: str, random_seed) -> np.ndarray:
+    """Draws ``(S, len(grid))`` of the family's parameter ``target`` on the grid rows, for a
+    typical group (`bayesformula.results.predict.param_draws`)."""
+    prepared = prepare(
+        model.spec,
+        idata,
+        kind="response_params",
+        data=grid,
+        include_group_specific=False,
+        rng=np.random.default_rng(random_seed),
+    )
+    value = np.asarray(param_draws(model.spec, prepared)[target], dtype=float)
+    shape = (prepared.n_draws, prepared.n_rows)
+    _check_per_row(target, [f"axis {i}" for i in range(2, value.ndim)])
+    return np.broadcast_to(value if value.ndim else value.reshape(1, 1), shape)
+
+
+def _check_target(model, target, kind: str) -> str:
+    family = model.family
+    if target is None:
+        return family.parent
+    known = [family.parent, *family.aux_names]
+    target = check_choice(target, "target", known, "plot_predictions()")
+    if kind == "response" and target != family.parent:
+        raise PredictionError(
+            f"plot_predictions(target='{target}') draws a parameter, but kind='response' draws "
+            "new responses; leave kind at 'response_params' to plot the parameter, or leave "
+            "target out to plot responses."
+        )
+    return target
+
+
+def _ylabel(model, variables, kind: str, target: str) -> str:
+    """The response on the plotted scale and what is shown of it: ``Reaction (mean)``,
+    ``deaths / n (mean)``, ``seizures (psi: P(not an extra zero))``."""
+    name = model.response_name
+    scale = name
+    if model.design.response.kind == "proportion" and target == model.family.parent:
+        denominator = variables.trials[0] if len(variables.trials) == 1 else "trials"
+        scale = f"{name} / {denominator}"
+    if kind == "response":
+        return f"{scale} (posterior predictive)"
+    if target == model.family.parent:
+        return f"{scale} ({PARENT_MEANING.get(model.family.name, target)})"
+    descriptions = {p.name: p.description for p in model.family.aux}
+    what = f"{target}: {descriptions[target]}" if descriptions.get(target) else target
+    return f"{name} ({what})"
 
 
 def _observed(model, variables, covariate: str):
@@ -66,6 +144,7 @@ def plot_predictions(
     n_points: int = 100,
     ax=None,
     random_seed=None,
+    target: str | None = None,
 ):
     """Plot conditional predictions along one predictor (conditional effects).
 
@@ -76,8 +155,13 @@ def plot_predictions(
     typical group. The figure shows the posterior mean and the central ``prob`` interval: a
     line and band for a numeric covariate, points with error bars for a categorical one, one
     colour per ``by`` value. Observed data are drawn as points when they are on the scale of
-    the plot (``kind="response"``, or a parent parameter that is the response mean, such as
-    ``mu`` or ``p``; a ``p(y, n)`` response is shown as the proportion ``y / n``).
+    the plot (``kind="response"``, or a parent parameter on the response's scale, such as the
+    mean ``mu`` of a gaussian model or ``p`` of a binomial one; a ``p(y, n)`` response is
+    shown as the proportion ``y / n``).
+
+    The y axis names the response and what is shown of it: ``Reaction (mean)``,
+    ``deaths / n (mean)`` (the probability ``p``), ``deaths / n (posterior predictive)``, or
+    the parameter, ``seizures (psi: P(not an extra zero))``, ``Reaction (sigma)``.
 
     Like Bambi's ``plot_predictions`` and brms's ``conditional_effects``.
 
@@ -108,6 +192,12 @@ def plot_predictions(
         Axes to draw on (default: a new figure).
     random_seed : int, optional
         Seed of the response draws for ``kind="response"``.
+    target : str, optional
+        The family's parameter to plot with ``kind="response_params"``: its parent
+        (``mu``, ``p``; the default) or an auxiliary parameter such as the ``psi`` of a
+        zero-inflated family or the ``sigma`` of a model with ``sigma ~ x``. An auxiliary
+        parameter without a formula of its own is the same in every row (a flat line and
+        band).
 
     Returns
     -------
@@ -117,7 +207,11 @@ def plot_predictions(
     ------
     PredictionError
         If ``covariate`` or ``by`` is not a predictor of the formula (the message suggests the
-        nearest name), ``idata`` has no posterior, or ``prob`` is not in (0, 1).
+        nearest name), ``idata`` has no posterior, or ``target`` is given with
+        ``kind="response"``.
+    ArgumentError
+        If ``kind`` or ``target`` is unknown (the message lists the known ones), or ``prob``
+        is not in (0, 1).
 
     Examples
     --------
@@ -126,11 +220,14 @@ def plot_predictions(
     >>> idata = model.fit(draws=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig = bf.plot_predictions(model, idata, "dose")  # doctest: +SKIP
     >>> fig.savefig("dose_response.png")  # doctest: +SKIP
+    >>> fig.axes[0].get_ylabel()  # doctest: +SKIP
+    'deaths / n (mean)'
     """
     import matplotlib.pyplot as plt
 
     check_model(model, "plot_predictions()")
     kind = _KINDS[check_choice(kind, "kind", list(_KINDS), "plot_predictions()")]
+    target = _check_target(model, target, kind)
     prob = check_prob(prob, "plot_predictions()")
     check_idata(idata, "posterior", "plot_predictions", "pass the result of model.fit().")
     n_points = check_int(n_points, "n_points", "plot_predictions()", minimum=2)
@@ -152,25 +249,21 @@ def plot_predictions(
     grid, xs, by_levels = make_grid(variables, covariate, by, source, n_points)
 
     light = make_tree({"posterior": idata["posterior"]})
-    pred = model.predict(
-        light,
-        data=grid,
-        kind=kind,
-        inplace=False,
-        include_group_specific=False,
-        random_seed=random_seed,
-    )
-    values = _draws(model, pred, kind, len(grid))
     response = model.design.response
     if kind == "response":
-        ylabel = model.response_name
+        pred = model.predict(
+            light,
+            data=grid,
+            kind=kind,
+            inplace=False,
+            include_group_specific=False,
+            random_seed=random_seed,
+        )
+        values = _response_draws(model, pred, len(grid))
         if response.kind == "proportion":
-            trials = evaluate_new_data(model.design, grid, need_trials=True).trials
-            values = values / trials
-            denominator = variables.trials[0] if len(variables.trials) == 1 else "trials"
-            ylabel = f"{model.response_name} / {denominator}"
+            values = values / evaluate_new_data(model.design, grid, need_trials=True).trials
     else:
-        ylabel = model.family.parent
+        values = _param_values(model, light, grid, target, random_seed)
     mean = values.mean(axis=0)
     low, high = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
 
@@ -199,9 +292,8 @@ def plot_predictions(
             ax.plot(xs, mean[rows], color=color, label=label)
 
     observed = None
-    if response.kind in ("numeric", "proportion") and (
-        kind == "response" or model.family.parent in _MEAN_PARENTS
-    ):
+    on_response_scale = target == model.family.parent and model.family.name in PARENT_MEANING
+    if response.kind in ("numeric", "proportion") and (kind == "response" or on_response_scale):
         observed = _observed(model, variables, covariate)
     if observed is not None:
         x_obs, y_obs = observed
@@ -227,8 +319,9 @@ def plot_predictions(
     if categorical:
         ax.set_xticks(positions, labels=[_label(x) for x in xs])
     ax.set_xlabel(covariate)
-    ax.set_ylabel(ylabel)
-    ax.set_title(f"posterior mean and {prob:.0%} interval", fontsize="medium")
+    ax.set_ylabel(_ylabel(model, variables, kind, target))
+    shown = "posterior predictive" if kind == "response" else target
+    ax.set_title(f"{shown}: posterior mean and {prob:.0%} interval", fontsize="medium")
     handles, labels = ax.get_legend_handles_labels()
     if observed is not None:  # a neutral marker: the points may carry the by colours
         handles.append(Line2D([], [], ls="", marker="o", ms=4, mfc="lightgrey", mec="black"))

@@ -69,12 +69,17 @@ def bioassay_prior(bioassay_fit):
 def test_plot_priors_shows_each_parameter(group_fit, tmp_path):
     model, _ = group_fit
     fig = plot_priors(model, draws=200, random_seed=1)
-    shown = titles(fig)
-    assert "Intercept" in shown and "x" in shown and "sigma" in shown and "1|g_sigma" in shown
-    assert {"a\nlo", "a\nmid"} <= set(shown)  # one panel per level of a vector parameter
-    assert sum(t.startswith("1|g\n") for t in shown) == 8  # one per group level
-    assert not any(t.startswith(("Intercept_centered", "y")) for t in shown)
+    shown = [t for t in titles(fig) if t]
+    # population-level and hyper-priors only; one panel per level of a vector parameter
+    assert shown == ["Intercept", "x", "a\nlo", "a\nmid", "1|g_sigma", "sigma"]
     save(fig, tmp_path, "priors")
+
+    fig = plot_priors(model, draws=200, group_levels=True, random_seed=1)
+    shown = [t for t in titles(fig) if t]
+    assert shown[:6] == ["Intercept", "x", "a\nlo", "a\nmid", "1|g_sigma", "sigma"]
+    assert shown[6:] == [f"1|g\ng{i}" for i in range(8)]  # one per group level, last
+    assert not any(t.startswith(("Intercept_centered", "y")) for t in shown)
+    save(fig, tmp_path, "priors_levels")
 
     fig = plot_priors(model, draws=100, var_names=["sigma"], random_seed=1)
     assert titles(fig) == ["sigma"]
@@ -96,7 +101,7 @@ def test_plot_prior_predictive_draws_data_sets_and_observed(bioassay_fit, bioass
     (ax,) = fig.axes
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["Prior predictive", "Observed"]
-    assert ax.get_xlabel() == "deaths"
+    assert ax.get_xlabel() == "deaths (out of n = 5)"
     # one ECDF per prior draw (deaths are counts) and the observed one, in black
     black = [line for line in ax.lines if to_hex(line.get_color()) == "#000000"]
     assert len(ax.lines) == 100 + 1 and len(black) == 1
@@ -152,7 +157,7 @@ def test_plot_ppc_leaves_caller_idata_alone(bioassay_fit, tmp_path):
     fig = plot_ppc(model, idata, num_pp_samples=50, random_seed=3)
     assert list(idata.children) == groups and "posterior_predictive" not in groups
     (ax,) = fig.axes
-    assert ax.get_xlabel() == "deaths"
+    assert ax.get_xlabel() == "deaths (out of n = 5)"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["Posterior predictive", "Observed"]
     assert len(ax.lines) == 50 + 1
@@ -190,8 +195,8 @@ def test_plot_predictions_matches_numpy_curve(bioassay_fit, bioassay, tmp_path):
     offsets = ax.collections[-1].get_offsets()
     np.testing.assert_allclose(offsets[:, 0], bioassay["dose"])
     np.testing.assert_allclose(offsets[:, 1], bioassay["deaths"] / bioassay["n"])
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("dose", "p")
-    assert "90%" in ax.get_title()
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("dose", "deaths / n (mean)")
+    assert ax.get_title() == "p: posterior mean and 90% interval"
     save(fig, tmp_path, "predictions")
 
 
@@ -205,7 +210,7 @@ def test_plot_predictions_response_kind_is_proportion(bioassay_fit, tmp_path):
     x = line.get_xdata()
     p = expit(draws(idata, "Intercept")[:, None] + draws(idata, "dose")[:, None] * x[None, :])
     np.testing.assert_allclose(y, p.mean(axis=0), atol=0.06)
-    assert ax.get_ylabel() == "deaths / n"
+    assert ax.get_ylabel() == "deaths / n (posterior predictive)"
     save(fig, tmp_path, "predictions_response")
 
 
@@ -244,7 +249,7 @@ def test_plot_predictions_by_categorical(group_fit, group_data, tmp_path):
     colour = {"hi": "C0", "lo": "C1", "mid": "C2"}  # each point coloured like its level's line
     expected = [matplotlib.colors.to_rgb(colour[v]) for v in group_data["a"]]
     np.testing.assert_allclose(points.get_facecolors()[:, :3], expected)
-    assert ax.get_ylabel() == "mu"
+    assert ax.get_ylabel() == "y (mean)"
     save(fig, tmp_path, "predictions_by")
 
 
@@ -275,7 +280,7 @@ def test_plot_predictions_with_group_factor_held(sleep_fit, sleepstudy, tmp_path
     np.testing.assert_allclose(line.get_xdata(), np.linspace(0, 9, 10))
     mu = draws(idata, "Intercept")[:, None] + draws(idata, "Days")[:, None] * np.arange(10)
     np.testing.assert_allclose(line.get_ydata(), mu.mean(axis=0), rtol=1e-8)
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Days", "mu")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Days", "Reaction (mean)")
     save(fig, tmp_path, "predictions_sleep")
 
 
