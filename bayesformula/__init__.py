@@ -11,9 +11,11 @@ with _warnings.catch_warnings():  # ArviZ 0.23 announces its refactor on import
     import arviz as _arviz  # noqa: F401
 
 from bayesformula import errors
+from bayesformula.bambi_api import inference_methods
 from bayesformula.datasets import list_datasets, load_data
 from bayesformula.errors import BayesformulaError
 from bayesformula.families import Family, Link, get_family, list_families, register_family
+from bayesformula.families.custom import Likelihood
 from bayesformula.formula import Formula
 from bayesformula.io import load, save
 from bayesformula.model import Model
@@ -38,6 +40,7 @@ __all__ = [
     "Family",
     "Formula",
     "InterruptedFitWarning",
+    "Likelihood",
     "Link",
     "Model",
     "Prior",
@@ -48,6 +51,7 @@ __all__ = [
     "conf_int",
     "errors",
     "get_family",
+    "inference_methods",
     "list_datasets",
     "list_families",
     "list_samplers",

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from bayesformula import compiled
+from bayesformula.bambi_api import BambiAPI
 from bayesformula.diagnostics import check as _check
 from bayesformula.diagnostics import report_fit
 from bayesformula.formula.formula import Formula
@@ -20,7 +21,7 @@ from bayesformula.spec import ModelSpec, specify
 __all__ = ["Model"]
 
 
-class Model:
+class Model(BambiAPI):
     """A Bayesian regression model specified by an R-style formula.
 
     Parameters
@@ -49,8 +50,7 @@ class Model:
     categorical : str or list of str, optional
         Numeric columns to treat as categorical.
     dropna : bool, default False
-        Drop rows with missing values in used columns (and warn how many); otherwise such
-        rows are an error.
+        Drop rows with missing values in used columns (warning how many); else they are an error.
     auto_scale : bool, default True
         Scale default priors to the data. If False, intercept and slopes get flat priors.
     noncentered : None, bool or dict, default None

@@ -54,6 +54,24 @@ _COMMON_PARAMS: dict[str, frozenset[str]] = {
 }
 
 
+#: Keywords of a PyMC variable, not of its distribution, that a prior passes on as given (as
+#: Bambi's priors do): ``transform`` (applied after the distribution's default transform) and
+#: ``default_transform`` (None samples on the distribution's own scale).
+OPTIONS = ("transform", "default_transform")
+
+
+def _check_option(name: str, key: str, value: Any) -> None:
+    """A transform option must be None or a PyMC transform (an object with forward/backward)."""
+    if value is None or (
+        callable(getattr(value, "forward", None)) and callable(getattr(value, "backward", None))
+    ):
+        return
+    raise PriorError(
+        f"{name}: {key} must be a PyMC transform (for example "
+        f"pymc.distributions.transforms.ordered) or None, got {value!r}."
+    )
+
+
 #: Priors that are not PyMC distribution classes: the LKJ prior of the correlations of
 #: correlated group-specific effects (only its shape ``eta`` is set by the user).
 _SPECIAL_PARAMS: dict[str, frozenset[str]] = {"LKJCorr": frozenset({"eta"})}
@@ -71,6 +89,16 @@ def _param_names(name: str) -> frozenset[str]:
         for p in sig.parameters.values()
         if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in {"cls", "size"}
     )
+
+
+def distribution_parameters(name: str) -> frozenset[str] | None:
+    """The parameter names of PyMC's distribution ``name``, or None if PyMC has none of that
+    name (imports PyMC unless the distribution is one the default priors use)."""
+    if name in _COMMON_PARAMS:
+        return _COMMON_PARAMS[name]
+    if not isinstance(name, str) or name not in _distributions():
+        return None
+    return _param_names(name)
 
 
 def _fmt(value: Any) -> str:
@@ -97,13 +125,17 @@ class Prior:
     auto_scale : bool, default True
         Kept for compatibility with Bambi; user priors are used as given.
     **kwargs
-        The distribution's parameters.
+        The distribution's parameters, and optionally ``transform`` and ``default_transform``
+        (`OPTIONS`): passed to the PyMC variable as given, as Bambi does. They are kept apart
+        from the parameters (`options`, not `args`). A model with such a prior is sampled
+        from its PyMC graph (the fast path declines it).
 
     Raises
     ------
     PriorError
         Unknown distribution or parameter name, or an invalid value (non-finite, or not
-        positive for scale-like parameters such as ``sigma``).
+        positive for scale-like parameters such as ``sigma``; a transform that is not a PyMC
+        transform).
 
     Examples
     --------
@@ -115,7 +147,7 @@ class Prior:
     bayesformula.errors.PriorError: Normal: parameter 'sigma' must be > 0, got -1.
     """
 
-    __slots__ = ("name", "_args", "auto_scale")
+    __slots__ = ("name", "_args", "auto_scale", "_options")
 
     def __init__(self, name: str, auto_scale: bool = True, **kwargs: Any):
         if not isinstance(name, str):
@@ -124,6 +156,11 @@ class Prior:
             dists = _distributions()
             if name not in dists:
                 raise PriorError(did_you_mean(name, dists, "distribution"))
+        options = {key: kwargs.pop(key) for key in OPTIONS if key in kwargs}
+        for key, value in options.items():
+            if name in _SPECIAL_PARAMS:
+                raise PriorError(f"{name} takes no {key}; it is not a PyMC distribution.")
+            _check_option(name, key, value)
         allowed = _param_names(name)
         for key, value in kwargs.items():
             if key not in allowed:
@@ -155,6 +192,7 @@ class Prior:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "_args", dict(kwargs))
         object.__setattr__(self, "auto_scale", bool(auto_scale))
+        object.__setattr__(self, "_options", options)
 
     def __setattr__(self, key, value):
         raise AttributeError("Prior is immutable; use prior.replace(...) to derive a new one.")
@@ -162,7 +200,7 @@ class Prior:
     def __reduce__(self) -> tuple:
         # rebuilt through the constructor (which checks the values again); nested priors
         # reduce the same way
-        return (_rebuild_prior, (self.name, self.auto_scale, dict(self._args)))
+        return (_rebuild_prior, (self.name, self.auto_scale, {**self._args, **self._options}))
 
     @property
     def args(self) -> Mapping[str, Any]:
@@ -171,14 +209,28 @@ class Prior:
 
         return MappingProxyType(self._args)
 
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """The PyMC variable's ``transform``/``default_transform`` given (a read-only view;
+        empty for most priors)."""
+        from types import MappingProxyType
+
+        return MappingProxyType(self._options)
+
     def replace(self, **kwargs: Any) -> Prior:
-        """Return a copy with some parameters changed."""
-        return Prior(self.name, auto_scale=self.auto_scale, **{**self._args, **kwargs})
+        """Return a copy with some parameters (or options) changed."""
+        merged = {**self._args, **self._options, **kwargs}
+        return Prior(self.name, auto_scale=self.auto_scale, **merged)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Prior):
             return NotImplemented
         if self.name != other.name or set(self._args) != set(other._args):
+            return False
+        if set(self._options) != set(other._options) or any(
+            value is not other._options[key] and value != other._options[key]
+            for key, value in self._options.items()
+        ):
             return False
         for key, value in self._args.items():
             o = other._args[key]
@@ -193,14 +245,29 @@ class Prior:
         return hash((self.name, tuple(sorted(self._args))))
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{k}: {_fmt(v)}" for k, v in self._args.items())
-        return f"{self.name}({inner})"
+        inner = [f"{k}: {_fmt(v)}" for k, v in self._args.items()]
+        inner += [f"{k}: {_fmt_option(v)}" for k, v in self._options.items()]
+        return f"{self.name}({', '.join(inner)})"
 
     def create_variable(self, name: str, dims=None, **extra):
         """Create this prior as a PyMC random variable inside the current model context.
 
-        Nested priors become variables named ``f"{name}_{param}"``.
+        Nested priors become variables named ``f"{name}_{param}"``. The prior's `options`
+        (``transform``, ``default_transform``) are passed on; ``extra`` keywords of the caller
+        may not set one of them again.
+
+        Raises
+        ------
+        PriorError
+            If ``extra`` sets a transform this prior sets too (the thresholds of ordinal
+            families are sampled with PyMC's ordered transform, for example).
         """
+        clash = sorted(set(self._options) & set(extra))
+        if clash:
+            raise PriorError(
+                f"the prior of '{name}' sets {clash[0]}, but '{name}' is sampled with its own "
+                f"{clash[0]} ({_fmt_option(extra[clash[0]])}); remove {clash[0]}= from its prior."
+            )
         import pymc as pm
 
         kwargs = {}
@@ -213,8 +280,14 @@ class Prior:
                 # float64 arrays: PyTensor would make float32 constants of Python floats that
                 # float32 represents exactly (0.0, 2.5), losing precision in the log-density.
                 kwargs[key] = np.asarray(value, dtype=np.float64)
+        kwargs.update(self._options)
         kwargs.update(extra)
         return getattr(pm, self.name)(name, dims=dims, **kwargs)
+
+
+def _fmt_option(value: Any) -> str:
+    """A transform as printed: PyMC's name for it (``ordered``), or None."""
+    return "None" if value is None else str(getattr(value, "name", None) or type(value).__name__)
 
 
 def _rebuild_prior(name: str, auto_scale: bool, args: dict[str, Any]) -> Prior:

@@ -186,6 +186,8 @@ def numeric_prior(prior: Prior, size: int, what: str) -> NumericPrior:
     """
     if prior.name not in PRIOR_KINDS:
         raise Unsupported(f"{what} has a {prior.name} prior")
+    if prior.options:  # transform=, default_transform=: only the PyMC graph applies them
+        raise Unsupported(f"{what}'s prior sets {', '.join(sorted(prior.options))}")
     names, positive = PRIOR_KINDS[prior.name].params, PRIOR_KINDS[prior.name].positive
     args = dict(prior.args)
     if prior.name == "Exponential" and "scale" in args and "lam" not in args:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesformula.core.prior import Prior
-from bayesformula.families.family import gammafn
+from bayesformula.families.family import AuxAlias, gammafn, register_aux_alias
 
 
 def _sigma(sd_y: float) -> Prior:
@@ -44,6 +44,18 @@ def _psi(_: float) -> Prior:
 
 def _median(_: float) -> float:
     return 0.5
+
+
+def _kappa_to_q(kappa: float) -> float:
+    """PyMC's (and Bambi's) asymmetric Laplace ``kappa`` as the quantile ``q`` it fixes."""
+    return kappa**2 / (1.0 + kappa**2)
+
+
+# Bambi's asymmetric Laplace family has kappa; bayesformula's fixes q: a fixed kappa converts
+register_aux_alias(
+    "AsymmetricLaplace",
+    AuxAlias("kappa", "q", _kappa_to_q, "q = kappa**2 / (1 + kappa**2)"),
+)
 
 
 def _shape(*arrays) -> tuple:

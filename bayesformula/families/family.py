@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bayesformula.core.prior import Prior
-from bayesformula.errors import FamilyError, ResponseError
+from bayesformula.core.prior import Prior, is_scalar_number
+from bayesformula.errors import FamilyError, PriorError, ResponseError
 from bayesformula.families.links import LINKS, Link, get_link
 from bayesformula.families.pickling import reduce_by_value, registered_family
 
-__all__ = ["AuxParam", "Family", "ResponseData", "SUPPORTS", "gammafn"]
+__all__ = [
+    "AUX_ALIASES",
+    "AuxAlias",
+    "AuxParam",
+    "Family",
+    "ResponseData",
+    "SUPPORTS",
+    "gammafn",
+    "register_aux_alias",
+]
 
 #: Response supports a family can declare (see `Family`).
 SUPPORTS = (
@@ -109,6 +119,73 @@ class AuxParam:
 
 
 @dataclass(frozen=True)
+class AuxAlias:
+    """Another parameterisation's name for a fixed auxiliary parameter, accepted in ``priors=``.
+
+    Bambi's asymmetric Laplace has ``kappa`` where bayesformula fixes the quantile ``q``
+    (``q = kappa**2 / (1 + kappa**2)``): ``priors={"kappa": 2.0}`` fixes ``q`` at 0.8. A
+    number converts with ``to_target``; a prior does not (it would need the distribution of
+    the converted value) and is an error that names ``target``.
+
+    Attributes
+    ----------
+    name : str
+        The other name (``"kappa"``).
+    target : str
+        The family's parameter it converts to (``"q"``).
+    to_target : callable
+        A valid value of ``name`` (``support``) -> the value of ``target``.
+    relation : str
+        The conversion as written in messages (``"q = kappa**2 / (1 + kappa**2)"``).
+    support : str, default "positive"
+        Values ``name`` may take (`AUX_SUPPORTS`).
+    """
+
+    name: str
+    target: str
+    to_target: Callable[[float], float]
+    relation: str
+    support: str = "positive"
+
+    def convert(self, value: Any, family: Family) -> float:
+        """The target's value for ``value`` given as this alias.
+
+        Raises
+        ------
+        PriorError
+            For a prior (give the target instead) or an invalid number.
+        """
+        fam = f"family '{family.name}'"
+        if isinstance(value, Prior):
+            raise PriorError(
+                f"{fam} has no parameter '{self.name}': it fixes '{self.target}' instead "
+                f"({self.relation}), so a prior on '{self.name}' has no counterpart. Fix "
+                f"'{self.name}' with a number (priors={{'{self.name}': 2.0}} is "
+                f"{self.target} = {self.to_target(2.0):g}), or set '{self.target}' itself: a "
+                f"number, or a prior to estimate it, e.g. priors={{'{self.target}': "
+                "bf.Prior('Beta', alpha=2, beta=2)})."
+            )
+        check, text = AUX_SUPPORTS[self.support]
+        if not (is_scalar_number(value) and check(float(value))):
+            raise PriorError(
+                f"priors['{self.name}'] of {fam} must be a number {text}, which fixes "
+                f"'{self.target}' ({self.relation}); got {value!r}."
+            )
+        return float(self.to_target(float(value)))
+
+
+#: Likelihood -> the `AuxAlias` names its families accept in ``priors=`` (for a family with
+#: the alias's target and without a parameter of the alias's own name).
+AUX_ALIASES: dict[str, tuple[AuxAlias, ...]] = {}
+
+
+def register_aux_alias(likelihood: str, alias: AuxAlias) -> AuxAlias:
+    """Let families of ``likelihood`` take ``alias.name`` in ``priors=`` for ``alias.target``."""
+    AUX_ALIASES[likelihood] = (*AUX_ALIASES.get(likelihood, ()), alias)
+    return alias
+
+
+@dataclass(frozen=True)
 class ResponseData:
     """The response as the likelihood sees it."""
 
@@ -158,6 +235,11 @@ def register_response_check(support: str):
 class Family:
     """A response distribution with its parameters and links.
 
+    Bambi's spelling also works: ``Family(name, likelihood, link)`` with ``likelihood`` a
+    `bayesformula.Likelihood` and ``link`` the parent's link (a name or a `Link`) or a dict of
+    links by parameter, ``{"mu": "identity", "sigma": "log"}`` (an auxiliary parameter's link
+    is the one its formula takes). See `bayesformula.families.custom`.
+
     Parameters
     ----------
     name : str
@@ -166,8 +248,9 @@ class Family:
         PyMC distribution name.
     parent : str
         The parameter modelled by the linear predictor ("mu" or "p").
-    links : tuple of str
-        Supported links for the parent; the first is the default.
+    links : tuple of str or Link
+        Supported links for the parent; the first is the default. A `Link` of your own (not
+        in `LINKS`) may stand in for a name.
     aux : tuple of AuxParam
         Auxiliary parameters with their default priors.
     support : {"real", "binary", "trials", "count", "positive", "nonnegative", "unit", \
@@ -244,9 +327,14 @@ class Family:
         return reduce_by_value(self)
 
     @property
-    def default_link(self) -> str:
-        """The link used when none is given."""
+    def default_link(self) -> str | Link:
+        """The link used when none is given (a name, or a `Link` of a custom family's own)."""
         return self.links[0]
+
+    @property
+    def link_names(self) -> tuple[str, ...]:
+        """Names of the supported links."""
+        return tuple(k.name if isinstance(k, Link) else k for k in self.links)
 
     @property
     def parent_over_levels(self) -> bool:
@@ -265,6 +353,34 @@ class Family:
         """Names of the auxiliary parameters."""
         return tuple(a.name for a in self.aux)
 
+    def translate_priors(self, priors: Any) -> Any:
+        """``priors=`` with other parameterisations' names converted to this family's
+        parameters (`AUX_ALIASES`: Bambi's ``kappa`` of the asymmetric Laplace fixes ``q``).
+
+        Raises
+        ------
+        PriorError
+            If both names are given, or the alias's value cannot be converted.
+        """
+        aliases = [
+            alias
+            for alias in AUX_ALIASES.get(self.likelihood, ())
+            if alias.target in self.aux_names and alias.name not in self.aux_names
+        ]
+        if not isinstance(priors, Mapping) or not any(a.name in priors for a in aliases):
+            return priors
+        out = dict(priors)
+        for alias in aliases:
+            if alias.name not in out:
+                continue
+            if alias.target in out:
+                raise PriorError(
+                    f"priors sets both '{alias.name}' and '{alias.target}' of family "
+                    f"'{self.name}' ({alias.relation}); keep one."
+                )
+            out[alias.target] = alias.convert(out.pop(alias.name), self)
+        return out
+
     def resolve_link(self, link: str | dict | None) -> Link:
         """Return the parent parameter's link, checking the family supports it."""
         if isinstance(link, dict):
@@ -281,11 +397,13 @@ class Family:
         if isinstance(link, Link) and link.name not in LINKS:
             return link  # a user-defined link: the caller vouches for its range
         name = link.name if isinstance(link, Link) else link
+        if name in self.link_names and not isinstance(self.links[self.link_names.index(name)], str):
+            return self.links[self.link_names.index(name)]  # the family's own Link of that name
         resolved = get_link(name)
-        if resolved.name not in self.links:
+        if resolved.name not in self.link_names:
             raise FamilyError(
                 f"family '{self.name}' does not support link '{resolved.name}'; supported links: "
-                f"{', '.join(self.links)} (default '{self.default_link}')."
+                f"{', '.join(self.link_names)} (default '{self.link_names[0]}')."
             )
         return resolved
 
@@ -401,6 +519,24 @@ class Family:
                     "counts with family='binomial'."
                 )
         return ResponseData(values=y)
+
+
+_FIELDS_INIT = Family.__init__
+
+
+@functools.wraps(_FIELDS_INIT)
+def _family_init(self, name, likelihood, *args, **kwargs):
+    """`Family`'s fields, or Bambi's ``Family(name, likelihood, link)`` with a
+    `bayesformula.families.custom.Likelihood` (see `family_fields` there)."""
+    if isinstance(likelihood, str):
+        _FIELDS_INIT(self, name, likelihood, *args, **kwargs)
+        return
+    from bayesformula.families.custom import family_fields
+
+    _FIELDS_INIT(self, **family_fields(name, likelihood, *args, **kwargs))
+
+
+Family.__init__ = _family_init
 
 
 def numeric_column(response, fam: str, needs: str, advice: str) -> np.ndarray:

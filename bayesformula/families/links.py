@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 
 import numpy as np
 from scipy import special
@@ -18,25 +18,76 @@ __all__ = ["Link", "LINKS", "get_link"]
 class Link:
     """A link function ``g`` with ``eta = g(param)``.
 
-    Pass a ``Link`` with a new name as ``link=`` to use your own; it needs the numpy pair and a
-    PyTensor inverse, e.g. ``Link("loglog", link=..., linkinv=..., linkinv_pt=...)``.
+    ``Link("logit")`` is the registered link of that name (`LINKS`), as in Bambi. For your own
+    link give a new name and the numpy pair, ``Link("loglog", link=g, linkinv=g_inv)``, and
+    optionally its PyTensor inverse as ``linkinv_pt=`` (Bambi's ``linkinv_backend=``). Without
+    one, ``linkinv`` itself is used on PyTensor tensors when it works there (numpy's
+    element-wise functions such as ``np.exp`` do) and agrees with its numpy values.
 
-    Attributes
+    Parameters
     ----------
     name : str
         Name of the link ("identity", "log", "logit", ...).
-    link : callable
-        ``g`` on numpy arrays.
-    linkinv : callable
-        ``g^-1`` on numpy arrays.
-    linkinv_pt : callable
+    link : callable, optional
+        ``g`` on numpy arrays (a registered link's when omitted).
+    linkinv : callable, optional
+        ``g^-1`` on numpy arrays (a registered link's when omitted).
+    linkinv_pt : callable, optional
         ``g^-1`` on PyTensor tensors (used inside the model graph).
+    linkinv_backend : callable, optional
+        Bambi's name for ``linkinv_pt``.
+
+    Raises
+    ------
+    FamilyError
+        An unknown name without functions, a missing numpy function, or a ``linkinv`` that
+        does not work on PyTensor tensors when no PyTensor inverse is given.
+
+    Examples
+    --------
+    >>> Link("logit") == LINKS["logit"]
+    True
+    >>> import numpy as np
+    >>> loglog = Link("loglog", link=lambda p: -np.log(-np.log(p)),
+    ...               linkinv=lambda eta: np.exp(-np.exp(-eta)))
+    >>> float(loglog.linkinv(0.0))
+    0.36787944117144233
     """
 
     name: str
-    link: Callable[[np.ndarray], np.ndarray]
-    linkinv: Callable[[np.ndarray], np.ndarray]
-    linkinv_pt: Callable
+    link: Callable[[np.ndarray], np.ndarray] | None = None
+    linkinv: Callable[[np.ndarray], np.ndarray] | None = None
+    linkinv_pt: Callable | None = None
+    linkinv_backend: InitVar[Callable | None] = None
+
+    def __post_init__(self, linkinv_backend: Callable | None) -> None:
+        if linkinv_backend is not None:
+            if self.linkinv_pt is not None and self.linkinv_pt is not linkinv_backend:
+                raise FamilyError(
+                    f"Link('{self.name}'): give the PyTensor inverse once, as linkinv_pt= or "
+                    "as Bambi's linkinv_backend=."
+                )
+            object.__setattr__(self, "linkinv_pt", linkinv_backend)
+        known = _registered().get(self.name)
+        if known is not None:  # a registered name: what is not given is the registry's
+            for part in ("link", "linkinv", "linkinv_pt"):
+                if getattr(self, part) is None:
+                    object.__setattr__(self, part, getattr(known, part))
+            return
+        if self.link is None and self.linkinv is None and self.linkinv_pt is None:
+            raise FamilyError(
+                did_you_mean(str(self.name), _registered(), "link")
+                + " For a link of your own, give its functions: "
+                f"Link('{self.name}', link=g, linkinv=g_inv) with numpy functions."
+            )
+        missing = [part for part in ("link", "linkinv") if getattr(self, part) is None]
+        if missing:
+            raise FamilyError(
+                f"Link('{self.name}') needs {' and '.join(f'{m}=' for m in missing)}: the link "
+                "and its inverse as functions of numpy arrays."
+            )
+        if self.linkinv_pt is None:
+            object.__setattr__(self, "linkinv_pt", _backend_inverse(self.name, self.linkinv))
 
     def __reduce__(self) -> tuple:
         # a registered link pickles as its name (and unpickles as the registry's object);
@@ -44,6 +95,46 @@ class Link:
         if LINKS.get(self.name) is self:
             return (get_link, (self.name,))
         return reduce_by_value(self)
+
+
+def _registered() -> dict:
+    """`LINKS`, or nothing while its own `Link` objects are being made."""
+    return globals().get("LINKS", {})
+
+
+def _backend_inverse(name: str, linkinv: Callable) -> Callable:
+    """``linkinv`` as the PyTensor inverse: checked to build a tensor and to agree with its
+    numpy values on a grid of ``eta`` (NaN where both are NaN, outside its domain)."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    advice = (
+        f"give Link('{name}', ..., linkinv_pt=f) (Bambi's linkinv_backend=) with f written "
+        "with pytensor.tensor functions, e.g. pt.exp or pt.sigmoid."
+    )
+    eta = pt.dvector("eta")
+    try:
+        out = linkinv(eta)
+    except Exception as err:  # any failure of user code on a tensor
+        raise FamilyError(
+            f"Link('{name}'): linkinv does not work on PyTensor tensors ({type(err).__name__}: "
+            f"{err}); {advice}"
+        ) from None
+    if not isinstance(out, pytensor.graph.basic.Variable):
+        raise FamilyError(
+            f"Link('{name}'): linkinv turns a PyTensor tensor into {type(out).__name__}, not a "
+            f"tensor; {advice}"
+        )
+    grid = np.linspace(-3.0, 3.0, 13)
+    with np.errstate(all="ignore"):
+        expected = np.broadcast_to(np.asarray(linkinv(grid.copy()), dtype=float), grid.shape)
+        got = pytensor.function([eta], out, on_unused_input="ignore")(grid)
+    if not np.allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True):
+        raise FamilyError(
+            f"Link('{name}'): linkinv gives other values on PyTensor tensors than on numpy "
+            f"arrays (at eta = {grid[~np.isclose(got, expected, equal_nan=True)][0]:g}); {advice}"
+        )
+    return linkinv
 
 
 def _pt():

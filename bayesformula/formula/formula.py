@@ -52,8 +52,39 @@ class Formula:
         object.__setattr__(self, "main", main.strip())
         object.__setattr__(self, "additionals", tuple(a.strip() for a in additionals))
 
+    @property
+    def additionals_lhs(self) -> list[str]:
+        """The parameters the additional formulas model (``["sigma"]`` for ``"sigma ~ z"``),
+        as in Bambi.
+
+        Raises
+        ------
+        FormulaSyntaxError
+            If an additional formula has no ``~`` or no name on its left.
+        """
+        out = []
+        for text in self.additionals:
+            lhs = text.split("~", 1)[0].strip() if "~" in text else ""
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z_0-9]*", lhs):
+                raise FormulaSyntaxError(
+                    f"the additional formula '{text}' must name the parameter it models on the "
+                    "left of '~', e.g. 'sigma ~ x'."
+                )
+            out.append(lhs)
+        return out
+
+    def get_all_formulas(self) -> list[str]:
+        """The main formula, then the additional ones (Bambi's method)."""
+        return [self.main, *self.additionals]
+
     def __str__(self) -> str:
+        # the formulas as written (model printouts and messages quote this); Bambi wraps them
+        # in "Formula(...)"
         return ", ".join((self.main, *self.additionals))
+
+    def __repr__(self) -> str:
+        # Bambi's repr: Formula('y ~ x', 'sigma ~ z')
+        return f"Formula({', '.join(repr(f) for f in (self.main, *self.additionals))})"
 
 
 def _caret(formula: str, message: str) -> str:

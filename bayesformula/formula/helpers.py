@@ -1,9 +1,15 @@
-"""Response helpers: ``censored()``, ``truncated()`` and ``weighted()`` around the response.
+"""Response helpers: ``censored()``, ``truncated()``, ``constrained()`` and ``weighted()``.
 
     censored(time, status) ~ x              status per row: "none", "left" or "right"
     censored(lower, upper, status) ~ x      plus "interval": the value lies in [lower, upper]
     truncated(y, lb=0) ~ x                  y is only observed within [lb, ub]
+    truncated(y, -5, 5) ~ x                 the same, bounds by position (lb, ub), as in Bambi
+    constrained(y, 0, 1) ~ x                Bambi's bounded response: truncated() with numbers
     weighted(y, w) ~ x                      row i's log-likelihood counts w[i] times
+
+Bambi's ``constrained()`` is its ``truncated()`` with numbers as bounds, whose draws and
+pointwise log-likelihood also respect the bounds; bayesformula's ``truncated()`` always does, so
+the two give the same model (a truncated helper with `ResponseHelper.constrained` set).
 
 The helper is taken off the formula before formulae sees it: its first argument is the
 response formulae evaluates (a column or an expression such as ``np.log(y)``); the other
@@ -25,7 +31,7 @@ from bayesformula.formula.limits import check_nesting
 
 __all__ = ["HELPERS", "ResponseHelper", "evaluate_helper", "split_response_helper"]
 
-HELPERS = ("censored", "truncated", "weighted")
+HELPERS = ("censored", "truncated", "constrained", "weighted")
 STATUS_CODES = {"none": 0, "left": -1, "right": 1, "interval": 2}
 _NUMERIC_STATUS = {0: "none", -1: "left", 1: "right", 2: "interval"}
 
@@ -48,6 +54,7 @@ class ResponseHelper:
     Attributes
     ----------
     kind : {"censored", "truncated", "weighted"}
+        ``constrained()`` is ``"truncated"`` (with `constrained` set).
     status : ndarray of int or None
         Censoring per row: 0 none, -1 left, 1 right, 2 interval (`STATUS_CODES`).
     upper : ndarray or None
@@ -61,6 +68,8 @@ class ResponseHelper:
         The truncation bounds as written (column names or numbers), for new data.
     columns : tuple of str
         The data columns the helper reads (kept by `bayesformula.save`).
+    constrained : bool
+        Written as Bambi's ``constrained()`` (fixed bounds).
     """
 
     kind: str
@@ -72,6 +81,7 @@ class ResponseHelper:
     weights: np.ndarray | None = None
     bound_args: tuple = (-np.inf, np.inf)
     columns: tuple[str, ...] = ()
+    constrained: bool = False
 
     def truncation_for(self, data: pd.DataFrame | None, n: int):
         """Truncation bounds ``(lower, upper)`` for prediction rows: the fitted rows when
@@ -132,6 +142,8 @@ def split_response_helper(formula: str) -> tuple[str, HelperSpec | None]:
     args = tuple(_literal(a, text) for a in call.args[1:])
     kwargs = {k.arg: _literal(k.value, text) for k in call.keywords}
     spec = HelperSpec(kind=head, response=response, args=args, kwargs=kwargs, text=text)
+    if head in ("truncated", "constrained"):
+        spec = _named_bounds(spec)
     _check_signature(spec)
     return f"{spec.response} ~{rhs}", spec
 
@@ -154,6 +166,22 @@ def _literal(node, text: str):
     )
 
 
+def _named_bounds(spec: HelperSpec) -> HelperSpec:
+    """``truncated(y, lb, ub)``: bounds given by position as the keywords ``lb`` and ``ub``
+    (Bambi's signature ``truncated(x, lb=None, ub=None)``)."""
+    if len(spec.args) > 2:
+        raise FormulaError(
+            f"{spec.kind}() takes {spec.kind}(y, lb, ub): the response and at most two bounds; "
+            f"got '{spec.text}'."
+        )
+    kwargs = dict(spec.kwargs)
+    for key, value in zip(("lb", "ub"), spec.args, strict=False):
+        if key in kwargs:
+            raise FormulaError(f"'{spec.text}' gives {key} twice, by position and as {key}=.")
+        kwargs[key] = value
+    return dataclasses.replace(spec, args=(), kwargs=kwargs)
+
+
 def _check_signature(spec: HelperSpec) -> None:
     n, keys = len(spec.args), set(spec.kwargs)
     if spec.kind == "censored":
@@ -162,11 +190,17 @@ def _check_signature(spec: HelperSpec) -> None:
                 f"censored() takes censored(y, status) or censored(lower, upper, status); got "
                 f"'{spec.text}'."
             )
-    elif spec.kind == "truncated":
+    elif spec.kind in ("truncated", "constrained"):
+        what = "a number or a column" if spec.kind == "truncated" else "a number"
         if n or not keys or not keys <= {"lb", "ub"}:
             raise FormulaError(
-                f"truncated() takes truncated(y, lb=..., ub=...) with at least one bound "
-                f"(a number or a column); got '{spec.text}'."
+                f"{spec.kind}() takes {spec.kind}(y, lb, ub) or {spec.kind}(y, lb=..., ub=...) "
+                f"with at least one bound ({what}); got '{spec.text}'."
+            )
+        if spec.kind == "constrained" and any(isinstance(v, str) for v in spec.kwargs.values()):
+            raise FormulaError(
+                f"constrained() takes numbers as bounds, as in Bambi; got '{spec.text}'. For "
+                "bounds that change from row to row write truncated(y, lb=column, ub=column)."
             )
     elif n != 1 or keys:
         raise FormulaError(f"weighted() takes weighted(y, weights); got '{spec.text}'.")
@@ -233,7 +267,7 @@ def _evaluate(spec: HelperSpec, data: pd.DataFrame, index: pd.Index, y: np.ndarr
                 f"{list(index[bad][:5])} are not."
             )
         return ResponseHelper(kind="weighted", text=spec.text, weights=w)
-    if spec.kind == "truncated":
+    if spec.kind in ("truncated", "constrained"):
         lb = spec.kwargs.get("lb", -np.inf)
         ub = spec.kwargs.get("ub", np.inf)
         lower = np.asarray(_values(lb, data, index, spec, "lb"), dtype=float)
@@ -253,6 +287,7 @@ def _evaluate(spec: HelperSpec, data: pd.DataFrame, index: pd.Index, y: np.ndarr
             lower_bound=lower,
             upper_bound=upper,
             bound_args=(lb, ub),
+            constrained=spec.kind == "constrained",
         )
     status_arg = spec.args[-1]
     status = _status(_values(status_arg, data, index, spec, "the status"), spec, index)

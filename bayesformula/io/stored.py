@@ -30,6 +30,11 @@ _REPAIR = "Restore the file from a copy, or save the model again with bf.save."
 def _plain(value: Any) -> Any:
     """JSON-ready copy of numbers, arrays, priors and containers."""
     if isinstance(value, Prior):
+        if value.options:  # a PyMC transform object has no stored form
+            raise BayesformulaError(
+                f"cannot save the prior {value!r}: its {', '.join(value.options)} has no stored "
+                "form in a file; pickle the model instead (pickle.dump(model, file))."
+            )
         return {
             "__prior__": value.name,
             "auto_scale": value.auto_scale,

@@ -382,6 +382,7 @@ def apply_user_priors(priors: PriorSet, user: Mapping[str, Any] | None, family: 
         return priors
     if not isinstance(user, Mapping):
         raise PriorError(f"priors must be a dict of name -> bf.Prior, got {type(user).__name__}.")
+    user = family.translate_priors(user)  # other parameterisations' names (Bambi's kappa)
     common, group, aux = dict(priors.common), dict(priors.group), dict(priors.aux)
     corr = dict(priors.corr)
     corr_keys = {f"{name}_corr": name for name in corr}

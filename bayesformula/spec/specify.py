@@ -31,6 +31,7 @@ from bayesformula.priors.auto import (
     check_vector_priors,
     default_priors,
 )
+from bayesformula.spec.bambi import check_prior_options
 from bayesformula.spec.checks import (
     check_category_priors,
     check_has_cdf,
@@ -317,6 +318,7 @@ def specify(
         defaults = add_part_priors(defaults, part, family, response, auto_scale=auto_scale)
     prior_set: PriorSet = apply_user_priors(defaults, priors, family)
     check_vector_priors(prior_set, family, response)
+    check_prior_options(prior_set, [design, *(p.design for p in parts.values())], family)
     if family.per_category:
         check_category_priors(prior_set, design, response)
     return ModelSpec(
