@@ -2,7 +2,9 @@
 
 Each check reads a fit (``xarray.DataTree``) and returns `Finding` values. The advice follows
 the usual troubleshooting order: look at divergences first (they bias the posterior), then
-convergence (r_hat), then efficiency (ESS, tree depth, E-BFMI).
+convergence (r_hat), then efficiency (ESS, tree depth, E-BFMI). A fit by an approximation
+(laplace, vi, pathfinder) has its own check instead: the Pareto k̂ of its importance ratios
+(``pareto_k``, `bayesformula.samplers.approx_check`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pandas as pd
 
 from bayesformula.core.tree import has_group
 from bayesformula.errors import BayesformulaError
+from bayesformula.samplers.approx_check import GOOD_K, POOR_K
 from bayesformula.samplers.interrupt import interruption
 
 __all__ = ["Diagnostics", "Finding", "check"]
@@ -32,8 +35,8 @@ class Finding:
     Attributes
     ----------
     check : str
-        "complete", "separation", "divergences", "r_hat", "ess_bulk", "ess_tail",
-        "tree_depth", "energy" or "bfmi".
+        "complete", "separation", "pareto_k" (approximations), "divergences", "r_hat",
+        "ess_bulk", "ess_tail", "tree_depth", "energy" or "bfmi".
     ok : bool
         Whether the check passed.
     value : float
@@ -159,6 +162,50 @@ def _partial_finding(idata, posterior) -> Finding | None:
     )
 
 
+def _pareto_k_finding(attrs) -> Finding | None:
+    """The Pareto k̂ of an approximation's importance ratios (stored by the approximate
+    samplers in the posterior's attrs) as a finding: failed above `POOR_K`; None for a fit
+    without one (MCMC)."""
+    if "pareto_k" not in attrs:
+        return None
+    k = float(attrs["pareto_k"])
+    method = attrs.get("approximation", "approximation")
+    draws = int(attrs.get("pareto_k_draws", 0))
+    head = f"Pareto k̂ of the {method} approximation"
+    if np.isnan(k):
+        note = attrs.get("pareto_k_note", "not computed")
+        return Finding("pareto_k", True, k, POOR_K, f"{head}: {note}.")
+    figure = f"{head} is {k:.2f} (from {draws:,} of its draws; Yao et al. 2018)"
+    if k <= GOOD_K:
+        why = (
+            "its importance ratios are all equal: it is the posterior up to rounding"
+            if k == -np.inf
+            else f"below {GOOD_K}: it is close to the posterior"
+        )
+        return Finding("pareto_k", True, k, POOR_K, f"{figure}, {why}.")
+    if k <= POOR_K:
+        return Finding(
+            "pareto_k",
+            True,
+            k,
+            POOR_K,
+            f"{figure}, between {GOOD_K} and {POOR_K}: usable with care; compare important "
+            "results with MCMC (inference_method='pymc').",
+        )
+    return Finding(
+        "pareto_k",
+        False,
+        k,
+        POOR_K,
+        f"{figure}, above {POOR_K}: the approximation is poor. The posterior has mass it "
+        "misses, and its draws can be far off (intervals too narrow, correlations missed, a "
+        "hierarchical scale collapsed to zero or inflated).",
+        "use MCMC (inference_method='pymc', or 'nutpie'); for 'vi', full-rank ADVI "
+        "(model.fit(inference_method='vi', method='fullrank_advi')) or more steps (n=) may "
+        "bring k̂ down, but only a k̂ below 0.7 says the approximation can be used.",
+    )
+
+
 def _separation_finding(model) -> Finding | None:
     """For binary and binomial models whose outcomes a predictor (or a combination, or the
     intercept alone) separates, leaving its coefficient to the prior: a failed finding; None
@@ -216,6 +263,9 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
     separation = _separation_finding(model)
     if separation is not None:
         findings.append(separation)
+    approximation = _pareto_k_finding(posterior.attrs)
+    if approximation is not None:
+        findings.append(approximation)
     stats = idata["sample_stats"] if has_group(idata, "sample_stats") else {}
     has_groups = bool(model is not None and model.design.group_terms)
     centered = model.centered_factors if has_groups else []
@@ -381,8 +431,8 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
 
 
 def report_fit(idata, model=None) -> None:
-    """Log a fit's diagnostics report (`check`) through the ``"bayesformula"`` logger, or say
-    that an approximation has none."""
+    """Log a fit's diagnostics report (`check`) through the ``"bayesformula"`` logger; for an
+    approximation, that it is one and its Pareto k̂ (a warning when above 0.7)."""
     from bayesformula.log import logger
 
     approximation = idata.posterior.attrs.get("approximation")
@@ -392,5 +442,10 @@ def report_fit(idata, model=None) -> None:
             "check important results with inference_method='pymc'.",
             approximation,
         )
+        finding = _pareto_k_finding(idata.posterior.attrs)
+        if finding is not None and finding.ok:
+            logger.info("%s", finding.message)
+        elif finding is not None:
+            logger.warning("%s\n  Next step: %s", finding.message, finding.advice)
     elif has_group(idata, "sample_stats"):
         logger.info("%s", check(idata, model=model))

@@ -23,6 +23,7 @@ from bayesformula.core.tree import groups, has_group, is_tree, set_group
 from bayesformula.core.validate import check_bool, check_choice, check_seed
 from bayesformula.errors import DataTypeError, PredictionError
 from bayesformula.formula.design import NewData, evaluate_new_data
+from bayesformula.formula.new_data import stored_levels_note
 from bayesformula.spec.names import data_name, special_data
 
 __all__ = [
@@ -57,9 +58,20 @@ def _training_data(spec, design=None) -> NewData:
 
 
 def _group_effects(
-    spec, draws: xr.Dataset, new: NewData, include: bool, sample_new: bool, rng, design=None
+    spec,
+    draws: xr.Dataset,
+    new: NewData,
+    include: bool,
+    sample_new: bool,
+    rng,
+    design=None,
+    data: pd.DataFrame | None = None,
 ):
-    """Posterior draws of each group term's effects, extended for new levels when asked."""
+    """Posterior draws of each group term's effects, extended for new levels when asked.
+
+    ``data`` (the new data) only serves the messages about unseen levels: how the fitted
+    levels were stored, when the new data holds them as another type.
+    """
     design = spec.design if design is None else design
     effects: dict[str, np.ndarray] = {}
     index = dict(new.group_index)
@@ -67,15 +79,8 @@ def _group_effects(
         idx = index[factor]
         n_levels = len(design.group_levels[factor])
         unseen = (idx < 0) | (idx >= n_levels)
-        if unseen.any() and include and not sample_new:
-            labels = list(new.new_levels.get(factor, ()))
-            if (idx < 0).any():
-                labels.append("<missing>")
-            raise PredictionError(
-                f"new data has levels of '{factor}' not seen in fitting: {labels[:10]}. Pass "
-                "sample_new_groups=True to draw their effects from the fitted population "
-                "distribution, or include_group_specific=False to predict without group effects."
-            )
+        if unseen.any() and include:
+            _unseen_levels(design, factor, new, idx, data, sample_new)
         if (idx < 0).any():  # missing factor value: one shared unknown group
             idx = np.where(idx < 0, idx.max(initial=n_levels - 1) + 1, idx)
             index[factor] = np.maximum(idx, 0)
@@ -109,6 +114,32 @@ def _group_effects(
             values = np.concatenate([values, extra], axis=1)
         effects[term.name] = values
     return effects, index
+
+
+def _unseen_levels(design, factor: str, new: NewData, idx, data, sample_new: bool) -> None:
+    """Refuse unseen levels of ``factor`` unless ``sample_new``; with it, warn when the new
+    data holds the factor as another type than the fitted levels (numbers for text or the
+    reverse), where an unseen level more likely misnames a fitted group than names a new
+    one."""
+    labels = list(new.new_levels.get(factor, ()))
+    if (idx < 0).any():
+        labels.append("<missing>")
+    note, differs = stored_levels_note(design, factor, data)
+    stored = f" ({note})" if note else ""
+    if not sample_new:
+        raise PredictionError(
+            f"new data has levels of '{factor}' not seen in fitting: {labels[:10]}{stored}. "
+            "Pass sample_new_groups=True to draw their effects from the fitted population "
+            "distribution, or include_group_specific=False to predict without group effects."
+        )
+    if differs:
+        warnings.warn(
+            f"new data has levels of '{factor}' not seen in fitting: {labels[:10]}, and holds "
+            f"them as another type than the fitted ones ({note}). Their effects were drawn "
+            "from the population distribution; if they name fitted groups, convert the column "
+            "as shown and predict again.",
+            stacklevel=4,
+        )
 
 
 def _new_block_effects(draws: xr.Dataset, block, n_new: int, rng) -> np.ndarray:
@@ -191,9 +222,7 @@ def _check_same_model(spec, draws: xr.Dataset, group: str) -> None:
     wanted = list(predictor.coef_names)
     wanted += [t.name for d in spec.designs for t in d.group_terms]
     wanted += [p.name for p in spec.family.aux if p.name not in predictor.aux_names]
-    wanted = [
-        n for n in dict.fromkeys(wanted) if n not in fixed and n in built.model.named_vars
-    ]
+    wanted = [n for n in dict.fromkeys(wanted) if n not in fixed and n in built.model.named_vars]
     missing = [n for n in wanted if n not in draws.data_vars]
     hint = (
         "Pass the fit of this model (a fit of another formula, family or data has other "
@@ -240,7 +269,7 @@ def prepare(
         else evaluate_new_data(spec.design, data, need_trials=(kind == "response"))
     )
     effects, index = _group_effects(
-        spec, draws, new, include_group_specific, sample_new_groups, rng
+        spec, draws, new, include_group_specific, sample_new_groups, rng, data=data
     )
     values = {data_name("X"): new.X, data_name("offset"): new.offset}
     for term_name, z in new.Z.items():
@@ -252,7 +281,14 @@ def prepare(
             else evaluate_new_data(part.design, data)
         )
         part_effects, part_index = _group_effects(
-            spec, draws, part_new, include_group_specific, sample_new_groups, rng, part.design
+            spec,
+            draws,
+            part_new,
+            include_group_specific,
+            sample_new_groups,
+            rng,
+            part.design,
+            data=data,
         )
         effects.update(part_effects)
         index = {**part_index, **index}
