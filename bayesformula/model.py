@@ -180,7 +180,7 @@ class Model(BambiAPI):
             Draws kept and tuning steps per chain. ``tune`` defaults to 300 when nutpie samples
             the fast path's log-density (its adaptation needs no more there), else 1000.
         discard_tuned_samples, chains, cores, random_seed, target_accept, progressbar
-            As in ``pymc.sample`` (engine defaults if None; the same seed, the same draws).
+            As in ``pymc.sample``; ``chains=None`` is 2 with every engine (same seed, same draws).
         omit_offsets : bool, default True
             Drop the standardised ``*_offset`` variables (non-centered effects, ``hsgp()``).
         include_response_params : bool, default False
@@ -199,7 +199,7 @@ class Model(BambiAPI):
             numpy log-density (`density`): the same posterior, nothing compiled. A model whose
             graph was changed after `build` always samples the graph.
         **kwargs
-            Passed to the engine (``pm.sample`` for "pymc").
+            Engine options; a keyword the engine does not declare is an ``ArgumentTypeError``.
         """
         idata = _fit.sample(self._spec, **_arguments(locals()))
         if diagnostics:
@@ -208,8 +208,8 @@ class Model(BambiAPI):
 
     def check(self, idata, var_names=None):
         """Sampler diagnostics with the next step for each problem (divergences, r_hat, ESS,
-        tree depth, energy, E-BFMI; `bayesformula.diagnostics.check`): ``print()`` it for a
-        report; ``.ok``, ``.problems`` and ``.to_frame()`` give it as data."""
+        tree depth, E-BFMI, an approximation's Pareto k; `bayesformula.diagnostics.check`):
+        ``print()`` it for a report; ``.ok``, ``.problems`` and ``.to_frame()`` as data."""
         return _check(idata, model=self._spec, var_names=var_names)
 
     def compute_log_likelihood(self, idata, inplace: bool = True):

@@ -92,8 +92,8 @@ def out_of_sample(model, idata, group: str) -> str | None:
     """Why ``idata[group]`` does not hold simulated responses of the observed rows (for
     example predictions on new data), or None when it does."""
     predictive = dataset(idata, group)
-    if predictive.attrs.get("in_sample") is False:
-        return "its attrs mark it as predictions on new data (in_sample=False)"
+    if not predictive.attrs.get("in_sample", 1):
+        return "it holds predictions on new data (predict(data=...) marks them in_sample=0)"
     name = model.response_name
     if name not in predictive.data_vars or OBS_DIM not in predictive[name].dims:
         return None  # not this model's responses: the caller's response check says so
@@ -123,7 +123,7 @@ def in_sample(model, idata, group: str, random_seed, where: str):
         what = f"idata['{group}'] is not in-sample ({reason})" if reason else f"no '{group}'"
         raise PredictionError(
             f"{where} compares simulated responses of the observed rows with the observed "
-            f"data, but there is {what} and no '{source}' group to draw them from. Pass the "
+            f"data, but {what} and there is no '{source}' group to draw them from. Pass the "
             f"result of model.{'fit' if source == 'posterior' else 'prior_predictive'}()."
         )
     if reason is not None:

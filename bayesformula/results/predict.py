@@ -484,7 +484,11 @@ def predict(
         y = y.reshape(n_chain, n_draw, *y.shape[1:])
         name = spec.response_name
         out_group = "posterior_predictive" if group == "posterior" else "prior_predictive"
-        set_group(
-            target, out_group, xr.Dataset({name: xr.DataArray(y, coords=y_coords, dims=y_dims)})
+        # in_sample (1 or 0, which netCDF stores) tells the fitting rows' draws from predictions
+        # on new data, whatever their number or index.
+        drawn = xr.Dataset(
+            {name: xr.DataArray(y, coords=y_coords, dims=y_dims)},
+            attrs={"in_sample": int(data is None)},
         )
+        set_group(target, out_group, drawn)
     return None if inplace else target

@@ -61,14 +61,18 @@ def test_ppc_ignores_predictions_on_new_data(bioassay_fit, new_doses, caplog, tm
     # the caller's predictions are untouched
     assert predicted["posterior_predictive"].sizes["__obs__"] == 3
     np.testing.assert_array_equal(predicted["posterior_predictive"]["deaths"].values, kept)
-    assert "holds 3 row(s) where the observed data have 4" in caplog.text
+    assert "predictions on new data" in caplog.text
     fig.savefig(tmp_path / "ppc.png", dpi=60)
 
 
-def test_ppc_redraws_when_marked_out_of_sample(bioassay_fit, monkeypatch):
+def test_ppc_redraws_predictions_on_new_data_of_the_same_shape(bioassay_fit, monkeypatch):
+    """New data with the fitting data's rows and index: only predict's in_sample mark tells."""
     model, idata = bioassay_fit
-    with_pp = model.predict(idata, kind="response", inplace=False, random_seed=1)
-    with_pp["posterior_predictive"].attrs["in_sample"] = False
+    in_sample = model.predict(idata, kind="response", inplace=False, random_seed=1)
+    assert in_sample["posterior_predictive"].attrs["in_sample"] == 1
+    shifted = model.data.assign(dose=model.data["dose"] + 1.0)
+    with_pp = model.predict(idata, data=shifted, kind="response", inplace=False, random_seed=1)
+    assert with_pp["posterior_predictive"].attrs["in_sample"] == 0
     calls = []
     predict = model.predict
 
@@ -77,9 +81,11 @@ def test_ppc_redraws_when_marked_out_of_sample(bioassay_fit, monkeypatch):
         return predict(*args, **kwargs)
 
     monkeypatch.setattr(model, "predict", counting)
+    plot_ppc(model, in_sample, num_pp_samples=10, random_seed=1)
+    assert calls == []  # in-sample draws are used as they are
     plot_ppc(model, with_pp, num_pp_samples=10, random_seed=1)
     assert [call["kind"] for call in calls] == ["response"]
-    assert with_pp["posterior_predictive"].attrs["in_sample"] is False
+    assert with_pp["posterior_predictive"].attrs["in_sample"] == 0
 
 
 def test_ppc_without_posterior_to_redraw_from_is_an_error(bioassay_fit, new_doses):
@@ -93,7 +99,7 @@ def test_ppc_without_posterior_to_redraw_from_is_an_error(bioassay_fit, new_dose
     )
     with pytest.raises(
         bf.errors.PredictionError,
-        match=r"is not in-sample \(it holds 3 row\(s\).*no 'posterior' group.*model\.fit\(\)",
+        match=r"not in-sample \(it holds predictions on new data.*no 'posterior' group.*model\.fit",
     ):
         plot_ppc(model, tree)
 
