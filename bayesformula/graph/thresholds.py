@@ -128,7 +128,8 @@ def order_prior_draws(model, prior, rng):
     """Replace the forward draws of ordered parameters in ``prior`` (an xarray Dataset of
     prior draws) by draws from the ordered prior; see `ordered_prior_sample`."""
     for param in model.family.aux:
-        spec = model.priors.aux[param.name]
+        # an auxiliary parameter with its own formula has term priors, not one prior here
+        spec = model.priors.aux.get(param.name)
         if not (param.ordered and isinstance(spec, Prior)):
             continue
         sampled = f"{param.name}_centered"
