@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-stamp
 DOCS_STAMP := $(VENV)/.docs-stamp
 ENGINES_STAMP := $(VENV)/.engines-stamp
 
-.PHONY: demo test test-fast docs lint bench clean
+.PHONY: demo test test-fast docs docs-outputs lint bench clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	sh scripts/ensure-venv $(VENV)
@@ -42,6 +42,12 @@ test-fast: $(STAMP) $(DOCS_STAMP) $(ENGINES_STAMP)
 
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+# rewrite the outputs shown in README.md and docs/*.md (the ```text block after a ```python
+# block, the lines after a `$ bayesformula ...` command) from what the code prints now;
+# tests/test_docs_run.py checks them. PAGES=docs/priors.md limits it to some pages.
+docs-outputs: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m tests.docs_outputs --write $(PAGES)
 
 # Bambi (for the comparison) lives in its own environment: it pins formulae < 0.7.
 BENCH_VENV ?= .venv-bench
