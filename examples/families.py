@@ -131,7 +131,7 @@ print("\n" + "\n".join(str(ordinal).splitlines()[4:6]))
 idata = ordinal.fit(draws=DRAWS, tune=TUNE, chains=2, random_seed=4, progressbar=False)
 truth = {
     "x": 1.0,
-    "treatment": 0.7,
+    "treatment[yes]": 0.7,
     "threshold[poor|fair]": -1.0,
     "threshold[fair|good]": 0.2,
     "threshold[good|excellent]": 1.4,

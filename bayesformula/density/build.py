@@ -442,12 +442,11 @@ def build_density(
         shapes[term.name] = (len(term.columns),) if term.dim else ()
         if term.dim:
             dims[term.name] = (term.dim,)
-    if aux_block is not None:
-        shapes["sigma"] = ()
     for term, g in zip(design.group_terms, groups, strict=True):
-        eff_shape = (g.n_levels,) if g.n_cols == 1 else (g.n_levels, g.n_cols)
+        vector = term.expr_dim is not None
+        eff_shape = (g.n_levels, g.n_cols) if vector else (g.n_levels,)
         if g.sigma is not None:
-            shapes[g.sigma.name] = () if g.n_cols == 1 else (g.n_cols,)
+            shapes[g.sigma.name] = (g.n_cols,) if vector else ()
             if term.expr_dim:
                 dims[g.sigma.name] = (term.expr_dim,)
         if g.noncentered:
@@ -455,6 +454,8 @@ def build_density(
             dims[f"{term.name}_offset"] = term.dims
         shapes[term.name] = eff_shape
         dims[term.name] = term.dims
+    if aux_block is not None:  # named in the order the model is written: auxiliary last
+        shapes["sigma"] = ()
 
     def expand(x):
         x = np.asarray(x, dtype=float)

@@ -106,14 +106,21 @@ def _response_column(description, data: pd.DataFrame) -> str | None:
     return name if name in data.columns else None
 
 
-def _labels(term, width: int) -> tuple[str, ...]:
+def _is_categorical(term) -> bool:
+    """Whether a formulae term is categorical, or an interaction with a categorical part."""
+    if term.kind == "interaction":
+        return any(c.kind == "categoric" for c in getattr(term, "components", ()))
+    return term.kind == "categoric"
+
+
+def _labels(term, width: int) -> tuple:
+    """Coordinates of a term's columns: the levels of a categorical term (as text), the
+    positions ``0, 1, ...`` of the columns of a numeric one (a spline's basis functions),
+    as Bambi names them."""
     levels = getattr(term, "levels", None)
-    if levels is not None and len(levels) == width:
+    if _is_categorical(term) and levels is not None and len(levels) == width:
         return tuple(str(v) for v in levels)
-    labels = getattr(term, "labels", None)
-    if labels is not None and len(labels) == width:
-        return tuple(str(v) for v in labels)
-    return tuple(str(i) for i in range(width))
+    return tuple(range(width))
 
 
 def _single_levels(data: pd.DataFrame, names) -> dict[str, object]:
@@ -316,6 +323,7 @@ def make_design(
                     columns=tuple(restore_literals(c, literals) for c in term.labels),
                     labels=_labels(term, width),
                     slice=slice(start, start + width),
+                    categorical=_is_categorical(term),
                 )
             )
             columns.append(block)
@@ -345,6 +353,7 @@ def make_design(
                     kind=term.kind,
                     columns=cols,
                     Z=Z,
+                    categorical=term.kind != "intercept" and _is_categorical(term.expr),
                 )
             )
 

@@ -59,18 +59,38 @@ class Response:
 
 @dataclass(frozen=True)
 class CommonTerm:
-    """A common (population-level) term occupying columns ``slice`` of ``Design.X``."""
+    """A common (population-level) term occupying columns ``slice`` of ``Design.X``.
+
+    Attributes
+    ----------
+    name : str
+        The term as written (``"x"``, ``"a"``, ``"a:x"``, ``"bs(x, df=4)"``).
+    kind : str
+        formulae's kind of the term (``"numeric"``, ``"categoric"``, ``"interaction"``).
+    columns : tuple of str
+        Labels of the term's columns in ``X`` (``"a[lo]"``, ``"bs(x, df=4)[0]"``).
+    labels : tuple
+        Coordinates of the term's dimension: the levels of a categorical term (``"lo"``),
+        the column positions ``0, 1, ...`` of a numeric term with several columns.
+    slice : slice
+        The term's columns in ``Design.X``.
+    categorical : bool
+        Whether the term is categorical or an interaction with a categorical part: its
+        coefficients keep their levels along `dim`, even when there is one column.
+    """
 
     name: str
     kind: str
     columns: tuple[str, ...]
-    labels: tuple[str, ...]
+    labels: tuple
     slice: slice
+    categorical: bool = False
 
     @property
     def dim(self) -> str | None:
-        """Name of the coordinate dimension of this term's coefficients (None if scalar)."""
-        return f"{self.name}_dim" if len(self.columns) > 1 else None
+        """Name of the coordinate dimension of this term's coefficients: every categorical
+        term has one, a numeric term when it has several columns (None: a scalar)."""
+        return f"{self.name}_dim" if self.categorical or len(self.columns) > 1 else None
 
 
 @dataclass(frozen=True)
@@ -87,18 +107,23 @@ class GroupTerm:
         The grouping factor (``"g"``, ``"g1:g2"``).
     kind : str
         ``"intercept"``, ``"numeric"``, ``"categoric"`` or ``"interaction"``.
-    columns : tuple of str
-        Labels of the expression's columns (coordinates of the expression dimension).
+    columns : tuple
+        Coordinates of the expression's columns: the levels of a categorical expression, the
+        column positions ``0, 1, ...`` of a numeric one with several columns.
     Z : ndarray
         ``(n, len(columns))`` values of the expression (ones for an intercept).
+    categorical : bool
+        Whether the expression is categorical (or an interaction with a categorical part):
+        its effects keep the levels along `expr_dim`, even when there is one column.
     """
 
     name: str
     expr: str
     factor: str
     kind: str
-    columns: tuple[str, ...]
+    columns: tuple
     Z: np.ndarray = field(repr=False)
+    categorical: bool = False
 
     @property
     def factor_dim(self) -> str:
@@ -107,8 +132,9 @@ class GroupTerm:
 
     @property
     def expr_dim(self) -> str | None:
-        """Dimension of the expression's columns, when it has more than one."""
-        return f"{self.expr}__expr_dim" if len(self.columns) > 1 else None
+        """Dimension of the expression's columns: for a categorical expression, and for a
+        numeric one with more than one column."""
+        return f"{self.expr}__expr_dim" if self.categorical or len(self.columns) > 1 else None
 
     @property
     def dims(self) -> tuple[str, ...]:

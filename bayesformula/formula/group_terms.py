@@ -186,7 +186,7 @@ def _correlation_blocks(
                 for col in t.columns:
                     if t.kind == "intercept":
                         columns.append("Intercept")
-                    elif len(t.columns) == 1:
+                    elif t.expr_dim is None:
                         columns.append(t.expr)
                     else:
                         columns.append(f"{t.expr}[{col}]")

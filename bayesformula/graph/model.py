@@ -2,9 +2,13 @@
 
 Names (the same as Bambi's, so code written against Bambi's posteriors keeps working):
 
-* ``Intercept``, one variable per common term (``dose``, ``C(g)`` with dim ``C(g)_dim``),
+* ``Intercept``, one variable per common term: a scalar for a numeric term with one column
+  (``dose``, a 0/1 indicator too), a vector along ``{term}_dim`` for a categorical term, whose
+  coordinates are its levels even when there is one (``a`` with ``a_dim`` = ``["lo"]``), and
+  for a numeric term with several columns, whose coordinates are ``0, 1, ...`` (``bs(x, df=4)``),
 * per group-specific term ``1|g``: ``1|g_sigma``, ``1|g_offset`` and the effects ``1|g``
-  (dims ``g__factor_dim`` and, for multi-column expressions, ``{expr}__expr_dim``),
+  (dims ``g__factor_dim`` and, for categorical or multi-column expressions,
+  ``{expr}__expr_dim``),
 * per block of correlated terms ``(1 + x | g)``: the packed Cholesky factor
   ``1+x|g_cholesky`` (LKJ prior on the correlations, the terms' priors on the standard
   deviations), the correlations ``1+x|g_corr`` (one per pair of columns, dim
@@ -270,10 +274,10 @@ def _correlated_block(block, design, priors: PriorSet, noncentered: bool) -> dic
     effects = {}
     for name, cols in block.slices().items():
         term = terms[name]
-        width = cols.stop - cols.start
-        sd = stds[cols] if width > 1 else stds[cols.start]
+        vector = term.expr_dim is not None
+        sd = stds[cols] if vector else stds[cols.start]
         pm.Deterministic(f"{name}_sigma", sd, dims=term.expr_dim)
-        values = joint[:, cols] if width > 1 else joint[:, cols.start]
+        values = joint[:, cols] if vector else joint[:, cols.start]
         effects[name] = pm.Deterministic(name, values, dims=term.dims)
     return effects
 
@@ -304,7 +308,7 @@ def _group_part(design, priors: PriorSet, data, noncentered, categories=None):
                 sigma = sigma_spec.create_variable(f"{term.name}_sigma", dims=sigma_dims)
             else:
                 sigma = np.asarray(sigma_spec, dtype=float)
-                if cat_dim is not None and width > 1 and sigma.ndim == 1:
+                if cat_dim is not None and term.expr_dim is not None and sigma.ndim == 1:
                     sigma = sigma[:, None]
                 sigma = pt.as_tensor_variable(sigma)
             if nc:
@@ -317,8 +321,8 @@ def _group_part(design, priors: PriorSet, data, noncentered, categories=None):
         if term.kind != "intercept":
             Z = data[data_name("Z", term.name)]
             if cat_dim is None:
-                per_obs = per_obs * Z[:, 0] if len(term.columns) == 1 else (per_obs * Z).sum(axis=1)
-            elif len(term.columns) == 1:
+                per_obs = per_obs * Z[:, 0] if term.expr_dim is None else (per_obs * Z).sum(axis=1)
+            elif term.expr_dim is None:
                 per_obs = per_obs * Z[:, 0][:, None]
             else:
                 per_obs = (per_obs * Z[:, :, None]).sum(axis=1)

@@ -41,6 +41,7 @@ from bayesformula.io.stored import (
     _short,
     model_encodings,
 )
+from bayesformula.io.upgrade import with_level_dims
 
 
 # ------------------------------------------------------------------ save / load
@@ -311,4 +312,4 @@ def load(path: str | os.PathLike, extra_namespace: dict[str, Any] | None = None)
     except _Damaged as err:
         raise FileFormatError(f"{path} is damaged or was edited: {err}. {_REPAIR}") from None
     del idata[GROUP]
-    return model, idata
+    return model, with_level_dims(model.spec, idata)

@@ -17,6 +17,7 @@ from bayesformula.core.validate import (
     check_seed,
 )
 from bayesformula.errors import ArgumentError, ArgumentTypeError, DataTypeError, PredictionError
+from bayesformula.results.display import ParameterTable
 from bayesformula.results.predict import (
     _check_args,
     param_draws,
@@ -24,7 +25,15 @@ from bayesformula.results.predict import (
     response_draws,
 )
 
-__all__ = ["conf_int", "hdi_bounds", "params", "prediction_table", "summary"]
+__all__ = [
+    "ParameterTable",
+    "conf_int",
+    "hdi_bounds",
+    "parameter_order",
+    "params",
+    "prediction_table",
+    "summary",
+]
 
 #: Variables a fit keeps for internal reasons; tables leave them out unless asked for.
 INTERNAL_SUFFIXES = ("_centered", "_offset")
@@ -98,7 +107,93 @@ def _posterior(idata):
     return idata["posterior"]
 
 
+def _aux_params() -> dict[str, bool]:
+    """Auxiliary parameters of the registered families -> whether one takes the intercept's
+    place (ordinal thresholds)."""
+    from bayesformula.families.registry import FAMILIES
+
+    out: dict[str, bool] = {}
+    for family in FAMILIES.values():
+        for aux in family.aux:
+            out[aux.name] = out.get(aux.name, False) or bool(aux.replaces_intercept)
+    return out
+
+
+#: Suffixes of a group-specific term's variables, stripped to find the term (``1|g_sigma``).
+_GROUP_SUFFIXES = ("_sigma", "_offset")
+#: Suffixes of variables of blocks of correlated terms, listed after the terms.
+_BLOCK_SUFFIXES = ("_corr", "_cholesky", "_joint")
+
+
+def parameter_order(names) -> list[str]:
+    """Posterior variables in the order the model is written.
+
+    The intercept first (with the parameters that take its place, ordinal thresholds), then
+    the common terms, then the group-specific terms (each term's standard deviation before its
+    effects, correlations after the terms), then the auxiliary parameters: a parameter with a
+    formula of its own (``sigma_Intercept``, ``sigma_x``, ``sigma_1|g``) has its variables
+    ordered the same way. Within each part the variables keep their order in ``names`` (the
+    posterior's, in which the graph creates the terms in formula order).
+
+    The parts are read from the names the model gives its variables
+    (`bayesformula.graph.model`): ``|`` marks a group-specific term, and an auxiliary parameter
+    of a registered family, or the prefix ``{param}_`` when ``param`` itself is not among
+    ``names`` (it is then modelled by a formula), marks an auxiliary parameter's variables. A
+    fit holds no family, so a predictor named like such a parameter (a column ``b`` or
+    ``sigma``) is listed with the auxiliary parameters.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Variable names, in the posterior's order.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> parameter_order(["x", "sigma", "Intercept", "1|g_sigma", "1|g"])
+    ['Intercept', 'x', '1|g_sigma', '1|g', 'sigma']
+    """
+    names = [str(n) for n in names]
+    aux = _aux_params()
+    present = set(names)
+    prefixes = sorted((p for p in aux if p not in present), key=len, reverse=True)
+    owners: dict[str, int] = {}  # auxiliary parameter -> position of its first variable
+    bases: dict[str, int] = {}  # group-specific term -> position of its first variable
+
+    def key(position: int, name: str) -> tuple:
+        owner, local = "", name
+        root = name.removesuffix("_centered")
+        if root in aux:  # the parameter itself: first in its part (thresholds: in the main)
+            owner = "" if aux[root] else root
+            local = "Intercept" if root == name else "Intercept_centered"
+        else:
+            for prefix in prefixes:
+                if name.startswith(f"{prefix}_"):
+                    owner, local = prefix, name[len(prefix) + 1 :]
+                    break
+        part = 0 if not owner else 1 + owners.setdefault(owner, position)
+        if local in ("Intercept", "Intercept_centered"):
+            return (part, 0, int(local != "Intercept"), 0, position)
+        if "|" not in local:
+            return (part, 1, 0, 0, position)
+        if local.endswith(_BLOCK_SUFFIXES):
+            return (part, 3, 0, 0, position)
+        base = local
+        for suffix in _GROUP_SUFFIXES:
+            base = base.removesuffix(suffix)
+        sub = 0 if local.endswith("_sigma") else (1 if base == local else 2)
+        return (part, 2, bases.setdefault(f"{owner}:{base}", position), sub, position)
+
+    keys = {name: key(i, name) for i, name in enumerate(names)}
+    return sorted(names, key=keys.__getitem__)
+
+
 def _default_vars(posterior, var_names, include_internal: bool) -> list[str]:
+    """The variables a table shows: ``var_names`` in the order given, or every parameter in
+    the order the model is written (`parameter_order`)."""
     if var_names is not None:
         known = [str(v) for v in posterior.data_vars]
         return check_names(var_names, "var_names", known, "posterior variable")
@@ -109,7 +204,7 @@ def _default_vars(posterior, var_names, include_internal: bool) -> list[str]:
         if not include_internal and str(name).endswith(INTERNAL_SUFFIXES):
             continue
         names.append(str(name))
-    return names
+    return parameter_order(names)
 
 
 def summary(
@@ -134,18 +229,21 @@ def summary(
     include_internal : bool, default False
         Also show the internal variables.
     round_to : int, optional
-        Round the table to this many decimals.
+        Round the values themselves to this many decimals (a plain DataFrame, shown as
+        pandas shows it). By default the values keep full precision and only their display
+        is rounded.
     kind : {"hdi", "eti"}
         Highest-density interval (default) or equal-tailed interval.
 
     Returns
     -------
-    pandas.DataFrame
-        Columns ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%`` (for ``prob=0.94``; ``eti_3%`` ...
-        with ``kind="eti"``), ``mcse_mean``, ``mcse_sd``, ``ess_bulk``, ``ess_tail`` and
-        ``r_hat``; rows named like ``dose``, ``a[mid]`` or ``1|g[g3]``. The columns are
-        bayesformula's own and stay as they are whatever ArviZ calls them
-        (docs/results.md explains the interval).
+    ParameterTable
+        A `pandas.DataFrame` whose display is rounded (`ParameterTable`) with columns
+        ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%`` (for ``prob=0.94``; ``eti_3%`` ... with
+        ``kind="eti"``), ``mcse_mean``, ``mcse_sd``, ``ess_bulk``, ``ess_tail`` and ``r_hat``;
+        rows named like ``dose``, ``a[mid]`` or ``1|g[g3]``, in the order the model is written
+        (`parameter_order`). The columns are bayesformula's own and stay as they are whatever
+        ArviZ calls them (docs/results.md explains the interval).
 
     Examples
     --------
@@ -170,8 +268,9 @@ def summary(
     bounds = [c for c in table.columns if c.endswith(("_lb", "_ub"))]
     table = table.rename(columns={c: lower if c.endswith("_lb") else upper for c in bounds})
     table = table[list(SUMMARY_COLUMNS[:2]) + [lower, upper] + list(SUMMARY_COLUMNS[2:])]
+    table = pd.DataFrame(table)
     table.index.name = "parameter"
-    return table.round(round_to) if round_to is not None else table
+    return table.round(round_to) if round_to is not None else ParameterTable(table)
 
 
 def _flat_draws(idata, var_names, include_internal) -> pd.DataFrame:
@@ -220,7 +319,8 @@ def conf_int(
     kind: str = "hdi",
     include_internal: bool = False,
 ) -> pd.DataFrame:
-    """Credible intervals as two columns, ``lower`` and ``upper``, one row per parameter.
+    """Credible intervals as two columns, ``lower`` and ``upper``, one row per parameter
+    (a `ParameterTable`: full values, rounded display), rows ordered like `summary`'s.
 
     Parameters
     ----------
@@ -241,7 +341,7 @@ def conf_int(
         lower, upper = hdi_bounds(values, prob)
     else:
         lower, upper = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
-    out = pd.DataFrame({"lower": lower, "upper": upper}, index=draws.columns)
+    out = ParameterTable({"lower": lower, "upper": upper}, index=draws.columns)
     out.index.name = "parameter"
     return out
 

@@ -60,6 +60,8 @@ class _Graph:
         )
         self.values = list(self.model.value_vars)
         self.rvs = [self.model.values_to_rvs[v] for v in self.values]
+        # each value variable's shape (dims make static shapes unknown)
+        self.shapes = {k: np.shape(v) for k, v in self.model.initial_point().items()}
 
     def point(self, named: dict) -> dict:
         """The graph's value variables at the fast path's named variables."""
@@ -71,7 +73,7 @@ class _Graph:
             transform = self.model.rvs_to_transforms.get(rv)
             if transform is not None:
                 x = _FORWARD[type(transform).__name__](x)
-            out[value.name] = x.reshape(value.type.shape if None not in value.type.shape else -1)
+            out[value.name] = x.reshape(self.shapes[value.name])
         return out
 
     def flat(self, point: dict) -> np.ndarray:
