@@ -22,6 +22,36 @@ __all__ = ["helper_logp", "observed_logp", "observed_variable"]
 DISCRETE = ("count", "trials", "binary")
 
 
+class _BernoulliAsBinomial:
+    """``Binomial(n=1, p)`` in place of ``Bernoulli(p)``: the same density and draws.
+
+    PyMC 6.3 rewrites the Bernoulli log-density before differentiating it into a form with
+    ``log1p(-sigmoid(eta))``, whose gradient is NaN once ``sigmoid(eta)`` rounds to 1 (a linear
+    predictor above about 37): NUTS then diverges on every draw. The Binomial's gradient stays
+    finite there.
+    """
+
+    def __new__(cls, name: str, **kwargs):
+        import pymc as pm
+
+        return pm.Binomial(name, n=1, **kwargs)
+
+    @staticmethod
+    def dist(**kwargs):
+        import pymc as pm
+
+        return pm.Binomial.dist(n=1, **kwargs)
+
+
+def _distribution(family):
+    """The PyMC distribution of ``family.likelihood`` (see `_BernoulliAsBinomial`)."""
+    import pymc as pm
+
+    if family.likelihood == "Bernoulli":
+        return _BernoulliAsBinomial
+    return getattr(pm, family.likelihood)
+
+
 def _subset(kwargs: dict, idx: np.ndarray) -> dict:
     """The likelihood's parameters for the rows ``idx`` (last axis = observations)."""
     import pytensor.tensor as pt
@@ -41,7 +71,7 @@ def helper_logp(family, kwargs: dict, y, helper: ResponseHelper):
     import pymc as pm
     import pytensor.tensor as pt
 
-    likelihood = getattr(pm, family.likelihood)
+    likelihood = _distribution(family)
     y = pt.as_tensor_variable(y)
     logp = pm.logp(likelihood.dist(**kwargs), y)
     if helper.kind == "weighted":
@@ -93,7 +123,7 @@ def observed_logp(family, kwargs: dict, y, helper: ResponseHelper | None = None)
         return helper_logp(family, kwargs, y, helper)
     if family.logp is not None:
         return family.logp(y, **kwargs)
-    return pm.logp(getattr(pm, family.likelihood).dist(**kwargs), y)
+    return pm.logp(_distribution(family).dist(**kwargs), y)
 
 
 def observed_variable(name: str, family, params: dict, y_data, response, helper=None):
@@ -109,7 +139,7 @@ def observed_variable(name: str, family, params: dict, y_data, response, helper=
     # counts per category: one column per response level
     dims = ("__obs__", response.level_dim) if response.values.ndim == 2 else "__obs__"
     if helper is None and family.logp is None:
-        return getattr(pm, family.likelihood)(name, observed=y_data, dims=dims, **kwargs)
+        return _distribution(family)(name, observed=y_data, dims=dims, **kwargs)
     keys = list(kwargs)
     extra = {}
     if response.values.ndim == 2:  # a vector per observation: (), (k) -> (k)
