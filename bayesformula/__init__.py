@@ -71,3 +71,13 @@ __all__ = [
     "save",
     "summary",
 ]
+
+
+def __getattr__(name: str):
+    """``bf.math`` is ``pymc.math`` (Bambi's ``bmb.math``: tensor functions such as
+    ``sigmoid`` for a custom link's ``linkinv_backend``), imported on first use."""
+    if name == "math":
+        import pymc.math
+
+        return pymc.math
+    raise AttributeError(f"module 'bayesformula' has no attribute {name!r}")

@@ -9,6 +9,7 @@ fits use few draws and compare with the known truth within a few posterior stand
 
 from __future__ import annotations
 
+import math
 import pickle
 import warnings
 
@@ -247,10 +248,13 @@ def test_link_by_bambi_signature():
     eta = pt.dvector("eta")
     got = loglog.linkinv_pt(eta).eval({eta: np.array([-1.0, 0.0, 2.0])})
     np.testing.assert_allclose(got, np.exp(-np.exp(-np.array([-1.0, 0.0, 2.0]))), rtol=1e-12)
+    def normal_cdf(eta):
+        return 0.5 * (1.0 + pt.erf(eta / np.sqrt(2.0)))
+
     backend = bmb.Link(
-        "probit2", link=stats.norm.ppf, linkinv=stats.norm.cdf, linkinv_backend=pt.sigmoid
+        "probit2", link=stats.norm.ppf, linkinv=stats.norm.cdf, linkinv_backend=normal_cdf
     )
-    assert backend.linkinv_pt is pt.sigmoid
+    assert backend.linkinv_pt is normal_cdf
 
 
 @pytest.mark.parametrize(
@@ -259,7 +263,7 @@ def test_link_by_bambi_signature():
         ({}, "unknown link 'mine'"),
         ({"link": np.log}, "needs linkinv="),
         ({"link": stats.norm.ppf, "linkinv": stats.norm.cdf}, "linkinv_pt="),
-        ({"link": np.log, "linkinv": lambda e: np.where(e > 0, e, 0.0)}, "linkinv_pt="),
+        ({"link": np.log, "linkinv": np.vectorize(math.exp)}, "linkinv_pt="),
     ],
 )
 def test_link_errors_say_what_is_missing(kwargs, match):
@@ -537,3 +541,33 @@ def test_prior_transform_on_per_category_terms_with_columns_is_an_error():
     with pytest.raises(PriorError, match="several columns"):
         bmb.Model("y ~ a", df, family="categorical", priors={"a": prior})
     bmb.Model("y ~ x", df, family="categorical", priors={"x": prior})  # one column: used
+
+
+def test_math_is_pymc_math_imported_on_first_use():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bayesformula as bmb; assert 'pymc' not in sys.modules; "
+        "import pymc.math; assert bmb.math is pymc.math; print(bmb.math.sigmoid(0.0).eval())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout) == 0.5
+    with pytest.raises(AttributeError, match="no attribute 'maths'"):
+        bmb.maths  # noqa: B018
+
+
+def test_custom_link_functions_are_checked_against_each_other():
+    from scipy import special
+
+    with pytest.raises(bmb.errors.FamilyError, match=r"linkinv\(-3\) is NaN.*other way round"):
+        bmb.Link("mine", link=special.expit, linkinv=special.logit)
+    with pytest.raises(bmb.errors.FamilyError, match=r"not each other's inverse"):
+        bmb.Link("mine", link=np.log, linkinv=lambda eta: np.exp(2 * eta))
+    with pytest.raises(bmb.errors.FamilyError, match="give different values"):
+        bmb.Link("mine", link=special.logit, linkinv=special.expit, linkinv_backend=pt.exp)
+    link = bmb.Link("mine", link=special.logit, linkinv=special.expit, linkinv_backend=pt.sigmoid)
+    np.testing.assert_allclose(
+        link.linkinv_pt(pt.as_tensor([0.0, 2.0])).eval(), special.expit([0.0, 2.0])
+    )

@@ -86,8 +86,13 @@ class Link:
                 f"Link('{self.name}') needs {' and '.join(f'{m}=' for m in missing)}: the link "
                 "and its inverse as functions of numpy arrays."
             )
+        if not _registered():  # the built-in links, made while this module loads
+            return
+        _check_inverse(self.name, self.link, self.linkinv)
         if self.linkinv_pt is None:
             object.__setattr__(self, "linkinv_pt", _backend_inverse(self.name, self.linkinv))
+        else:
+            _check_backend(self.name, self.linkinv, self.linkinv_pt)
 
     def __reduce__(self) -> tuple:
         # a registered link pickles as its name (and unpickles as the registry's object);
@@ -100,6 +105,64 @@ class Link:
 def _registered() -> dict:
     """`LINKS`, or nothing while its own `Link` objects are being made."""
     return globals().get("LINKS", {})
+
+
+_GRID = np.linspace(-3.0, 3.0, 13)
+
+
+def _check_inverse(name: str, link: Callable, linkinv: Callable) -> None:
+    """``linkinv(link(mu)) == mu`` for the parameter values ``mu = linkinv(eta)`` of a grid of
+    ``eta`` (where finite; a link such as sqrt need not be one-to-one in ``eta``): the default
+    priors use ``link`` and predictions ``linkinv``; swapped functions would be silently wrong."""
+    with np.errstate(all="ignore"):
+        try:
+            mu = np.broadcast_to(np.asarray(linkinv(_GRID.copy()), dtype=float), _GRID.shape)
+            eta = np.broadcast_to(np.asarray(link(mu.copy()), dtype=float), _GRID.shape)
+            back = np.broadcast_to(np.asarray(linkinv(eta.copy()), dtype=float), _GRID.shape)
+        except Exception as err:  # any failure of user code on numpy arrays
+            raise FamilyError(
+                f"Link('{name}'): link and linkinv must work on numpy arrays; calling them "
+                f"raised {type(err).__name__}: {err}"
+            ) from None
+    swapped = "were they given the other way round?"
+    if np.isnan(mu).any():
+        raise FamilyError(
+            f"Link('{name}'): linkinv must take any value of the linear predictor, but "
+            f"linkinv({_GRID[np.isnan(mu)][0]:g}) is NaN. linkinv maps the linear predictor to "
+            f"the parameter (expit for a probability) and link back (logit); {swapped}"
+        )
+    finite = np.isfinite(back) & np.isfinite(mu)
+    wrong = finite & ~np.isclose(back, mu, rtol=1e-6, atol=1e-9)
+    if finite.sum() < 2 or wrong.any():
+        where = f" (linkinv(link({mu[wrong][0]:g})) = {back[wrong][0]:g})" if wrong.any() else ""
+        raise FamilyError(
+            f"Link('{name}'): link and linkinv are not each other's inverse{where}. link maps "
+            "the parameter to the linear predictor (logit for a probability) and linkinv back "
+            f"(expit); {swapped}"
+        )
+
+
+def _check_backend(name: str, linkinv: Callable, linkinv_pt: Callable) -> None:
+    """The PyTensor inverse gives linkinv's values on a grid (the graph samples with it,
+    predictions use linkinv)."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    eta = pt.dvector("eta")
+    try:
+        got = pytensor.function([eta], linkinv_pt(eta), on_unused_input="ignore")(_GRID)
+    except Exception as err:  # any failure of user code on a tensor
+        raise FamilyError(
+            f"Link('{name}'): linkinv_pt (Bambi's linkinv_backend) does not work on a PyTensor "
+            f"vector ({type(err).__name__}: {err}); write it with pytensor.tensor functions."
+        ) from None
+    with np.errstate(all="ignore"):
+        expected = np.broadcast_to(np.asarray(linkinv(_GRID.copy()), dtype=float), _GRID.shape)
+    if not np.allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True):
+        raise FamilyError(
+            f"Link('{name}'): linkinv_pt (Bambi's linkinv_backend) and linkinv give different "
+            "values; they must be the same function, on tensors and on numpy arrays."
+        )
 
 
 def _backend_inverse(name: str, linkinv: Callable) -> Callable:
@@ -125,7 +188,7 @@ def _backend_inverse(name: str, linkinv: Callable) -> Callable:
             f"Link('{name}'): linkinv turns a PyTensor tensor into {type(out).__name__}, not a "
             f"tensor; {advice}"
         )
-    grid = np.linspace(-3.0, 3.0, 13)
+    grid = _GRID
     with np.errstate(all="ignore"):
         expected = np.broadcast_to(np.asarray(linkinv(grid.copy()), dtype=float), grid.shape)
         got = pytensor.function([eta], out, on_unused_input="ignore")(grid)
