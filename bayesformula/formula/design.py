@@ -246,8 +246,7 @@ def make_design(
     if categorical is not None:
         if not isinstance(categorical, str | list | tuple):
             raise DataTypeError(
-                "categorical must be a column name or a list of column names, got "
-                f"{categorical!r}."
+                f"categorical must be a column name or a list of column names, got {categorical!r}."
             )
         cats = [categorical] if isinstance(categorical, str) else list(categorical)
         for col in cats:
@@ -378,32 +377,8 @@ def make_design(
     )
 
 
-def drop_intercept(design: Design, owner: str) -> Design:
-    """The design without an intercept, for models whose ``owner`` takes its place.
-
-    Ordinal families' thresholds do the intercept's job. Categorical predictors keep the
-    reduced (treatment) coding they got with the intercept. A formula that removed the
-    intercept itself (``0 +``, ``- 1``) is kept as it is, unless its columns add up to a
-    constant (a categorical term coded with one column per level): that would duplicate the
-    thresholds, and the error says so.
-    """
-    if design.intercept:
-        return dataclasses.replace(design, intercept=False)
-    X = np.asarray(design.X, dtype=float)
-    if X.shape[1] == 0:
-        return design
-    ones = np.ones(X.shape[0])
-    coef = np.linalg.lstsq(X, ones, rcond=None)[0]
-    if np.linalg.norm(X @ coef - ones) > 1e-8 * np.sqrt(X.shape[0]):
-        return design
-    full = [t.name for t in design.common_terms if np.allclose(X[:, t.slice].sum(axis=1), 1.0)]
-    culprit = (
-        f"'{full[0]}' is coded with one column per level, and these columns add up"
-        if full
-        else "the predictors' columns add up"
-    )
-    raise FormulaError(
-        f"the formula '{design.formula}' removes the intercept, so {culprit} to a constant, "
-        f"which duplicates {owner}. Keep the intercept in the formula (drop the '0 +' or "
-        "'- 1'): it is removed for you, and categorical predictors get reduced coding."
-    )
+def drop_intercept(design: Design) -> Design:
+    """The design without its intercept, for the ordinal families, whose thresholds take its
+    place. The design is made with an intercept (the spec adds one to a formula that removed
+    it), so categorical predictors keep their reduced (treatment) coding."""
+    return dataclasses.replace(design, intercept=False)

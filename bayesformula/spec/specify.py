@@ -36,7 +36,6 @@ from bayesformula.spec.checks import (
     check_category_priors,
     check_has_cdf,
     check_per_category_terms,
-    intercept_owner,
 )
 from bayesformula.spec.distributional import AuxPart, aux_parts, used_columns
 from bayesformula.spec.parameterization import (
@@ -281,6 +280,11 @@ def specify(
             f"available for the {kind} family '{family.name}'; write the response "
             f"as a plain column ('{helper_spec.response} ~ ...')."
         )
+    if not family.intercept:
+        # Ordinal families: the thresholds take the intercept's place whether or not the
+        # formula removes it ('0 +', as Bambi's examples write), and categorical predictors get
+        # the reduced coding they get with an intercept (formulae restores it with a final '+ 1').
+        written, main = main, f"{main} + 1"
     design = make_design(
         main,
         data,
@@ -304,7 +308,7 @@ def specify(
     if family.per_category:
         check_per_category_terms(design, family)
     if not family.intercept:  # ordinal families: the thresholds take its place
-        design = drop_intercept(design, intercept_owner(family))
+        design = replace(drop_intercept(design), formula=written)
     helper = (
         None
         if helper_spec is None

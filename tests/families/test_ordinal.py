@@ -26,7 +26,6 @@ from bayesformula.errors import (
     BayesformulaError,
     DataError,
     FamilyError,
-    FormulaError,
     PredictionError,
     PriorError,
     ResponseError,
@@ -511,10 +510,15 @@ def test_missing_responses_need_dropna():
     assert model.response_data.levels == ("a", "b", "c")
 
 
-def test_full_coding_without_intercept_is_refused():
-    with pytest.raises(FormulaError, match="'a' is coded with one column per level"):
-        bf.Model("y ~ 0 + x + a", DATA, family="cumulative")
-    model = bf.Model("y ~ 0 + x", DATA, family="cumulative")  # numeric only: fine
+def test_removing_the_intercept_gives_the_same_model():
+    """'0 +' (as Bambi's ordinal examples write) keeps the reduced coding of categoricals."""
+    written = bf.Model("y ~ 0 + x + a", DATA, family="cumulative")
+    plain = bf.Model("y ~ x + a", DATA, family="cumulative")
+    np.testing.assert_array_equal(written.design.X, plain.design.X)
+    assert list(written.priors.common) == list(plain.priors.common)
+    assert written.design.X.shape[1] == 1 + DATA["a"].nunique() - 1
+    assert written.design.formula == "y ~ 0 + x + a"
+    model = bf.Model("y ~ 0 + x", DATA, family="cumulative")
     assert list(model.priors.common) == ["x"]
 
 
