@@ -123,8 +123,8 @@ class Model(BambiAPI):
 
     @property
     def backend(self):
-        """The built PyMC model and its handles (`graph.model.BuiltModel`), None until built."""
-        return compiled.built_graph(self._spec, build=False)
+        """The PyMC model and handles (`graph.model.BuiltModel`, ``.model``), built on access."""
+        return compiled.built_graph(self._spec)
 
     def build(self):
         """Build (once) and return the underlying ``pymc.Model``.

@@ -74,7 +74,7 @@ def test_a_pinned_dose_is_respected_by_the_default_fit(bioassay):
 
 def test_artefacts_are_cached_per_spec(bioassay):
     model = _bioassay(bioassay)
-    assert model.backend is None  # nothing built yet
+    assert compiled.built_graph(model.spec, build=False) is None  # nothing built yet
     model.build()
     built = model.backend
     assert built is not None and compiled.built_graph(model.spec) is built

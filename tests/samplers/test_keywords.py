@@ -12,6 +12,7 @@ import inspect
 import pytest
 
 import bayesformula as bf
+from bayesformula import compiled
 from bayesformula.errors import ArgumentTypeError
 from bayesformula.samplers import SAMPLERS, get_sampler
 from bayesformula.samplers.keywords import (
@@ -50,7 +51,7 @@ def test_every_engine_refuses_an_unknown_keyword_before_any_work(name, no_sampli
     model = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial")
     with pytest.raises(ArgumentTypeError, match="keyword 'not_a_setting', which .* not know"):
         _fit(model, inference_method=name, not_a_setting=1)
-    assert model.backend is None  # nothing was built
+    assert compiled.built_graph(model.spec, build=False) is None  # nothing was built
 
 
 def test_every_builtin_engine_declares_its_keywords():

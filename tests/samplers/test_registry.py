@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import bayesformula as bf
+from bayesformula import compiled
 from bayesformula.errors import SamplerError
 from bayesformula.samplers import SAMPLERS, Sampler, get_sampler
 
@@ -20,7 +21,7 @@ def test_unknown_inference_method_lists_known_ones(bioassay):
     model = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial")
     with pytest.raises(ValueError, match="Known: .*'pymc'"):
         model.fit(inference_method="mcmc-fast")
-    assert model.backend is None  # nothing was built for a bad name
+    assert compiled.built_graph(model.spec, build=False) is None  # nothing built for a bad name
 
 
 def test_custom_sampler_is_used_by_fit(bioassay_fit):
