@@ -12,7 +12,10 @@ __all__ = ["load_data", "list_datasets"]
 
 _DESCRIPTIONS = {
     "bioassay": "dose-response of animal deaths at four doses (Racine et al. 1986; BDA3 3.7)",
+    "cherry_blossoms": "day of first cherry blossom in Kyoto, years 801-2015 (Aono; rethinking)",
     "epilepsy": "seizure counts of 59 epileptics in four 2-week periods (Thall & Vail 1990; MASS)",
+    "fish": "fish caught by 250 groups of park visitors, many zeros (rethinking; UCLA fish)",
+    "my_data": "toy data: 50 rows of a response y and two predictors x, z (Bambi's my_data)",
     "radon": "log radon in 919 Minnesota homes in 85 counties (Gelman & Hill 2007)",
     "sleepstudy": "reaction times over 10 days of sleep deprivation, 18 subjects (lme4)",
     "wine": "ordinal bitterness ratings of wine by 9 judges (Randall 1989; ordinal)",
@@ -41,7 +44,7 @@ def list_datasets() -> dict[str, str]:
     Examples
     --------
     >>> sorted(list_datasets())
-    ['bioassay', 'epilepsy', 'radon', 'sleepstudy', 'wine']
+    ['bioassay', 'cherry_blossoms', 'epilepsy', 'fish', 'my_data', 'radon', 'sleepstudy', 'wine']
     """
     return dict(_DESCRIPTIONS)
 

@@ -12,12 +12,23 @@ import bayesformula as bf
 from bayesformula.errors import BayesformulaError, DatasetError
 
 SHARED_SLEEPSTUDY = Path(__file__).resolve().parents[3] / "shared" / "data" / "sleepstudy.csv"
-KNOWN = "'bioassay', 'epilepsy', 'radon', 'sleepstudy', 'wine'"
+KNOWN = (
+    "'bioassay', 'cherry_blossoms', 'epilepsy', 'fish', 'my_data', 'radon', 'sleepstudy', 'wine'"
+)
 
 
 def test_list_datasets():
     datasets = bf.list_datasets()
-    assert sorted(datasets) == ["bioassay", "epilepsy", "radon", "sleepstudy", "wine"]
+    assert sorted(datasets) == [
+        "bioassay",
+        "cherry_blossoms",
+        "epilepsy",
+        "fish",
+        "my_data",
+        "radon",
+        "sleepstudy",
+        "wine",
+    ]
     assert all(isinstance(v, str) and v for v in datasets.values())
     # a copy: changing it does not change the registry
     datasets["mine"] = "x"
@@ -199,3 +210,79 @@ def test_new_datasets_work_in_formulas():
     assert len(wine.design.group_levels["bottle"]) == 8
     # bottle as a fixed factor: 7 dummies, not one numeric slope
     assert bf.Model("response ~ bottle", bf.load_data("wine")).design.X.shape == (72, 7)
+
+
+def test_cherry_blossoms():
+    df = bf.load_data("cherry_blossoms")
+    assert df.shape == (1215, 5)
+    assert list(df.columns) == ["year", "doy", "temp", "temp_upper", "temp_lower"]
+    assert df["year"].dtype == np.int64
+    for column in ["doy", "temp", "temp_upper", "temp_lower"]:
+        assert df[column].dtype == np.float64
+    # one row per year, 801 to 2015
+    assert df["year"].tolist() == list(range(801, 2016))
+    # 827 bloom dates (the rows Bambi's splines notebook keeps), 1124 temperatures
+    assert df["doy"].notna().sum() == 827
+    assert df["temp"].notna().sum() == 1124
+    assert (df[["temp", "temp_upper", "temp_lower"]].notna().sum() == 1124).all()
+    assert df["doy"].min() == 86 and df["doy"].max() == 124
+    # rethinking's precis: doy 104.54 (sd 6.41), temp 6.14 (sd 0.66)
+    assert df["doy"].mean() == pytest.approx(104.5405, abs=1e-4)
+    assert df["doy"].std() == pytest.approx(6.4070, abs=1e-4)
+    assert df["temp"].mean() == pytest.approx(6.1419, abs=1e-4)
+    # sums computed from the source file at extraction time
+    assert df["doy"].sum() == 86455
+    assert df["temp"].sum() == pytest.approx(6903.48, abs=1e-6)
+    known = df.dropna(subset=["temp"])
+    assert (known["temp_lower"] <= known["temp"]).all()
+    assert (known["temp"] <= known["temp_upper"]).all()
+    assert df.iloc[11].tolist()[:2] == [812, 92.0]
+    assert df.iloc[-1].tolist()[:2] == [2015, 93.0]
+
+
+def test_fish():
+    df = bf.load_data("fish")
+    assert df.shape == (250, 6)
+    assert list(df.columns) == ["count", "livebait", "camper", "persons", "child", "hours"]
+    for column in ["count", "livebait", "camper", "persons", "child"]:
+        assert df[column].dtype == np.int64
+    assert df["hours"].dtype == np.float64
+    assert not df.isna().any().any()
+    # the summary of the UCLA zero-inflated Poisson example
+    np.testing.assert_allclose(
+        df[["count", "livebait", "camper", "persons", "child"]].mean(),
+        [3.296, 0.864, 0.588, 2.528, 0.684],
+    )
+    assert df["count"].std() == pytest.approx(11.635028, abs=1e-6)
+    assert (df["count"] == 0).sum() == 142
+    assert df["count"].sum() == 824 and df["count"].max() == 149
+    assert set(df["livebait"]) == {0, 1} and set(df["camper"]) == {0, 1}
+    assert df["persons"].between(1, 4).all() and df["child"].between(0, 3).all()
+    assert (df["child"] < df["persons"]).all()
+    assert df["hours"].sum() == pytest.approx(1381.495, abs=1e-9)
+
+
+def test_my_data():
+    df = bf.load_data("my_data")
+    assert df.shape == (50, 3)
+    assert list(df.columns) == ["y", "x", "z"]
+    assert (df.dtypes == np.float64).all()
+    # the numbers behind Bambi's printed default priors for "y ~ x + z"
+    assert df["y"].mean() == pytest.approx(0.1852, abs=5e-5)
+    assert df["y"].std(ddof=0) == pytest.approx(1.013, abs=5e-4)
+    assert 2.5 * df["y"].std() / df["x"].std() == pytest.approx(2.231, abs=5e-4)
+    assert 2.5 * df["y"].std() / df["z"].std() == pytest.approx(2.4374, abs=5e-5)
+    assert df.iloc[0].tolist() == [0.4858290494287822, 0.4505592412800115, 1.3342414388873296]
+
+
+def test_every_dataset_is_package_data_with_a_source_entry():
+    from importlib import resources
+
+    folder = resources.files("bayesformula.datasets")
+    sources = folder.joinpath("SOURCES.md").read_text(encoding="utf-8")
+    for name in bf.list_datasets():
+        assert folder.joinpath(f"{name}.csv").is_file()
+        assert f"\n## {name}\n" in sources
+        # each entry says where the data come from
+        entry = sources.split(f"\n## {name}\n")[1].split("\n## ")[0]
+        assert "Source" in entry
