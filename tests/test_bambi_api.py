@@ -21,7 +21,7 @@ import pytest
 from scipy import stats
 
 import bayesformula as bmb
-from bayesformula.errors import BayesformulaError, FamilyError, FormulaError, ModelError, PriorError
+from bayesformula.errors import FamilyError, FormulaError, ModelError, PriorError
 from tests.helpers import fit_tree
 
 N = 30
@@ -248,6 +248,7 @@ def test_link_by_bambi_signature():
     eta = pt.dvector("eta")
     got = loglog.linkinv_pt(eta).eval({eta: np.array([-1.0, 0.0, 2.0])})
     np.testing.assert_allclose(got, np.exp(-np.exp(-np.array([-1.0, 0.0, 2.0]))), rtol=1e-12)
+
     def normal_cdf(eta):
         return 0.5 * (1.0 + pt.erf(eta / np.sqrt(2.0)))
 
@@ -414,7 +415,7 @@ def test_prior_transform_cannot_be_saved_but_pickles(data, tmp_path):
     prior = bmb.Prior("HalfNormal", sigma=1, default_transform=None)
     model = bmb.Model("y ~ x", data, priors={"sigma": prior})
     draws = {name: np.zeros((1, 5)) for name in ("Intercept", "x", "sigma")}
-    with pytest.raises(BayesformulaError, match="pickle the model"):
+    with pytest.raises(PriorError, match="pickle the model"):
         bmb.save(model, fit_tree(posterior=draws), tmp_path / "m.nc")
     assert pickle.loads(pickle.dumps(model)).priors.aux["sigma"] == prior
 

@@ -12,7 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesformula.core.prior import Prior
-from bayesformula.errors import BayesformulaError
+from bayesformula.errors import BayesformulaError, PriorError
 
 GROUP = "bayesformula"
 #: The save format this version writes and the newest it reads. Raise it when a change to the
@@ -31,7 +31,7 @@ def _plain(value: Any) -> Any:
     """JSON-ready copy of numbers, arrays, priors and containers."""
     if isinstance(value, Prior):
         if value.options:  # a PyMC transform object has no stored form
-            raise BayesformulaError(
+            raise PriorError(
                 f"cannot save the prior {value!r}: its {', '.join(value.options)} has no stored "
                 "form in a file; pickle the model instead (pickle.dump(model, file))."
             )

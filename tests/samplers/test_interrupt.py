@@ -7,7 +7,9 @@ SIGINT and read what the fit returned.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -289,7 +291,11 @@ def test_nutpie_wait_aborts_on_ctrl_c():
 
 _SCRIPT = textwrap.dedent(
     """
-    import json, sys, warnings
+    import json, signal, sys, warnings
+    # a user's new process takes Ctrl-C; an ignored or blocked SIGINT would be inherited from
+    # the test process, whatever earlier tests left there
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import bayesformula as bf
 
     scenario = sys.argv[1]
@@ -363,7 +369,9 @@ def _interrupt(scenario: str, tmp_path, start_timeout: float = 60.0) -> tuple[di
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group: PyMC's workers go with it
     )
+    stdout = stderr = None
     try:
         started, before = _await_line(proc, "SAMPLING", start_timeout)
         if not started:
@@ -375,8 +383,9 @@ def _interrupt(scenario: str, tmp_path, start_timeout: float = 60.0) -> tuple[di
         stdout, stderr = proc.communicate(timeout=30)
         elapsed = time.monotonic() - sent
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if stdout is None:  # it did not finish: stop the fit and any worker holding its pipes
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
     results = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
     assert results, f"no result (exit {proc.returncode}): {stderr[-2000:]}"
