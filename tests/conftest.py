@@ -90,7 +90,7 @@ def _samples(item) -> bool:
     if _SAMPLES.search(_source(getattr(item, "function", None))):
         return True
     info = getattr(item, "_fixtureinfo", None)
-    for defs in (info.name2fixturedefs.values() if info else ()):
+    for defs in info.name2fixturedefs.values() if info else ():
         if any(_SAMPLES.search(_source(d.func)) for d in defs):
             return True
     return False

@@ -205,9 +205,7 @@ def build_density(
     trials = None if response.trials is None else np.asarray(response.trials, dtype=float)
     offset = None if design.offset is None else np.asarray(design.offset, dtype=float)
     n_coef = int(design.intercept) + p + sum(g.n_levels * g.n_cols for g in groups)
-    suff = gaussian and (
-        not groups or (n_coef <= _MAX_SUFF_COEF and n * n_coef <= _MAX_SUFF_CELLS)
-    )
+    suff = gaussian and (not groups or (n_coef <= _MAX_SUFF_COEF and n * n_coef <= _MAX_SUFF_CELLS))
     if suff:
         rows = None
     else:

@@ -61,8 +61,7 @@ def _check_kind(kind: str, where: str = "") -> str:
     label = f"{where}: kind" if where else "kind"
     error = ArgumentError if isinstance(kind, str) else ArgumentTypeError
     raise error(
-        f"{label} must be 'hdi' or 'eti' (highest-density or equal-tailed interval), "
-        f"got {kind!r}."
+        f"{label} must be 'hdi' or 'eti' (highest-density or equal-tailed interval), got {kind!r}."
     )
 
 

@@ -55,9 +55,7 @@ class _Graph:
         mode = Mode(linker="py", optimizer="fast_compile").including(
             "canonicalize", "stabilize", "specialize"
         )
-        self.logp_dlogp = self.model.compile_fn(
-            [self.model.logp(), self.model.dlogp()], mode=mode
-        )
+        self.logp_dlogp = self.model.compile_fn([self.model.logp(), self.model.dlogp()], mode=mode)
         self.values = list(self.model.value_vars)
         self.rvs = [self.model.values_to_rvs[v] for v in self.values]
         # each value variable's shape (dims make static shapes unknown)

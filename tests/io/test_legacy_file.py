@@ -35,7 +35,5 @@ def test_a_loaded_old_file_saves_again_in_the_new_layout(tmp_path):
     path = bf.save(model, idata, tmp_path / "again.nc")
     again_model, again = bf.load(path)
     assert set(again.children) == set(idata.children)
-    xr.testing.assert_identical(
-        again["posterior"].to_dataset(), idata["posterior"].to_dataset()
-    )
+    xr.testing.assert_identical(again["posterior"].to_dataset(), idata["posterior"].to_dataset())
     assert again_model.formula.main == model.formula.main

@@ -31,8 +31,13 @@ def complete(group_fit):
 def test_the_fit_is_a_datatree_in_arviz_layout(complete):
     _, idata = complete
     assert isinstance(idata, xr.DataTree)
-    assert {"posterior", "sample_stats", "observed_data", "posterior_predictive",
-            "log_likelihood"} <= set(idata.children)
+    assert {
+        "posterior",
+        "sample_stats",
+        "observed_data",
+        "posterior_predictive",
+        "log_likelihood",
+    } <= set(idata.children)
     for group in ("posterior", "sample_stats", "posterior_predictive", "log_likelihood"):
         assert idata[group].dims["chain"] == 2, group
     assert idata["observed_data"]["y"].dims == ("__obs__",)
@@ -40,8 +45,9 @@ def test_the_fit_is_a_datatree_in_arviz_layout(complete):
 
 def test_arviz_summary_agrees_with_bf_summary(complete):
     _, idata = complete
-    theirs = az.summary(idata, var_names=["x", "sigma"], ci_kind="hdi", ci_prob=0.94,
-                        round_to="none")
+    theirs = az.summary(
+        idata, var_names=["x", "sigma"], ci_kind="hdi", ci_prob=0.94, round_to="none"
+    )
     ours = bf.summary(idata, var_names=["x", "sigma"])
     for column in ("mean", "sd", "ess_bulk", "r_hat"):
         np.testing.assert_allclose(ours[column], theirs[column], rtol=1e-12)

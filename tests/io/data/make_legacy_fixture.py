@@ -2,6 +2,7 @@
 
 Kept for the record: run from the repository root with a 0.1 install to write the file again.
 """
+
 import json
 
 import numpy as np
@@ -20,7 +21,9 @@ new["Days"] = [0.5, 3.0, 9.5, 12.0, 2.0]
 pred = model.predict(idata, data=new, inplace=False)
 mu = pred.posterior["mu"].mean(("chain", "draw")).values
 new.to_csv("tests/io/data/sleepstudy-v0.1-new.csv", index=True)
-json.dump({"mu_mean": [float(v) for v in mu],
-           "versions": {"bayesformula": bf.__version__}},
-          open("tests/io/data/sleepstudy-v0.1-expected.json", "w"), indent=1)
+json.dump(
+    {"mu_mean": [float(v) for v in mu], "versions": {"bayesformula": bf.__version__}},
+    open("tests/io/data/sleepstudy-v0.1-expected.json", "w"),
+    indent=1,
+)
 print(mu, list(idata.groups()))
