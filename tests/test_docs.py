@@ -40,6 +40,9 @@ def test_docs_build_strict(tmp_path):
     assert api.exists()
     text = _text(api)
     assert "bayesformula.Model" in text
+    # Bambi's spellings are public API too
+    for name in ("set_priors", "response_component", "bayesformula.Likelihood", "InferenceMethods"):
+        assert name in text, name
     summary = inspect.getdoc(bf.Model).splitlines()[0]
     summary = " ".join(summary.replace("``", "").split())
     assert summary in text
