@@ -11,7 +11,6 @@ re-exports their public names.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -68,7 +67,6 @@ __all__ = [
     "NewData",
     "make_design",
     "evaluate_new_data",
-    "drop_intercept",
 ]
 
 
@@ -375,10 +373,3 @@ def make_design(
         group_blocks=blocks,
         special_terms=special_terms,
     )
-
-
-def drop_intercept(design: Design) -> Design:
-    """The design without its intercept, for the ordinal families, whose thresholds take its
-    place. The design is made with an intercept (the spec adds one to a formula that removed
-    it), so categorical predictors keep their reduced (treatment) coding."""
-    return dataclasses.replace(design, intercept=False)

@@ -21,7 +21,7 @@ from bayesformula.families.family import Family, ResponseData
 from bayesformula.families.links import Link
 from bayesformula.families.pickling import portable
 from bayesformula.families.registry import get_family
-from bayesformula.formula.design import Design, drop_intercept, make_design
+from bayesformula.formula.design import Design, make_design
 from bayesformula.formula.formula import Formula
 from bayesformula.formula.helpers import ResponseHelper, evaluate_helper, split_response_helper
 from bayesformula.priors.auto import (
@@ -308,7 +308,8 @@ def specify(
     if family.per_category:
         check_per_category_terms(design, family)
     if not family.intercept:  # ordinal families: the thresholds take its place
-        design = replace(drop_intercept(design), formula=written)
+        # the design was made with an intercept, so categorical predictors keep reduced coding
+        design = replace(design, intercept=False, formula=written)
     helper = (
         None
         if helper_spec is None
