@@ -190,6 +190,7 @@ class ResponseTermView:
 
     @property
     def categorical(self) -> bool:
+        """Whether the response has levels (ordinal and categorical families)."""
         return self.levels is not None
 
     @property
@@ -202,6 +203,7 @@ class ResponseTermView:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of the response values."""
         return np.shape(self.data)
 
 
@@ -213,6 +215,7 @@ class ResponseComponent:
 
     @property
     def response(self) -> ResponseTermView:
+        """The response term (Bambi's older name for `term`)."""
         return self.term
 
 
