@@ -65,9 +65,11 @@ def main(argv=None) -> int:
         import nutpie  # noqa: F401
 
     formula, data, family = WORKLOADS[args.workload]()
-    if args.lib == "bambi":
+    if args.lib == "bambi" and isinstance(formula, str):
         # Bambi's group effects are independent; bayesformula writes that '(x || g)'
         formula = formula.replace("||", "|")
+    if isinstance(formula, tuple):  # a main formula and formulas of auxiliary parameters
+        formula = lib.Formula(*formula)
     rss_before = _rss_mb()
 
     fit_kwargs = {

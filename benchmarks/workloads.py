@@ -1,7 +1,8 @@
-"""The benchmark workloads W1-W8: seeded data, formula and family.
+"""The benchmark workloads W1-W12: seeded data, formula and family.
 
-W1-W6 are on bayesformula's fast path; W7 and W8 are not (their families have no numpy
-log-density yet), so both libraries compile and sample a PyMC graph there.
+W1-W7, W9 and W10 are on bayesformula's fast path; W8 (ordinal), W11 (correlated effects) and
+W12 (a formula for sigma) are not yet, so both libraries compile and sample a PyMC graph there.
+A workload's formula is a string, or a tuple of the main formula and auxiliary formulas.
 
 Imports only numpy and pandas, so the same file serves bayesformula's environment and a
 separate environment with Bambi (whose formulae pin conflicts with bayesformula's).
@@ -77,7 +78,7 @@ def w6():
 
 def w7():
     rng = np.random.default_rng(7)
-    n, groups = 2_000, 50
+    n, groups = 20_000, 200
     g = rng.integers(0, groups, n)
     x = rng.normal(size=n)
     mu = np.exp(1.0 + 0.4 * x + rng.normal(0, 0.3, groups)[g])
@@ -89,15 +90,61 @@ def w7():
 
 def w8():
     rng = np.random.default_rng(8)
-    n = 1_000
-    X = rng.normal(size=(n, 3))
-    y = 2.0 + X @ np.array([0.8, -0.5, 0.3]) + 1.5 * rng.standard_t(4, n)
-    data = pd.DataFrame(X, columns=["x0", "x1", "x2"])
-    data["y"] = y
-    return "y ~ x0 + x1 + x2", data, "t"
+    n = 5_000
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    latent = 0.8 * x1 - 0.5 * x2 + rng.logistic(size=n)
+    y = np.digitize(latent, [-1.5, -0.3, 0.6, 1.8])  # five ordered categories
+    data = pd.DataFrame({"y": pd.Categorical(y, ordered=True), "x1": x1, "x2": x2})
+    return "y ~ x1 + x2", data, "cumulative"
 
 
-WORKLOADS = {"W1": w1, "W2": w2, "W3": w3, "W4": w4, "W5": w5, "W6": w6, "W7": w7, "W8": w8}
+def w9():
+    rng = np.random.default_rng(9)
+    n = 20_000
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    mu = 1 / (1 + np.exp(-(-0.3 + 0.6 * x1 - 0.4 * x2)))
+    kappa = 12.0
+    data = pd.DataFrame({"y": rng.beta(mu * kappa, (1 - mu) * kappa), "x1": x1, "x2": x2})
+    return "y ~ x1 + x2", data, "beta"
+
+
+def w10():
+    rng = np.random.default_rng(10)
+    n, groups = 10_000, 100
+    g = rng.integers(0, groups, n)
+    x = rng.normal(size=n)
+    y = 2.0 + 0.8 * x + rng.normal(0, 0.7, groups)[g] + 1.5 * rng.standard_t(4, n)
+    data = pd.DataFrame({"y": y, "x": x, "g": "g" + pd.Series(g).astype(str)})
+    return "y ~ x + (1|g)", data, "t"
+
+
+def w11():
+    data = pd.read_csv(DATASETS / "sleepstudy.csv")
+    return "Reaction ~ Days + (Days|Subject)", data, "gaussian"
+
+
+def w12():
+    rng = np.random.default_rng(12)
+    n = 2_000
+    x = rng.normal(size=n)
+    y = 1.0 + 0.5 * x + np.exp(-0.2 + 0.4 * x) * rng.normal(size=n)
+    return ("y ~ x", "sigma ~ x"), pd.DataFrame({"y": y, "x": x}), "gaussian"
+
+
+WORKLOADS = {
+    "W1": w1,
+    "W2": w2,
+    "W3": w3,
+    "W4": w4,
+    "W5": w5,
+    "W6": w6,
+    "W7": w7,
+    "W8": w8,
+    "W9": w9,
+    "W10": w10,
+    "W11": w11,
+    "W12": w12,
+}
 
 DESCRIPTIONS = {
     "W1": "bioassay p(deaths, n) ~ dose, binomial (4 rows)",
@@ -106,6 +153,10 @@ DESCRIPTIONS = {
     "W4": "sleepstudy Reaction ~ Days + (Days||Subject) (Bambi: (Days|Subject), the same model)",
     "W5": "poisson, n = 100,000, y ~ x1 + x2 + (1|g), 1,000 groups",
     "W6": "bernoulli, n = 20,000, y ~ x + (1|g1) + (1|g2), 500 and 50 groups",
-    "W7": "negativebinomial, n = 2,000, y ~ x + (1|g), 50 groups (PyMC graph)",
-    "W8": "student t, n = 1,000, y ~ x0 + x1 + x2 (PyMC graph)",
+    "W7": "negativebinomial, n = 20,000, y ~ x + (1|g), 200 groups",
+    "W8": "ordinal cumulative, n = 5,000, y ~ x1 + x2, 5 categories (PyMC graph)",
+    "W9": "beta, n = 20,000, y ~ x1 + x2",
+    "W10": "student t, n = 10,000, y ~ x + (1|g), 100 groups",
+    "W11": "sleepstudy Reaction ~ Days + (Days|Subject), correlated effects (PyMC graph)",
+    "W12": "gaussian, n = 2,000, y ~ x with sigma ~ x (PyMC graph)",
 }

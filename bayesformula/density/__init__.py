@@ -6,6 +6,8 @@ such a model is sampled from its PyMC graph. `bayesformula.testing.check_density
 equal at random points.
 """
 
+# the row likelihoods register themselves on import
+from bayesformula.density import rows, rows_mixture, rows_shapes  # noqa: F401
 from bayesformula.density.build import build_density, density_of_spec
 from bayesformula.density.likelihoods import FAST_LIKELIHOODS, register_fast_likelihood
 from bayesformula.density.model import DensityModel

@@ -17,9 +17,15 @@ PyMC model). What differs is the arithmetic:
   the intercept (a shift, so the Jacobian is 1): this removes the ridge between the intercept
   and the mean of the group effects.
 
-The families and links it computes are those registered in
-`bayesformula.density.likelihoods`; families, links or priors outside them, and
-``mo()``/``hsgp()`` terms, raise `Unsupported`: such models are sampled from their PyMC graph.
+* the other families (`bayesformula.density.rows`): the log-likelihood summed over rows from
+  the parent parameter (the link's inverse of the linear predictor) and the auxiliary
+  parameters, each sampled on the scale PyMC's transform gives it (log for positive ones, logit
+  for those in (0, 1)); rows merge where covariate pattern and response are both equal.
+
+The families and links it computes are those registered in `bayesformula.density.likelihoods`
+and `bayesformula.density.rows`; families, links or priors outside them (a bounded prior on a
+coefficient included), and ``mo()``/``hsgp()`` terms, raise `Unsupported`: such models are
+sampled from their PyMC graph.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import expit
 
 from bayesformula.core.prior import Prior
 from bayesformula.density.likelihoods import fast_likelihood
@@ -36,7 +43,9 @@ from bayesformula.density.parts import (
     GroupTerm,
     Layout,
     anchor_effects,
+    aux_blocks,
     centered_effects,
+    coefficient_block,
     first_rows,
     full_design,
     merge_priors,
@@ -45,6 +54,7 @@ from bayesformula.density.parts import (
     row_loop,
 )
 from bayesformula.density.priors import Unsupported
+from bayesformula.density.rows import row_likelihood
 from bayesformula.spec.names import design_coords
 
 __all__ = ["KERNEL_MIN_ROWS", "Unsupported", "build_density", "density_of_spec"]
@@ -76,7 +86,7 @@ def _check_family(family, link):
             f"ordinal family '{family.name}': its category probabilities come from thresholds, "
             "which the fast path does not compute"
         )
-    lik = fast_likelihood(family, link)
+    lik = fast_likelihood(family, link) or row_likelihood(family, link)
     if lik is None:
         raise Unsupported(f"family '{family.name}' with link '{link.name}'")
     return lik
@@ -121,6 +131,7 @@ def build_density(
     for term in getattr(design, "special_terms", ()):
         raise Unsupported(f"the {term.kind}() term '{term.name}'")
     gaussian = lik.kind == "gaussian"
+    rowwise = lik.kind == "rows"
     n = design.n_obs
     layout = Layout()
 
@@ -133,10 +144,10 @@ def build_density(
     intercept = None
     if design.intercept:
         name = "Intercept_centered" if centered_intercept else "Intercept"
-        intercept = prior_block(layout, name, priors.common["Intercept"], 1, "the intercept")
+        intercept = coefficient_block(layout, name, priors.common["Intercept"], 1, "the intercept")
     common: list[tuple[object, Block]] = []
     for term in design.common_terms:
-        block = prior_block(
+        block = coefficient_block(
             layout, term.name, priors.common[term.name], len(term.columns), f"term '{term.name}'"
         )
         common.append((term, block))
@@ -144,16 +155,7 @@ def build_density(
         slice(common[0][1].start, common[-1][1].start + common[-1][1].size) if common else None
     )
 
-    aux_block = None
-    fixed_aux = None
-    if gaussian:
-        spec = priors.aux["sigma"]
-        if isinstance(spec, Prior):
-            aux_block = prior_block(layout, "sigma", spec, 1, "sigma")
-            if not aux_block.prior.positive:
-                raise Unsupported("sigma has a prior that is not positive")
-        else:
-            fixed_aux = float(spec)
+    aux = aux_blocks(layout, family, lik, priors)
 
     if design.group_blocks:
         names = ", ".join(f"({b.name.replace('|', ' | ')})" for b in design.group_blocks)
@@ -213,9 +215,14 @@ def build_density(
         pattern += [g.Z for g in groups if g.Z is not None]
         if offset is not None:
             pattern.append(offset)
+        if rowwise and not lik.entry.sums:  # merged rows must have equal responses too
+            pattern += [y] + ([trials] if trials is not None else [])
         rows = reduce_rows(pattern, n)
 
-    const = lik.constant(y, trials)
+    if rowwise:
+        const = lik.entry.constant(y, trials) if lik.entry.constant is not None else 0.0
+    else:
+        const = lik.constant(y, trials)
     ybar = 0.0
     if gaussian:
         resp = y - (offset if offset is not None else 0.0)
@@ -251,6 +258,9 @@ def build_density(
             if gaussian:
                 S1 = np.bincount(inverse, weights=resp, minlength=k)
                 S2 = np.bincount(inverse, weights=resp * resp, minlength=k)
+            elif rowwise and not lik.entry.sums:
+                t_first = None if trials is None else trials[first]
+                row_data = lik.entry.prepare(y[first], t_first, counts)
             else:
                 Ysum = np.bincount(inverse, weights=y, minlength=k)
                 weight = counts if trials is None else np.bincount(inverse, trials, minlength=k)
@@ -259,14 +269,20 @@ def build_density(
             Xr = np.ascontiguousarray(Xc)
             off_r = None if offset is None or gaussian else offset
             counts = None
-            if not gaussian:
+            if rowwise and not lik.entry.sums:
+                row_data = lik.entry.prepare(y, trials, None)
+            elif not gaussian:
                 Ysum = y
                 weight = np.ones(n) if trials is None else trials
             description = f"{n:,} rows"
         n_rows = Xr.shape[0]
-        unit_weights = not gaussian and bool(np.all(weight == 1.0))
+        if rowwise and lik.entry.sums:
+            row_data = lik.entry.prepare(Ysum, weight, None)
+        unit_weights = not (gaussian or rowwise) and bool(np.all(weight == 1.0))
     loop = None
-    use_loop = not (suff or gaussian) and (n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel)
+    use_loop = not (suff or gaussian or rowwise) and (
+        n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel
+    )
     if use_loop and lik.kernel is not None:
         code = lik.kernel(unit_weights)
         loop, flat_slices = row_loop(code, Xr, Ysum, weight, off_r, groups)
@@ -294,10 +310,19 @@ def build_density(
                 grad[where] += gb * v + 1.0
                 for name, part in parts:
                     values[name] = v[part]
+            elif prior.unit:  # sampled on logit(value)
+                v = expit(u)
+                lb, gb = prior.logp_grad(v)
+                lp += lb - float(np.sum(np.logaddexp(0.0, u) + np.logaddexp(0.0, -u)))
+                grad[where] += gb * v * (1.0 - v) + 1.0 - 2.0 * v
+                for name, part in parts:
+                    values[name] = v[part]
             else:
                 lb, gb = prior.logp_grad(u)
                 lp += lb
                 grad[where] += gb
+                for name, part in parts:
+                    values[name] = u[part]
         alpha = x[i_int] if i_int is not None else 0.0
         beta = x[beta_slice] if beta_slice is not None else None
 
@@ -331,16 +356,14 @@ def build_density(
                 theta[where] = b.reshape(-1)
             St = S @ theta
             Q = rr - 2.0 * float(theta @ t) + float(theta @ St)
-            sigma = float(values["sigma"][0]) if aux_block is not None else fixed_aux
-            ll, dq, dsig = lik.loglik(Q, n, sigma)
+            ll, dq, dsig = lik.loglik(Q, n, aux_value(values, "sigma"))
             lp += ll
             dtheta = -2.0 * dq * (t - St)
             if design.intercept:
                 grad[i_int] += dtheta[0]
             if beta is not None:
                 grad[beta_slice] += dtheta[int(design.intercept) : int(design.intercept) + p]
-            if aux_block is not None:
-                grad[aux_block.start] += dsig * sigma
+            aux_grad(grad, values, "sigma", dsig)
             db_lik = [
                 dtheta[where].reshape(g.n_levels, g.n_cols)
                 for where, g in zip(coef_slices, groups, strict=True)
@@ -369,18 +392,29 @@ def build_density(
                 eta += np.einsum("ij,ij->i", b[g.idx], g.Z)
         if gaussian:
             eta -= ybar
-            sigma = float(values["sigma"][0]) if aux_block is not None else fixed_aux
             if counts is None:
                 resid = resp - eta  # dQ/deta = -2 resid
                 Q = float(resid @ resid)
             else:
                 resid = S1 - counts * eta
                 Q = float(np.sum(S2) - 2.0 * (eta @ S1) + (counts * eta) @ eta)
-            ll, dq, dsig = lik.loglik(Q, n, sigma)
+            ll, dq, dsig = lik.loglik(Q, n, aux_value(values, "sigma"))
             lp += ll
             deta = -2.0 * dq * resid
-            if aux_block is not None:
-                grad[aux_block.start] += dsig * sigma
+            aux_grad(grad, values, "sigma", dsig)
+        elif rowwise:
+            if off_r is not None:
+                eta += off_r
+            mu, dmu_deta = lik.linkinv(eta)
+            if not lik.in_support(mu):  # outside the parameter's support, as PyMC's checks
+                return -math.inf, np.zeros(ndim)
+            ll, dmu, daux = lik.entry.loglik(
+                mu, row_data, {name: aux_value(values, name) for name in aux}
+            )
+            lp += ll
+            deta = dmu * dmu_deta
+            for name, d in daux.items():
+                aux_grad(grad, values, name, d)
         else:
             if off_r is not None:
                 eta += off_r
@@ -405,6 +439,19 @@ def build_density(
                     )
                 )
         return _group_backward(lp, grad, db_lik, effects)
+
+    def aux_value(values, name):
+        spec = aux[name]
+        return float(values[name][0]) if isinstance(spec, Block) else spec
+
+    def aux_grad(grad, values, name, d):
+        """Add d(lp)/d(aux) on the sampler's scale of the auxiliary parameter ``name``."""
+        block = aux[name]
+        if not isinstance(block, Block):
+            return
+        v = float(values[name][0])
+        chain = {"log": v, "logodds": v * (1.0 - v), None: 1.0}[block.prior.transform]
+        grad[block.start] += float(np.sum(d)) * chain
 
     def _group_backward(lp, grad, db_lik, effects):
         """Add the group effects' part of the gradient, given d(likelihood)/d(effects)."""
@@ -452,8 +499,9 @@ def build_density(
             dims[f"{term.name}_offset"] = term.dims
         shapes[term.name] = eff_shape
         dims[term.name] = term.dims
-    if aux_block is not None:  # named in the order the model is written: auxiliary last
-        shapes["sigma"] = ()
+    for name, block in aux.items():  # named in the order the model is written: auxiliary last
+        if isinstance(block, Block):
+            shapes[name] = ()
 
     def expand(x):
         x = np.asarray(x, dtype=float)
@@ -468,8 +516,12 @@ def build_density(
                 out["Intercept"] = np.asarray(alpha)
         for term, block in common:
             out[term.name] = x[block.slice].reshape(shapes[term.name]).copy()
-        if aux_block is not None:
-            out["sigma"] = np.asarray(math.exp(x[aux_block.start]))
+        for name, block in aux.items():
+            if isinstance(block, Block):
+                u = float(x[block.start])
+                transform = block.prior.transform
+                value = math.exp(u) if transform == "log" else u
+                out[name] = np.asarray(float(expit(u)) if transform == "logodds" else value)
         effects = [None] * len(groups)
         for i in order:
             g = groups[i]

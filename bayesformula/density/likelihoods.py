@@ -101,6 +101,15 @@ def _poisson(eta, ysum, weight, unit_weights: bool):
     return float(ysum @ eta) - float(weight @ mu), ysum - weight * mu
 
 
+def _cloglog(eta, ysum, weight, unit_weights: bool):
+    # P(failure) = exp(-exp(eta)): log P(failure) = -exp(eta) exactly
+    e = np.exp(eta)
+    log_p = np.log(-np.expm1(-e))
+    fail = weight - ysum
+    lp = float(ysum @ log_p) - float(fail @ e)
+    return lp, ysum * e / np.expm1(e) - fail * e
+
+
 def _binomial_constant(y, trials):
     return float(np.sum(gammaln(trials + 1) - gammaln(y + 1) - gammaln(trials - y + 1)))
 
@@ -133,6 +142,12 @@ register_fast_likelihood(
         "binomial", "Binomial", "logit", "glm", _binomial_constant, _logistic, _kernel_code("b")
     )
 )
+# the probit link stays on the graph: PyMC computes log(1 - p) from p = Phi(eta), which loses
+# all precision once p rounds to 1, so an accurate log Phi(-eta) here would not equal it
+for _family, _constant in (("bernoulli", lambda y, t: 0.0), ("binomial", _binomial_constant)):
+    register_fast_likelihood(
+        FastLikelihood(_family, _family.title(), "cloglog", "glm", _constant, _cloglog)
+    )
 register_fast_likelihood(
     FastLikelihood(
         "poisson",

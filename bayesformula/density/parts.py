@@ -7,13 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bayesformula.density.priors import NumericPrior, numeric_prior
+from bayesformula.core.prior import Prior
+from bayesformula.density.priors import NumericPrior, Unsupported, numeric_prior
 
 __all__ = [
     "Block",
     "GroupTerm",
     "Layout",
     "anchor_effects",
+    "aux_blocks",
+    "coefficient_block",
     "centered_effects",
     "first_rows",
     "full_design",
@@ -73,6 +76,39 @@ class GroupTerm:
 
 def prior_block(layout, name, prior, size, what):
     return layout.add(name, size, numeric_prior(prior, size, what))
+
+
+def coefficient_block(layout, name, prior, size, what):
+    """A coefficient's block: its prior must be on the whole real line, as the fast path
+    samples coefficients as they are (a bounded prior makes PyMC transform them)."""
+    block = prior_block(layout, name, prior, size, what)
+    if block.prior.transform is not None:
+        raise Unsupported(f"{what} has a {prior.name} prior, which bounds it")
+    return block
+
+
+#: the unconstrained scale each auxiliary parameter's support needs of its prior
+_AUX_TRANSFORMS = {"positive": "log", "unit": "logodds", "real": None}
+
+
+def aux_blocks(layout, family, lik, priors) -> dict:
+    """Each auxiliary parameter of the likelihood: its `Block` (a prior) or its fixed value."""
+    if lik.kind == "gaussian":
+        names = ("sigma",)
+    else:
+        names = lik.entry.aux if lik.kind == "rows" else ()
+    support = {aux.name: aux.support for aux in family.aux}
+    out = {}
+    for name in names:
+        spec = priors.aux[name]
+        if not isinstance(spec, Prior):
+            out[name] = float(spec)
+            continue
+        block = prior_block(layout, name, spec, 1, name)
+        if block.prior.transform != _AUX_TRANSFORMS[support[name]]:
+            raise Unsupported(f"{name} has a {spec.name} prior, whose support is not {name}'s")
+        out[name] = block
+    return out
 
 
 def reduce_rows(columns: list[np.ndarray], n: int):
@@ -147,7 +183,7 @@ def merge_priors(blocks):
         for b in members:
             parts.append((b.name, slice(offset, offset + b.size)))
             offset += b.size
-        merged.append((NumericPrior(name, params, positive), where, parts))
+        merged.append((NumericPrior(name, params, positive, members[0].prior.unit), where, parts))
     return merged
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import betaln, gammaln
 
 from bayesformula.core.prior import Prior
 
@@ -44,12 +44,13 @@ class PriorKind:
     """How the fast path computes one distribution: its parameters (PyMC's names), whether
     it is sampled on ``log(value)``, its elementwise log-density and derivative
     ``(x, params) -> (lp, dlp/dx)``, and a central starting value ``(params, size) -> x0`` on
-    the sampler's scale."""
+    the sampler's scale. ``unit`` distributions (on (0, 1)) are sampled on ``logit(value)``."""
 
     params: tuple[str, ...]
     positive: bool
     logp_grad: Callable[[np.ndarray, dict], tuple[np.ndarray, np.ndarray]]
     initial: Callable[[dict, int], np.ndarray]
+    unit: bool = False
 
 
 #: Distribution name -> `PriorKind`: the priors the fast path computes exactly. A prior of any
@@ -57,11 +58,13 @@ class PriorKind:
 PRIOR_KINDS: dict[str, PriorKind] = {}
 
 
-def register_prior_kind(name: str, params: tuple[str, ...], positive: bool, initial):
+def register_prior_kind(
+    name: str, params: tuple[str, ...], positive: bool, initial, *, unit: bool = False
+):
     """Register ``name``'s log-density (the decorated function) for the fast path."""
 
     def decorate(logp_grad):
-        PRIOR_KINDS[name] = PriorKind(tuple(params), positive, logp_grad, initial)
+        PRIOR_KINDS[name] = PriorKind(tuple(params), positive, logp_grad, initial, unit)
         return logp_grad
 
     return decorate
@@ -151,17 +154,37 @@ def _gamma(x, p):
     return a * np.log(b) - gammaln(a) + (a - 1) * np.log(x) - b * x, (a - 1) / x - b
 
 
+@register_prior_kind(
+    "Beta",
+    ("alpha", "beta"),
+    False,
+    lambda p, size: np.log(_full(p["alpha"], size) / _full(p["beta"], size)),
+    unit=True,
+)
+def _beta(x, p):
+    a, b = p["alpha"], p["beta"]
+    lp = (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - betaln(a, b)
+    return lp, (a - 1) / x - (b - 1) / (1 - x)
+
+
 @dataclass(frozen=True)
 class NumericPrior:
     """A prior's log-density on a block of ``size`` values.
 
-    ``positive`` priors are sampled on ``log(value)``; `logp_grad` returns the log-density of
-    the value itself (the caller adds the log-Jacobian).
+    ``positive`` priors are sampled on ``log(value)``, ``unit`` ones on ``logit(value)``;
+    `logp_grad` returns the log-density of the value itself (the caller adds the
+    log-Jacobian).
     """
 
     name: str
     params: dict
     positive: bool
+    unit: bool = False
+
+    @property
+    def transform(self) -> str | None:
+        """The sampler's scale: "log", "logodds" or None (the value itself)."""
+        return "log" if self.positive else "logodds" if self.unit else None
 
     def logp_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Sum of the log-densities at ``x`` and the derivative with respect to ``x``."""
@@ -210,4 +233,4 @@ def numeric_prior(prior: Prior, size: int, what: str) -> NumericPrior:
         if arr.ndim > 1 or (arr.ndim == 1 and arr.size not in (1, size)):
             raise Unsupported(f"{what}'s prior parameter '{key}' has shape {arr.shape}")
         params[key] = float(arr.reshape(-1)[0]) if arr.size == 1 else arr
-    return NumericPrior(prior.name, params, positive)
+    return NumericPrior(prior.name, params, positive, PRIOR_KINDS[prior.name].unit)

@@ -23,14 +23,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bayesformula as bf
-from bayesformula.density import likelihoods
+from bayesformula.density import likelihoods, rows
 from bayesformula.density import priors as numeric_priors
+from bayesformula.families.registry import get_family
 from bayesformula.testing import check_density
 
 #: models generated per run (seeded: the same models every run)
 N_SPECS = int(__import__("os").environ.get("BF_N_SPECS", 200))
 
-FAMILIES = sorted({family for family, _ in likelihoods.FAST_LIKELIHOODS})
+
+def _claimed_pairs() -> list[tuple[str, str]]:
+    """Every (family, link) the fast path claims: the registered likelihoods and every link of
+    each family with a row likelihood."""
+    pairs = set(likelihoods.FAST_LIKELIHOODS)
+    for name in rows.ROW_FAMILIES:
+        pairs |= {(name, link) for link in get_family(name).link_names}
+    return sorted(pairs)
+
+
+PAIRS = _claimed_pairs()
+FAMILIES = sorted({family for family, _ in PAIRS})
 
 COEF_PRIORS = [
     lambda d: bf.Prior("Normal", mu=d.draw(_real), sigma=d.draw(_pos)),
@@ -66,51 +78,101 @@ class Drawn:
         return bf.Model(self.formula, self.data, family=self.family, **self.options)
 
 
+#: a valid value of each auxiliary parameter's support, and of the parent's
+_AUX_VALUE = {"positive": 2.0, "unit": 0.6, "real": 0.5}
+_PARENT = {"p": 0.4, "unit": 0.4, "positive": 2.0, "count": 2.0, "trials": 0.4}
+
+
 def _response(family: str, eta: np.ndarray, rng, trials):
+    """Responses drawn from the family itself (its numpy draws), the parent varying a little
+    with ``eta`` inside its support."""
+    fam = get_family(family)
     if family == "gaussian":
         return eta + rng.normal(0, 1.0, eta.size)
     if family == "poisson":
         return rng.poisson(np.exp(np.clip(eta, -3, 3)))
-    p = 1 / (1 + np.exp(-eta))
-    return rng.binomial(trials, p) if family == "binomial" else rng.binomial(1, p)
+    if family in ("bernoulli", "binomial"):
+        p = 1 / (1 + np.exp(-eta))
+        return rng.binomial(trials, p) if family == "binomial" else rng.binomial(1, p)
+    spread = np.exp(0.3 * np.tanh(eta))
+    if fam.support in ("unit", "trials") or fam.parent == "p":
+        parent = 1 / (1 + np.exp(-0.5 * np.tanh(eta)))
+    elif fam.support in ("real", "circular") or "lognormal" in family:
+        parent = 0.5 * np.tanh(eta)
+    else:
+        parent = 2.0 * spread
+    params = {aux.name: _AUX_VALUE[aux.support] for aux in fam.aux}
+    params[fam.parent] = parent
+    if fam.support == "trials":
+        params["trials"] = trials
+    return np.asarray(fam.draw(rng, **fam.to_dist(params)), dtype=float)
+
+
+def _aux_prior(support: str, d):
+    """A user's prior (or fixed value) for an auxiliary parameter of this support."""
+    if support == "positive":
+        return d.draw(st.sampled_from(POSITIVE_PRIORS))(d) if d.draw(st.integers(0, 3)) else 1.5
+    if support == "unit":
+        return bf.Prior("Beta", alpha=d.draw(_pos) + 0.5, beta=d.draw(_pos) + 0.5)
+    return d.draw(st.sampled_from(COEF_PRIORS[:3]))(d)
+
+
+def _bounded(family: str, link: str) -> bool:
+    """Whether ``link`` can take the family's parent parameter outside its support."""
+    entry = rows.ROW_FAMILIES.get(family)
+    support = entry.mu_support if entry is not None else "real"
+    if support == "positive":
+        return link in ("identity", "inverse", "inverse_squared")
+    return support == "unit" and link == "identity"
 
 
 @st.composite
 def models(draw) -> Drawn:
-    family = draw(st.sampled_from(FAMILIES))
+    family = draw(st.sampled_from(FAMILIES))  # every family about equally often
+    link = draw(st.sampled_from([k for f, k in PAIRS if f == family]))
     n = draw(st.integers(10, 50))
     rng = np.random.default_rng(draw(st.integers(0, 2**20)))
     grid = draw(st.booleans())  # predictors on a small grid: covariate patterns repeat
     data = {}
     terms = []
     numeric = [f"x{i}" for i in range(draw(st.integers(0, 2)))]
+    # a link whose range is wider than the parameter's support (the identity for a positive
+    # mean): predictors on [0, 1] and an intercept, so that part of the space is inside it
+    bounded = _bounded(family, link)
     for name in numeric:
-        data[name] = rng.integers(0, 3, n).astype(float) if grid else rng.normal(0, 1.5, n)
+        if bounded:
+            data[name] = rng.uniform(0, 1, n).round(1 if grid else 6)
+        else:
+            data[name] = rng.integers(0, 3, n).astype(float) if grid else rng.normal(0, 1.5, n)
     terms += numeric
     if draw(st.booleans()):
         data["c"] = rng.choice(["a", "b", "c"][: draw(st.integers(2, 3))], n)
         terms.append("c")
     factors = ["g", "h"][: draw(st.integers(0, 2))]
     for factor in factors:
-        data[factor] = rng.choice([f"{factor}{i}" for i in range(draw(st.integers(2, 5)))], n)
+        levels = [f"{factor}{i}" for i in range(draw(st.integers(2, 5)))]
+        data[factor] = rng.choice(levels, n)
+        data[factor][:2] = levels[:2]  # at least two levels, as a group term needs
         kinds = ["1"] + [f"0 + {x}" for x in numeric] + [f"{x}||" for x in numeric]
         kind = draw(st.sampled_from(kinds))
         terms.append(f"({kind}{factor})" if kind.endswith("||") else f"({kind}|{factor})")
-    if draw(st.booleans()):
+    if draw(st.booleans()) and not bounded:
         data["o"] = rng.uniform(-0.5, 0.5, n)
         terms.append("offset(o)")
-    intercept = draw(st.booleans()) or not terms
+    intercept = draw(st.booleans()) or not terms or bounded
     eta = sum((data[x] * rng.normal(0, 0.5) for x in numeric), np.zeros(n))
     trials = rng.integers(1, 6, n)
     data["y"] = _response(family, eta + 0.2, rng, trials)
     data["n"] = trials
-    lhs = "p(y, n)" if family == "binomial" else "y"
+    lhs = "p(y, n)" if get_family(family).support == "trials" else "y"
     rhs = " + ".join(terms) if terms else "1"
     formula = f"{lhs} ~ {rhs}" if intercept else f"{lhs} ~ 0 + {rhs}"
 
     priors = {}
     model_terms = (["Intercept"] if intercept else []) + numeric + (["c"] if "c" in data else [])
     for name in model_terms:
+        if bounded and name == "Intercept":  # its default prior starts inside the support
+            continue
         if draw(st.booleans()):
             priors[name] = draw(st.sampled_from(COEF_PRIORS))(_Drawer(draw))
     for term in terms:
@@ -124,12 +186,14 @@ def models(draw) -> Drawn:
             key = inner.replace("0 + ", "") if "||" not in term else None
             if key is not None:
                 priors[key] = bf.Prior("Normal", mu=0, sigma=sigma)
-    if family == "gaussian" and draw(st.booleans()):
-        positive = draw(st.sampled_from(POSITIVE_PRIORS))(_Drawer(draw))
-        priors["sigma"] = positive if draw(st.integers(0, 3)) else draw(_pos)
-    # bernoulli, binomial and poisson likelihoods also in the compiled row loop
-    kernel = family != "gaussian" and draw(st.booleans())
+    for aux in get_family(family).aux:
+        if draw(st.booleans()):
+            priors[aux.name] = _aux_prior(aux.support, _Drawer(draw))
+    # the likelihoods with a compiled row loop are also checked in it
+    entry = likelihoods.FAST_LIKELIHOODS.get((family, link))
+    kernel = entry is not None and entry.kernel is not None and draw(st.booleans())
     options = {
+        "link": link,
         "priors": priors,
         "noncentered": draw(st.sampled_from([None, True, False])),
         "center_predictors": draw(st.booleans()),
@@ -157,20 +221,34 @@ def test_generated_models_equal_the_graph():
     @given(models())
     def check(drawn):
         report = check_density(drawn.model(), points=2, kernel=drawn.kernel)
-        checked.append((drawn.formula, drawn.family, drawn.kernel))
+        pair = (drawn.family, drawn.options["link"])
+        loop = getattr(likelihoods.FAST_LIKELIHOODS.get(pair), "kernel", None) is not None
+        checked.append((drawn.formula, drawn.family, drawn.kernel, loop))
         assert report.claimed, f"{drawn}: not claimed by the fast path: {report}"
         assert report.ok, f"{drawn}\n{report}"
 
     check()
     assert len(checked) >= N_SPECS
-    # the matrix was covered: every family, group terms, offsets and models without intercept
-    assert {family for _, family, _ in checked} == set(FAMILIES)
-    assert sum(kernel for _, _, kernel in checked) > N_SPECS // 5
-    formulas = [f for f, _, _ in checked]
+    # the matrix was covered (every family and link: `test_every_claimed_family_and_link`):
+    # most families, group terms, offsets and models without intercept
+    assert len({family for _, family, _, _ in checked}) > len(FAMILIES) * 3 // 4
+    with_loop = [kernel for _, _, kernel, loop in checked if loop]
+    assert sum(with_loop) > len(with_loop) // 4
+    formulas = [f for f, _, _, _ in checked]
     assert sum("|" in f for f in formulas) > N_SPECS // 4
     assert sum("||" in f for f in formulas) > 10
     assert sum("offset(" in f for f in formulas) > N_SPECS // 5
     assert sum("~ 0 +" in f for f in formulas) > 10
+
+
+@pytest.mark.parametrize("family, link", PAIRS)
+def test_every_claimed_family_and_link(family, link):
+    """Each (family, link) the fast path claims, with a slope, a group term and merged rows
+    (x repeats), equals the graph (non-negative predictors where the link can leave the
+    support)."""
+    formula = "y ~ x + (1|g)" if _bounded(family, link) else "y ~ x + z + (x||g)"
+    report = check_density(_model(family, formula=formula, link=link), points=3)
+    assert report.claimed and report.ok, str(report)
 
 
 # --------------------------------------------------------------------------- mutations
@@ -184,17 +262,19 @@ def _data(family: str) -> pd.DataFrame:
     return pd.DataFrame({"y": y, "x": x, "z": rng.normal(size=n), "g": g, "n": trials})
 
 
-def _model(family: str, priors=None, formula="y ~ x + z + (1|g)"):
-    if family == "binomial":
+def _model(family: str, priors=None, formula="y ~ x + z + (1|g)", link=None):
+    if get_family(family).support == "trials":
         formula = formula.replace("y ~", "p(y, n) ~")
-    return bf.Model(formula, _data(family), family=family, priors=priors, noncentered=False)
+    return bf.Model(
+        formula, _data(family), family=family, link=link, priors=priors, noncentered=False
+    )
 
 
 @pytest.mark.parametrize("key", sorted(likelihoods.FAST_LIKELIHOODS))
 @pytest.mark.parametrize("part", ["constant", "value", "gradient"])
 def test_an_error_in_any_likelihood_is_caught(key, part, monkeypatch):
-    family, _ = key
-    model = _model(family)
+    family, link = key
+    model = _model(family, link=link)
     assert check_density(model).ok  # the unmodified likelihood passes
     entry = likelihoods.FAST_LIKELIHOODS[key]
     if part == "constant":
@@ -217,6 +297,47 @@ def test_an_error_in_any_likelihood_is_caught(key, part, monkeypatch):
     assert ("gradient" in failed) if part == "gradient" else ("log-density" in failed)
 
 
+_GLM_PAIRS = set(likelihoods.FAST_LIKELIHOODS)
+
+
+def _row_mutations():
+    for name, entry in sorted(rows.ROW_FAMILIES.items()):
+        for part in ("value", "mu", *entry.aux):
+            yield name, part
+
+
+@pytest.mark.parametrize("name, part", list(_row_mutations()))
+def test_an_error_in_any_row_likelihood_is_caught(name, part, monkeypatch):
+    """A relative error of 1e-6 in a row likelihood's value, its derivative in the parent or
+    in any auxiliary parameter fails `check_density` (at the family's default link)."""
+    # the first link the family's row likelihood computes (others may have their own entry)
+    fam = get_family(name)
+    link = next(k for k in fam.link_names if (name, k) not in _GLM_PAIRS)
+    aux = {a.name: a for a in fam.aux}
+    priors = None
+    if part in aux and not isinstance(aux[part].default_prior(1.0), bf.Prior):
+        # fixed unless given a prior (asymmetric Laplace's q): sampled here
+        priors = {part: bf.Prior("Beta", alpha=2, beta=2)}
+    model = _model(name, link=link, priors=priors)
+    assert check_density(model).ok  # the unmodified likelihood passes
+    entry = rows.ROW_FAMILIES[name]
+
+    def loglik(mu, data, aux):
+        lp, dmu, daux = entry.loglik(mu, data, aux)
+        if part == "value":
+            lp = lp * (1 + 1e-6)
+        elif part == "mu":
+            dmu = dmu * (1 + 1e-6)
+        else:
+            daux = {**daux, part: daux[part] * (1 + 1e-6)}
+        return lp, dmu, daux
+
+    monkeypatch.setitem(rows.ROW_FAMILIES, name, dataclasses.replace(entry, loglik=loglik))
+    report = check_density(model)
+    assert report.claimed and not report.ok
+    assert ("log-density" if part == "value" else "gradient") in " ".join(report.failed)
+
+
 PRIOR_CASES = {
     "Flat": ("x", bf.Prior("Flat")),
     "Normal": ("x", bf.Prior("Normal", mu=0.3, sigma=2.0)),
@@ -231,7 +352,10 @@ PRIOR_CASES = {
     "HalfCauchy": ("1|g", bf.Prior("Normal", mu=0, sigma=bf.Prior("HalfCauchy", beta=1))),
     "Exponential": ("1|g", bf.Prior("Normal", mu=0, sigma=bf.Prior("Exponential", lam=1.5))),
     "Gamma": ("1|g", bf.Prior("Normal", mu=0, sigma=bf.Prior("Gamma", alpha=2, beta=1))),
+    "Beta": ("psi", bf.Prior("Beta", alpha=2, beta=3)),
 }
+#: the family of each case (poisson unless named)
+PRIOR_FAMILY = {"Beta": "zero_inflated_poisson"}
 
 
 def test_every_prior_distribution_has_a_mutation_case():
@@ -242,7 +366,7 @@ def test_every_prior_distribution_has_a_mutation_case():
 @pytest.mark.parametrize("part", ["value", "gradient"])
 def test_an_error_in_any_prior_is_caught(name, part, monkeypatch):
     term, prior = PRIOR_CASES[name]
-    model = _model("poisson", priors={term: prior})
+    model = _model(PRIOR_FAMILY.get(name, "poisson"), priors={term: prior})
     assert check_density(model).ok
     kind = numeric_priors.PRIOR_KINDS[name]
 
@@ -261,10 +385,10 @@ def test_an_error_in_any_prior_is_caught(name, part, monkeypatch):
 
 
 def test_a_model_the_fast_path_does_not_claim_passes_as_such():
-    data = _data("gaussian")
-    report = check_density(bf.Model("y ~ x", data, family="t"))
+    data = _data("bernoulli")
+    report = check_density(bf.Model("y ~ x", data, family="cumulative"))
     assert report.ok and not report.claimed
-    assert "not claimed" in report.passed[0] and "family 't'" in report.passed[0]
+    assert "not claimed" in report.passed[0] and "family 'cumulative'" in report.passed[0]
 
 
 def test_raise_on_failure_names_the_check(monkeypatch):

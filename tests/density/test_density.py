@@ -232,11 +232,21 @@ def test_anchor_is_the_centered_factor_with_an_intercept():
     assert mixed.anchor == "h"
 
 
+def _loglog_inv(eta):
+    return np.exp(-np.exp(-eta))
+
+
 @pytest.mark.parametrize(
     "family, kwargs, why",
     [
+        (
+            "bernoulli",
+            {"link": bf.Link("loglog", link=lambda p: -np.log(-np.log(p)), linkinv=_loglog_inv)},
+            "link 'loglog'",
+        ),
         ("bernoulli", {"link": "probit"}, "link 'probit'"),
-        ("negativebinomial", {}, "family 'negativebinomial'"),
+        ("cumulative", {}, "ordinal family 'cumulative'"),
+        ("poisson", {"priors": {"xd": bf.Prior("HalfNormal", sigma=1)}}, "bounds it"),
         ("gaussian", {"priors": {"xd": bf.Prior("Laplace", mu=0, b=1)}}, "Laplace"),
     ],
 )

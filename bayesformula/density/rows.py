@@ -1,0 +1,315 @@
+"""Row likelihoods of the fast path: a family's log-density as a sum over rows, with the
+gradient in its parent parameter and its auxiliary parameters, for any link it offers.
+
+Each `RowFamily` is registered under its family's name (`register_row_family`) and computes
+the PyMC distribution ``likelihood`` exactly (normalising constants included), from the parent
+parameter ``mu`` (the link's inverse of the linear predictor, one value per row) and the
+auxiliary parameters (scalars, in the family's order):
+
+* ``prepare(y, trials, weight) -> data`` runs once per model on the (possibly merged) rows:
+  ``weight`` counts the rows merged into each (None when none were), and what depends on the
+  response alone is computed here (logarithms, sums over distinct responses);
+* ``loglik(mu, data, aux) -> (lp, dlp/dmu, {name: dlp/daux})``, ``lp`` summed over the rows
+  (weights applied), ``dlp/dmu`` one value per row.
+
+``sums=True`` marks a likelihood that depends on the responses only through their sums over
+rows with the same linear predictor (binomial successes and trials, Poisson counts): rows merge
+by covariate pattern alone, ``y`` and ``trials`` arriving summed, and ``constant(y, trials)``
+gives what the merge leaves out. Other families merge rows only where the response is equal too.
+
+``mu_support`` is where the parent parameter is valid ("real", "positive" or "unit"); a link
+that takes it outside gives a log-density of -inf, as PyMC's parameter checks do.
+
+A family is admitted here only once `bayesformula.testing.check_density` proves its log-density
+and gradient equal to the PyMC graph's over generated models (``tests/density``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import digamma, gammaln, i0e, i1e, xlogy
+
+from bayesformula.density.links import link_inverse
+
+__all__ = ["ROW_FAMILIES", "RowFamily", "RowLikelihood", "register_row_family", "row_likelihood"]
+
+_LOG_2PI = math.log(2 * math.pi)
+
+
+@dataclass(frozen=True)
+class RowFamily:
+    """One family on the fast path as a sum over rows (see the module docstring)."""
+
+    family: str
+    likelihood: str
+    aux: tuple[str, ...]
+    prepare: Callable[[np.ndarray, np.ndarray | None, np.ndarray | None], dict]
+    loglik: Callable[[np.ndarray, dict, dict], tuple[float, np.ndarray, dict]]
+    mu_support: str = "real"
+    sums: bool = False
+    constant: Callable[[np.ndarray, np.ndarray | None], float] | None = None
+    #: the family's own graph log-density (``Family.logp``) this computes, None for the PyMC
+    #: distribution's
+    graph_logp: Callable | None = None
+
+
+#: family name -> `RowFamily`
+ROW_FAMILIES: dict[str, RowFamily] = {}
+
+
+def register_row_family(entry: RowFamily) -> RowFamily:
+    """Put ``entry`` on the fast path for its family's name (every link the family offers)."""
+    ROW_FAMILIES[entry.family] = entry
+    return entry
+
+
+@dataclass(frozen=True)
+class RowLikelihood:
+    """A `RowFamily` with the model's link: what `build_density` evaluates."""
+
+    kind = "rows"
+    entry: RowFamily
+    link: str
+    linkinv: Callable
+
+    def in_support(self, mu: np.ndarray) -> bool:
+        support = self.entry.mu_support
+        if support == "positive":
+            return bool(np.all(mu > 0))
+        if support == "unit":
+            return bool(np.all((mu > 0) & (mu < 1)))
+        return bool(np.all(np.isfinite(mu)))
+
+
+def row_likelihood(family, link) -> RowLikelihood | None:
+    """The row likelihood of ``family`` with ``link``, or None where the fast path has none
+    (also for a family whose PyMC likelihood or log-density is not the registered one)."""
+    entry = ROW_FAMILIES.get(family.name)
+    if (
+        entry is None
+        or entry.likelihood != family.likelihood
+        or family.logp is not entry.graph_logp
+    ):
+        return None
+    if link.name not in family.link_names:
+        return None
+    linkinv = link_inverse(link)
+    if linkinv is None:
+        return None
+    return RowLikelihood(entry, link.name, linkinv)
+
+
+# ------------------------------------------------------------------ helpers
+def wsum(values, w) -> float:
+    """``sum(values)``, each row counted ``w`` times (None: once)."""
+    return float(np.sum(values)) if w is None else float(values @ w)
+
+
+def weighted(values, w):
+    """Per-row values times their weights (None: unchanged)."""
+    return values if w is None else values * w
+
+
+def rows_of(y, trials, w) -> dict:
+    """The plain data: responses, trials and weights with the weights' total."""
+    total = float(y.shape[0]) if w is None else float(np.sum(w))
+    return {"y": y, "trials": trials, "w": w, "n": total}
+
+
+# ------------------------------------------------------------------ real responses
+def _normal(mu, d, aux):
+    sigma = aux["sigma"]
+    w = d["w"]
+    r = (d["y"] - mu) / sigma
+    r2 = wsum(r * r, w)
+    lp = -d["n"] * (0.5 * _LOG_2PI + math.log(sigma)) - 0.5 * r2
+    return lp, weighted(r / sigma, w), {"sigma": (r2 - d["n"]) / sigma}
+
+
+def _student_t(mu, d, aux):
+    sigma, nu = aux["sigma"], aux["nu"]
+    w, n = d["w"], d["n"]
+    r = (d["y"] - mu) / sigma
+    q = r * r / nu
+    log1p_q = np.log1p(q)
+    share = q / (1.0 + q)
+    const = (
+        gammaln(0.5 * (nu + 1)) - gammaln(0.5 * nu) - 0.5 * math.log(nu * math.pi) - math.log(sigma)
+    )
+    sum_log1p = wsum(log1p_q, w)
+    sum_share = wsum(share, w)
+    lp = n * const - 0.5 * (nu + 1) * sum_log1p
+    dmu = weighted((nu + 1) * r / (sigma * nu * (1.0 + q)), w)
+    dsigma = -n / sigma + (nu + 1) * sum_share / sigma
+    dnu = (
+        n * 0.5 * (digamma(0.5 * (nu + 1)) - digamma(0.5 * nu) - 1.0 / nu)
+        - 0.5 * sum_log1p
+        + 0.5 * (nu + 1) * sum_share / nu
+    )
+    return lp, dmu, {"sigma": dsigma, "nu": float(dnu)}
+
+
+def _laplace(mu, d, aux):
+    b = aux["b"]
+    w = d["w"]
+    r = d["y"] - mu
+    absr = wsum(np.abs(r), w)
+    lp = -d["n"] * math.log(2 * b) - absr / b
+    return lp, weighted(np.sign(r) / b, w), {"b": -d["n"] / b + absr / (b * b)}
+
+
+def _lognormal_prepare(y, trials, w):
+    d = rows_of(np.log(y), trials, w)
+    d["sum_log_y"] = wsum(d["y"], w)
+    return d
+
+
+def _lognormal(mu, d, aux):
+    lp, dmu, daux = _normal(mu, d, aux)
+    return lp - d["sum_log_y"], dmu, daux
+
+
+def _vonmises(mu, d, aux):
+    kappa = aux["kappa"]
+    w = d["w"]
+    diff = d["y"] - mu
+    cos_sum = wsum(np.cos(diff), w)
+    lp = kappa * cos_sum - d["n"] * (_LOG_2PI + math.log(i0e(kappa)) + kappa)
+    dkappa = cos_sum - d["n"] * i1e(kappa) / i0e(kappa)
+    return lp, weighted(kappa * np.sin(diff), w), {"kappa": float(dkappa)}
+
+
+# ------------------------------------------------------------------ positive responses
+def _positive_prepare(y, trials, w):
+    d = rows_of(y, trials, w)
+    d["log_y"] = np.log(y)
+    return d
+
+
+def _gamma(mu, d, aux):
+    alpha = aux["alpha"]
+    w, y = d["w"], d["y"]
+    log_mu = np.log(mu)
+    ratio = y / mu
+    s_log_mu, s_ratio, s_log_y = wsum(log_mu, w), wsum(ratio, w), wsum(d["log_y"], w)
+    lp = (
+        d["n"] * (alpha * math.log(alpha) - gammaln(alpha))
+        - alpha * s_log_mu
+        + (alpha - 1) * s_log_y
+        - alpha * s_ratio
+    )
+    dmu = weighted(alpha * (ratio - 1.0) / mu, w)
+    dalpha = d["n"] * (math.log(alpha) + 1.0 - digamma(alpha)) - s_log_mu + s_log_y - s_ratio
+    return lp, dmu, {"alpha": float(dalpha)}
+
+
+def _exponential(mu, d, aux):
+    w, y = d["w"], d["y"]
+    ratio = y / mu
+    lp = -wsum(np.log(mu), w) - wsum(ratio, w)
+    return lp, weighted((ratio - 1.0) / mu, w), {}
+
+
+# ------------------------------------------------------------------ proportions
+def _unit_prepare(y, trials, w):
+    d = rows_of(y, trials, w)
+    d["log_y"] = np.log(y)
+    d["log1m_y"] = np.log1p(-y)
+    return d
+
+
+def _beta(mu, d, aux):
+    kappa = aux["kappa"]
+    w = d["w"]
+    a = mu * kappa
+    b = (1.0 - mu) * kappa  # as the graph computes it: kappa - a rounds otherwise near mu = 1
+    log_y, log1m_y = d["log_y"], d["log1m_y"]
+    lp = (
+        d["n"] * gammaln(kappa)
+        - wsum(gammaln(a) + gammaln(b), w)
+        + wsum((a - 1.0) * log_y + (b - 1.0) * log1m_y, w)
+    )
+    psi_a, psi_b = digamma(a), digamma(b)
+    dmu = weighted(kappa * (psi_b - psi_a + log_y - log1m_y), w)
+    dkappa = d["n"] * digamma(kappa) + wsum(
+        mu * (log_y - psi_a) + (1.0 - mu) * (log1m_y - psi_b), w
+    )
+    return lp, dmu, {"kappa": float(dkappa)}
+
+
+# ------------------------------------------------------------------ counts
+def _count_prepare(y, trials, w):
+    """Counts with their sums over distinct values, for terms in ``y`` and a scalar parameter."""
+    d = rows_of(y, trials, w)
+    values, inverse = np.unique(y, return_inverse=True)
+    d["distinct"] = values
+    d["distinct_weight"] = np.bincount(
+        inverse.reshape(-1), weights=None if w is None else w, minlength=values.size
+    ).astype(float)
+    d["log_factorial"] = wsum(gammaln(y + 1.0), w)
+    d["sum_y"] = wsum(y, w)
+    return d
+
+
+def _negative_binomial(mu, d, aux):
+    alpha = aux["alpha"]
+    w, y = d["w"], d["y"]
+    if alpha > 1e10:  # PyMC's Poisson limit
+        lp = wsum(xlogy(y, mu), w) - wsum(mu, w) - d["log_factorial"]
+        return lp, weighted(y / mu - 1.0, w), {"alpha": 0.0}
+    log_mu_alpha = np.log(mu + alpha)
+    k, c = d["distinct"], d["distinct_weight"]
+    lp = (
+        float(c @ gammaln(k + alpha))
+        - d["n"] * gammaln(alpha)
+        - d["log_factorial"]
+        + wsum(xlogy(y, mu), w)
+        + d["n"] * alpha * math.log(alpha)
+        - wsum((y + alpha) * log_mu_alpha, w)
+    )
+    share = (y + alpha) / (mu + alpha)
+    dmu = weighted(y / mu - share, w)
+    dalpha = (
+        float(c @ digamma(k + alpha))
+        - d["n"] * (digamma(alpha) - math.log(alpha) - 1.0)
+        - wsum(log_mu_alpha + share, w)
+    )
+    return lp, dmu, {"alpha": float(dalpha)}
+
+
+def _poisson_constant(y, trials):
+    return -float(np.sum(gammaln(y + 1.0)))
+
+
+def _poisson_sums(mu, d, aux):
+    ysum, count = d["y"], d["trials"]
+    lp = float(np.sum(xlogy(ysum, mu))) - float(count @ mu)
+    return lp, np.where(ysum > 0, ysum / mu, 0.0) - count, {}
+
+
+for _entry in (
+    RowFamily("gaussian", "Normal", ("sigma",), rows_of, _normal),
+    RowFamily("t", "StudentT", ("sigma", "nu"), rows_of, _student_t),
+    RowFamily("laplace", "Laplace", ("b",), rows_of, _laplace),
+    RowFamily("lognormal", "LogNormal", ("sigma",), _lognormal_prepare, _lognormal),
+    RowFamily("vonmises", "VonMises", ("kappa",), rows_of, _vonmises),
+    RowFamily("gamma", "Gamma", ("alpha",), _positive_prepare, _gamma, "positive"),
+    RowFamily("exponential", "Exponential", (), rows_of, _exponential, "positive"),
+    RowFamily("beta", "Beta", ("kappa",), _unit_prepare, _beta, "unit"),
+    RowFamily(
+        "negativebinomial",
+        "NegativeBinomial",
+        ("alpha",),
+        _count_prepare,
+        _negative_binomial,
+        "positive",
+    ),
+    RowFamily(
+        "poisson", "Poisson", (), rows_of, _poisson_sums, "positive", True, _poisson_constant
+    ),
+):
+    register_row_family(_entry)
