@@ -1,7 +1,7 @@
 """The benchmark workloads W1-W12: seeded data, formula and family.
 
-W1-W7, W9 and W10 are on bayesformula's fast path; W8 (ordinal), W11 (correlated effects) and
-W12 (a formula for sigma) are not yet, so both libraries compile and sample a PyMC graph there.
+W1-W7, W9, W10 and W12 are on bayesformula's fast path; W8 (ordinal) and W11 (correlated
+effects) are not yet, so both libraries compile and sample a PyMC graph there.
 A workload's formula is a string, or a tuple of the main formula and auxiliary formulas.
 
 Imports only numpy and pandas, so the same file serves bayesformula's environment and a
@@ -158,5 +158,5 @@ DESCRIPTIONS = {
     "W9": "beta, n = 20,000, y ~ x1 + x2",
     "W10": "student t, n = 10,000, y ~ x + (1|g), 100 groups",
     "W11": "sleepstudy Reaction ~ Days + (Days|Subject), correlated effects (PyMC graph)",
-    "W12": "gaussian, n = 2,000, y ~ x with sigma ~ x (PyMC graph)",
+    "W12": "gaussian, n = 2,000, y ~ x with sigma ~ x",
 }

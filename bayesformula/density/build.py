@@ -36,7 +36,7 @@ import numpy as np
 from scipy.special import expit
 
 from bayesformula.core.prior import Prior
-from bayesformula.density.likelihoods import fast_likelihood
+from bayesformula.density.auxformula import aux_formulas
 from bayesformula.density.model import DensityModel
 from bayesformula.density.parts import (
     Block,
@@ -54,7 +54,7 @@ from bayesformula.density.parts import (
     row_loop,
 )
 from bayesformula.density.priors import Unsupported
-from bayesformula.density.rows import row_likelihood
+from bayesformula.density.rows import claimed_likelihood
 from bayesformula.spec.names import design_coords
 
 __all__ = ["KERNEL_MIN_ROWS", "Unsupported", "build_density", "density_of_spec"]
@@ -74,24 +74,6 @@ _MAX_SUFF_CELLS = 20_000_000
 KERNEL_MIN_ROWS = 2_000
 
 
-def _check_family(family, link):
-    """The fast path's likelihood of ``family`` with ``link``, or `Unsupported`."""
-    if family.per_category:
-        raise Unsupported(
-            f"family '{family.name}': its coefficients are per category, which the fast path "
-            "does not compute"
-        )
-    if family.parent_over_levels:
-        raise Unsupported(
-            f"ordinal family '{family.name}': its category probabilities come from thresholds, "
-            "which the fast path does not compute"
-        )
-    lik = fast_likelihood(family, link) or row_likelihood(family, link)
-    if lik is None:
-        raise Unsupported(f"family '{family.name}' with link '{link.name}'")
-    return lik
-
-
 def build_density(
     design,
     family,
@@ -103,6 +85,7 @@ def build_density(
     center_predictors: bool = True,
     anchor: str | None = None,
     kernel: bool | None = None,
+    parts: dict | None = None,
 ) -> DensityModel:
     """The model's posterior as a `DensityModel` (see the module docstring).
 
@@ -127,7 +110,7 @@ def build_density(
         When the family, link or a prior is outside what the fast path computes exactly, or the
         formula has a ``mo()`` or ``hsgp()`` term.
     """
-    lik = _check_family(family, link)
+    lik = claimed_likelihood(family, link, per_row=bool(parts))
     for term in getattr(design, "special_terms", ()):
         raise Unsupported(f"the {term.kind}() term '{term.name}'")
     gaussian = lik.kind == "gaussian"
@@ -155,7 +138,9 @@ def build_density(
         slice(common[0][1].start, common[-1][1].start + common[-1][1].size) if common else None
     )
 
-    aux = aux_blocks(layout, family, lik, priors)
+    row_aux = lik.entry.row_aux if lik.kind == "rows" else ()
+    formulas = aux_formulas(layout, parts, priors, center_predictors, row_aux)
+    aux = aux_blocks(layout, family, lik, priors, skip=formulas)
 
     if design.group_blocks:
         names = ", ".join(f"({b.name.replace('|', ' | ')})" for b in design.group_blocks)
@@ -215,6 +200,8 @@ def build_density(
         pattern += [g.Z for g in groups if g.Z is not None]
         if offset is not None:
             pattern.append(offset)
+        for f in formulas.values():
+            pattern += f.columns
         if rowwise and not lik.entry.sums:  # merged rows must have equal responses too
             pattern += [y] + ([trials] if trials is not None else [])
         rows = reduce_rows(pattern, n)
@@ -249,6 +236,8 @@ def build_density(
             inverse, k = rows
             first = first_rows(inverse, k)
             Xr = np.ascontiguousarray(Xc[first])
+            for f in formulas.values():
+                f.take(first)
             for g in groups:
                 g.idx = g.idx[first]
                 if g.Z is not None:
@@ -408,13 +397,18 @@ def build_density(
             mu, dmu_deta = lik.linkinv(eta)
             if not lik.in_support(mu):  # outside the parameter's support, as PyMC's checks
                 return -math.inf, np.zeros(ndim)
-            ll, dmu, daux = lik.entry.loglik(
-                mu, row_data, {name: aux_value(values, name) for name in aux}
-            )
+            aux_values = {name: aux_value(values, name) for name in aux}
+            slopes = {}  # of each formula's parameter in its linear predictor
+            for name, f in formulas.items():
+                aux_values[name], slopes[name] = f.value(x)
+            ll, dmu, daux = lik.entry.loglik(mu, row_data, aux_values)
             lp += ll
             deta = dmu * dmu_deta
             for name, d in daux.items():
-                aux_grad(grad, values, name, d)
+                if name in formulas:
+                    formulas[name].backward(grad, d * slopes[name])
+                else:
+                    aux_grad(grad, values, name, d)
         else:
             if off_r is not None:
                 eta += off_r
@@ -499,6 +493,8 @@ def build_density(
             dims[f"{term.name}_offset"] = term.dims
         shapes[term.name] = eff_shape
         dims[term.name] = term.dims
+    for f in formulas.values():
+        f.add_shapes(shapes, dims)
     for name, block in aux.items():  # named in the order the model is written: auxiliary last
         if isinstance(block, Block):
             shapes[name] = ()
@@ -516,6 +512,8 @@ def build_density(
                 out["Intercept"] = np.asarray(alpha)
         for term, block in common:
             out[term.name] = x[block.slice].reshape(shapes[term.name]).copy()
+        for f in formulas.values():
+            f.expand(out, x, shapes)
         for name, block in aux.items():
             if isinstance(block, Block):
                 u = float(x[block.start])
@@ -576,16 +574,10 @@ def density_of_spec(spec, *, kernel: bool | None = None) -> DensityModel:
     Raises
     ------
     Unsupported
-        Also for response helpers and formulas of auxiliary parameters.
+        Also for response helpers.
     """
     if spec.response_helper is not None:
         raise Unsupported(f"the response helper {spec.response_helper.text}")
-    if spec.aux_parts:
-        raise Unsupported(
-            "formulas for auxiliary parameters ("
-            + ", ".join(p.formula for p in spec.aux_parts.values())
-            + ")"
-        )
     return build_density(
         spec.design,
         spec.family,
@@ -596,4 +588,5 @@ def density_of_spec(spec, *, kernel: bool | None = None) -> DensityModel:
         center_predictors=spec.center_predictors,
         anchor=spec.anchor,
         kernel=kernel,
+        parts=spec.aux_parts,
     )

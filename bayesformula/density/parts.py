@@ -91,7 +91,7 @@ def coefficient_block(layout, name, prior, size, what):
 _AUX_TRANSFORMS = {"positive": "log", "unit": "logodds", "real": None}
 
 
-def aux_blocks(layout, family, lik, priors) -> dict:
+def aux_blocks(layout, family, lik, priors, skip=()) -> dict:
     """Each auxiliary parameter of the likelihood: its `Block` (a prior) or its fixed value."""
     if lik.kind == "gaussian":
         names = ("sigma",)
@@ -100,6 +100,8 @@ def aux_blocks(layout, family, lik, priors) -> dict:
     support = {aux.name: aux.support for aux in family.aux}
     out = {}
     for name in names:
+        if name in skip:  # given by a formula
+            continue
         spec = priors.aux[name]
         if not isinstance(spec, Prior):
             out[name] = float(spec)

