@@ -107,7 +107,16 @@ def _cloglog(eta, ysum, weight, unit_weights: bool):
     log_p = np.log(-np.expm1(-e))
     fail = weight - ysum
     lp = float(ysum @ log_p) - float(fail @ e)
-    return lp, ysum * e / np.expm1(e) - fail * e
+    # d log P(success) / d eta = e / expm1(e): 1 as e -> 0, e * exp(-e) -> 0 as e grows
+    with np.errstate(over="ignore", invalid="ignore"):
+        slope = np.where(e > 700.0, 0.0, e / np.expm1(np.minimum(e, 700.0)))
+    slope = np.where(e < 1e-300, 1.0, slope)
+    return lp, ysum * slope - fail * e
+
+
+def poisson_constant(y, trials) -> float:
+    """The Poisson log-likelihood's terms free of the mean: ``-sum(log(y!))``."""
+    return -float(np.sum(gammaln(y + 1)))
 
 
 def _binomial_constant(y, trials):
@@ -154,7 +163,7 @@ register_fast_likelihood(
         "Poisson",
         "log",
         "glm",
-        lambda y, t: -float(np.sum(gammaln(y + 1))),
+        poisson_constant,
         _poisson,
         _kernel_code("poisson"),
     )

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln, i0e, i1e, xlogy
 
-from bayesformula.density.likelihoods import fast_likelihood
+from bayesformula.density.likelihoods import fast_likelihood, poisson_constant
 from bayesformula.density.links import link_inverse
 from bayesformula.density.priors import Unsupported
 
@@ -350,10 +350,6 @@ def _negative_binomial(mu, d, aux):
     return lp, dmu, {"alpha": float(dalpha)}
 
 
-def _poisson_constant(y, trials):
-    return -float(np.sum(gammaln(y + 1.0)))
-
-
 def _poisson_sums(mu, d, aux):
     ysum, count = d["y"], d["trials"]
     lp = float(np.sum(xlogy(ysum, mu))) - float(count @ mu)
@@ -379,8 +375,6 @@ for _entry in (
         _negative_binomial,
         "positive",
     ),
-    RowFamily(
-        "poisson", "Poisson", (), rows_of, _poisson_sums, "positive", True, _poisson_constant
-    ),
+    RowFamily("poisson", "Poisson", (), rows_of, _poisson_sums, "positive", True, poisson_constant),
 ):
     register_row_family(_entry)
