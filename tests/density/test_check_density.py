@@ -29,6 +29,10 @@ from bayesformula.density import priors as numeric_priors
 from bayesformula.families.registry import get_family
 from bayesformula.testing import check_density
 
+# a few hundred reference graphs compiled (minutes): with the sampling tests in `make test`,
+# out of the `make test-fast` inner loop (tests/density/test_density.py stays in it)
+pytestmark = pytest.mark.slow
+
 #: models generated per run (seeded: the same models every run)
 N_SPECS = int(__import__("os").environ.get("BF_N_SPECS", 150))
 
