@@ -138,7 +138,7 @@ def build_density(
         slice(common[0][1].start, common[-1][1].start + common[-1][1].size) if common else None
     )
 
-    row_aux = lik.entry.row_aux if lik.kind == "rows" else ()
+    row_aux = lik.entry.row_aux if rowwise else ()
     formulas = aux_formulas(layout, parts, priors, center_predictors, row_aux)
     aux = aux_blocks(layout, family, lik, priors, skip=formulas)
 

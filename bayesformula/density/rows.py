@@ -85,7 +85,6 @@ class RowLikelihood:
 
     kind = "rows"
     entry: RowFamily
-    link: str
     linkinv: Callable
 
     def in_support(self, mu: np.ndarray) -> bool:
@@ -112,7 +111,7 @@ def row_likelihood(family, link) -> RowLikelihood | None:
     linkinv = link_inverse(link)
     if linkinv is None:
         return None
-    return RowLikelihood(entry, link.name, linkinv)
+    return RowLikelihood(entry, linkinv)
 
 
 def claimed_likelihood(family, link, *, per_row: bool = False):
