@@ -20,7 +20,8 @@ PyMC model). What differs is the arithmetic:
 * the other families (`bayesformula.density.rows`): the log-likelihood summed over rows from
   the parent parameter (the link's inverse of the linear predictor) and the auxiliary
   parameters, each sampled on the scale PyMC's transform gives it (log for positive ones, logit
-  for those in (0, 1)); rows merge where covariate pattern and response are both equal.
+  for those in (0, 1), PyMC's ordered transform for the cumulative model's thresholds); rows
+  merge where covariate pattern and response are both equal.
 
 The families and links it computes are those registered in `bayesformula.density.likelihoods`
 and `bayesformula.density.rows`; families, links or priors outside them (a bounded prior on a
@@ -48,7 +49,9 @@ from bayesformula.density.parts import (
     coefficient_block,
     first_rows,
     full_design,
+    group_backward,
     merge_priors,
+    ordered_transform,
     prior_block,
     reduce_rows,
     row_loop,
@@ -101,8 +104,9 @@ def build_density(
         A centered grouping factor with an intercept term whose effects are sampled centered on
         the intercept.
     kernel : bool, optional
-        Evaluate a bernoulli, binomial or poisson likelihood in the compiled row loop (True) or
-        in numpy (False). By default the loop is used from `KERNEL_MIN_ROWS` rows on.
+        Evaluate a likelihood that has a compiled row loop (bernoulli, binomial, poisson,
+        cumulative logit, beta) there (True) or in numpy (False). By default the loop is used from
+        `KERNEL_MIN_ROWS` rows on.
 
     Raises
     ------
@@ -122,8 +126,11 @@ def build_density(
     X = np.asarray(design.X, dtype=float)
     p = X.shape[1]
     centered_intercept = bool(design.intercept and p and center_predictors)
-    xbar = X.mean(axis=0) if centered_intercept else np.zeros(p)
-    Xc = X - xbar if centered_intercept else X
+    # thresholds in the intercept's place are sampled at the predictors' means too
+    shifted = bool(p and center_predictors and any(a.replaces_intercept for a in family.aux))
+    centered = centered_intercept or shifted
+    xbar = X.mean(axis=0) if centered else np.zeros(p)
+    Xc = X - xbar if centered else X
     intercept = None
     if design.intercept:
         name = "Intercept_centered" if centered_intercept else "Intercept"
@@ -140,7 +147,8 @@ def build_density(
 
     row_aux = lik.entry.row_aux if rowwise else ()
     formulas = aux_formulas(layout, parts, priors, center_predictors, row_aux)
-    aux = aux_blocks(layout, family, lik, priors, skip=formulas)
+    coords = design_coords(design) | dict(getattr(response, "coords", None) or {})
+    aux = aux_blocks(layout, family, lik, priors, skip=formulas, coords=coords, centered=shifted)
 
     if design.group_blocks:
         names = ", ".join(f"({b.name.replace('|', ' | ')})" for b in design.group_blocks)
@@ -269,12 +277,14 @@ def build_density(
             row_data = lik.entry.prepare(Ysum, weight, None)
         unit_weights = not (gaussian or rowwise) and bool(np.all(weight == 1.0))
     loop = None
-    use_loop = not (suff or gaussian or rowwise) and (
-        n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel
-    )
-    if use_loop and lik.kernel is not None:
-        code = lik.kernel(unit_weights)
-        loop, flat_slices = row_loop(code, Xr, Ysum, weight, off_r, groups)
+    row_loglik = lik.entry.loglik if rowwise else None
+    use_loop = not (suff or gaussian) and (n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel)
+    compiled = lik.entry.compiled if rowwise else None
+    if use_loop and (compiled is not None or (not rowwise and lik.kernel is not None)):
+        if rowwise:
+            row_loglik = compiled
+        else:
+            loop, flat_slices = row_loop(lik.kernel(unit_weights), Xr, Ysum, weight, off_r, groups)
         description = f"exact log-density in a compiled row loop (cached): {description}"
     else:
         description = f"exact numpy log-density, nothing to compile: {description}"
@@ -357,7 +367,7 @@ def build_density(
                 dtheta[where].reshape(g.n_levels, g.n_cols)
                 for where, g in zip(coef_slices, groups, strict=True)
             ]
-            return _group_backward(lp, grad, db_lik, effects)
+            return group_backward(groups, order, lp, grad, db_lik, effects)
 
         if loop is not None:
             flat = np.concatenate([b.reshape(-1) for _, b, _ in effects]) if groups else np.zeros(0)
@@ -371,7 +381,7 @@ def build_density(
                 gb[where].reshape(g.n_levels, g.n_cols)
                 for where, g in zip(flat_slices, groups, strict=True)
             ]
-            return _group_backward(lp, grad, db_lik, effects)
+            return group_backward(groups, order, lp, grad, db_lik, effects)
 
         eta = np.full(n_rows, alpha) if beta is None else Xr @ beta + alpha
         for g, (_, b, _) in zip(groups, effects, strict=True):
@@ -401,7 +411,7 @@ def build_density(
             slopes = {}  # of each formula's parameter in its linear predictor
             for name, f in formulas.items():
                 aux_values[name], slopes[name] = f.value(x)
-            ll, dmu, daux = lik.entry.loglik(mu, row_data, aux_values)
+            ll, dmu, daux = row_loglik(mu, row_data, aux_values)
             lp += ll
             deta = dmu * dmu_deta
             for name, d in daux.items():
@@ -432,43 +442,25 @@ def build_density(
                         ]
                     )
                 )
-        return _group_backward(lp, grad, db_lik, effects)
+        return group_backward(groups, order, lp, grad, db_lik, effects)
 
     def aux_value(values, name):
         spec = aux[name]
-        return float(values[name][0]) if isinstance(spec, Block) else spec
+        if not isinstance(spec, Block):
+            return spec
+        return values[spec.name] if spec.dim else float(values[spec.name][0])
 
     def aux_grad(grad, values, name, d):
         """Add d(lp)/d(aux) on the sampler's scale of the auxiliary parameter ``name``."""
         block = aux[name]
         if not isinstance(block, Block):
             return
+        if block.dim:  # a vector on the real line
+            grad[block.slice] += d
+            return
         v = float(values[name][0])
         chain = {"log": v, "logodds": v * (1.0 - v), None: 1.0}[block.prior.transform]
         grad[block.start] += float(np.sum(d)) * chain
-
-    def _group_backward(lp, grad, db_lik, effects):
-        """Add the group effects' part of the gradient, given d(likelihood)/d(effects)."""
-        extra = [0.0] * len(groups)  # derivative reaching b through an anchored intercept
-        for i in reversed(order):
-            g = groups[i]
-            raw, b, sig = effects[i]
-            db = db_lik[i]
-            if g.noncentered:
-                draw = db * sig - raw
-                dsig = np.sum(db * raw, axis=0)
-            else:
-                inv2 = 1.0 / (sig * sig)
-                draw = db - b * inv2 + extra[i]
-                dsig = np.sum(b * b, axis=0) * inv2 / sig - g.n_levels / sig
-                if g.anchor_idx is not None:
-                    grad[g.anchor_idx] -= float(np.sum(draw))
-                for j, mean in g.slopes or ():
-                    extra[j] = extra[j] - mean * draw
-            grad[g.effects.slice] += draw.reshape(-1)
-            if g.sigma is not None:
-                grad[g.sigma.slice] += dsig * sig
-        return float(lp), grad
 
     # ---------------------------------------------------------------- named variables
     shapes: dict[str, tuple[int, ...]] = {}
@@ -496,7 +488,10 @@ def build_density(
     for f in formulas.values():
         f.add_shapes(shapes, dims)
     for name, block in aux.items():  # named in the order the model is written: auxiliary last
-        if isinstance(block, Block):
+        if isinstance(block, Block) and block.dim:
+            for named in dict.fromkeys((block.name, name)):
+                shapes[named], dims[named] = (block.size,), (block.dim,)
+        elif isinstance(block, Block):
             shapes[name] = ()
 
     def expand(x):
@@ -515,7 +510,10 @@ def build_density(
         for f in formulas.values():
             f.expand(out, x, shapes)
         for name, block in aux.items():
-            if isinstance(block, Block):
+            if isinstance(block, Block) and block.dim:
+                out[block.name] = x[block.slice].copy()
+                out[name] = out[block.name] + (float(xbar @ beta) if shifted else 0.0)
+            elif isinstance(block, Block):
                 u = float(x[block.start])
                 transform = block.prior.transform
                 value = math.exp(u) if transform == "log" else u
@@ -551,10 +549,13 @@ def build_density(
             sig0 = np.exp(start[g.sigma.slice]) if g.sigma is not None else g.fixed_sigma
             scale[g.effects.slice] = np.minimum(1.0, np.tile(sig0, g.n_levels)) * 0.1
 
+    ordered = [b for b in aux.values() if isinstance(b, Block) and b.ordered]
+    if ordered:
+        logp_grad, expand, start = ordered_transform(ordered, logp_grad, expand, start)
+
     def initial_point(rng):
         return start + rng.uniform(-1.0, 1.0, ndim) * scale
 
-    coords = design_coords(design)
     return DensityModel(
         ndim=ndim,
         logp_grad=logp_grad,

@@ -20,7 +20,9 @@ __all__ = [
     "centered_effects",
     "first_rows",
     "full_design",
+    "group_backward",
     "merge_priors",
+    "ordered_transform",
     "prior_block",
     "reduce_rows",
     "row_loop",
@@ -38,6 +40,10 @@ class Block:
     start: int
     size: int
     prior: NumericPrior | None  # None: standard normal offsets or centered group effects
+    #: the dimension of a vector auxiliary parameter (the ordinal thresholds), None for scalars
+    dim: str | None = None
+    #: sampled through PyMC's ordered transform (see `ordered_transform`)
+    ordered: bool = False
 
     @property
     def slice(self) -> slice:
@@ -91,13 +97,17 @@ def coefficient_block(layout, name, prior, size, what):
 _AUX_TRANSFORMS = {"positive": "log", "unit": "logodds", "real": None}
 
 
-def aux_blocks(layout, family, lik, priors, skip=()) -> dict:
-    """Each auxiliary parameter of the likelihood: its `Block` (a prior) or its fixed value."""
+def aux_blocks(layout, family, lik, priors, skip=(), *, coords=None, centered=False) -> dict:
+    """Each auxiliary parameter of the likelihood: its `Block` (a prior) or its fixed value.
+
+    A vector parameter (one with a ``dim``: the ordinal thresholds) takes its size from
+    ``coords``; one that replaces the intercept is named ``{name}_centered`` when the predictors
+    are ``centered``, as in the graph."""
     if lik.kind == "gaussian":
         names = ("sigma",)
     else:
         names = lik.entry.aux if lik.kind == "rows" else ()
-    support = {aux.name: aux.support for aux in family.aux}
+    params = {aux.name: aux for aux in family.aux}
     out = {}
     for name in names:
         if name in skip:  # given by a formula
@@ -106,8 +116,12 @@ def aux_blocks(layout, family, lik, priors, skip=()) -> dict:
         if not isinstance(spec, Prior):
             out[name] = float(spec)
             continue
-        block = prior_block(layout, name, spec, 1, name)
-        if block.prior.transform != _AUX_TRANSFORMS[support[name]]:
+        param = params[name]
+        size = 1 if param.dim is None else len(coords[param.dim])
+        sampled = f"{name}_centered" if param.replaces_intercept and centered else name
+        block = prior_block(layout, sampled, spec, size, name)
+        block.dim, block.ordered = param.dim, bool(param.ordered)
+        if block.prior.transform != _AUX_TRANSFORMS[params[name].support]:
             raise Unsupported(f"{name} has a {spec.name} prior, whose support is not {name}'s")
         out[name] = block
     return out
@@ -234,3 +248,64 @@ def centered_effects(g, raw, x, groups, effects):
     for j, mean in g.slopes or ():
         b = b - mean * effects[j][1]
     return b
+
+
+def group_backward(groups, order, lp, grad, db_lik, effects):
+    """Add the group effects' part of the gradient, given d(likelihood)/d(effects)."""
+    extra = [0.0] * len(groups)  # derivative reaching b through an anchored intercept
+    for i in reversed(order):
+        g = groups[i]
+        raw, b, sig = effects[i]
+        db = db_lik[i]
+        if g.noncentered:
+            draw = db * sig - raw
+            dsig = np.sum(db * raw, axis=0)
+        else:
+            inv2 = 1.0 / (sig * sig)
+            draw = db - b * inv2 + extra[i]
+            dsig = np.sum(b * b, axis=0) * inv2 / sig - g.n_levels / sig
+            if g.anchor_idx is not None:
+                grad[g.anchor_idx] -= float(np.sum(draw))
+            for j, mean in g.slopes or ():
+                extra[j] = extra[j] - mean * draw
+        grad[g.effects.slice] += draw.reshape(-1)
+        if g.sigma is not None:
+            grad[g.sigma.slice] += dsig * sig
+    return float(lp), grad
+
+
+def ordered_transform(blocks, logp_grad, expand, start):
+    """Sample ``blocks`` through PyMC's ordered transform.
+
+    The sampler's coordinates ``u`` of an increasing vector ``v`` are ``u_0 = v_0`` and
+    ``u_j = log(v_j - v_{j-1})``; the log-density gains the Jacobian ``sum_{j>0} u_j``.
+    ``logp_grad`` and ``expand`` take the values ``v``; returned are their versions in ``u`` and
+    the starting point ``start`` (values, made strictly increasing) in ``u``.
+    """
+    slices = [b.slice for b in blocks]
+
+    def values(x):
+        v = np.array(x, dtype=float)
+        for s in slices:
+            v[s] = np.cumsum(np.concatenate([x[s][:1], np.exp(x[s][1:])]))
+        return v
+
+    def on_u(x):
+        x = np.asarray(x, dtype=float)
+        lp, gv = logp_grad(values(x))
+        grad = np.array(gv, dtype=float)
+        for s in slices:
+            u = x[s]
+            tail = np.cumsum(gv[s][::-1])[::-1]  # d lp / d v_j summed over the later values
+            grad[s] = tail * np.concatenate([[1.0], np.exp(u[1:])])
+            grad[s.start + 1 : s.stop] += 1.0
+            lp += float(np.sum(u[1:]))
+        return lp, grad
+
+    u0 = np.array(start, dtype=float)
+    for s in slices:
+        v = np.array(start[s], dtype=float)
+        for j in range(1, v.size):  # strictly increasing, as the transform needs
+            v[j] = max(v[j], v[j - 1] + 0.1)
+        u0[s] = np.concatenate([v[:1], np.log(np.diff(v))])
+    return on_u, lambda x: expand(values(np.asarray(x, dtype=float))), u0

@@ -34,7 +34,7 @@ import numpy as np
 from scipy.special import digamma, gammaln, i0e, i1e, xlogy
 
 from bayesformula.density.likelihoods import fast_likelihood, poisson_constant
-from bayesformula.density.links import link_inverse
+from bayesformula.density.links import LINK_INVERSES, link_inverse
 from bayesformula.density.priors import Unsupported
 
 __all__ = [
@@ -67,6 +67,13 @@ class RowFamily:
     #: auxiliary parameters ``loglik`` also takes as one value per row (a formula for them),
     #: returning their derivatives per row then
     row_aux: tuple[str, ...] = ()
+    #: for a family whose link enters the likelihood rather than its parent (the ordinal
+    #: families' CDF of thresholds minus the linear predictor): ``(family, link) -> RowFamily``
+    #: for that link, or None; the parent is then the linear predictor itself
+    for_family: Callable | None = None
+    #: ``loglik`` in a compiled row loop (same signature), used from
+    #: `bayesformula.density.build.KERNEL_MIN_ROWS` rows on
+    compiled: Callable | None = None
 
 
 #: family name -> `RowFamily`
@@ -108,6 +115,9 @@ def row_likelihood(family, link) -> RowLikelihood | None:
         return None
     if link.name not in family.link_names:
         return None
+    if entry.for_family is not None:
+        entry = entry.for_family(family, link)
+        return None if entry is None else RowLikelihood(entry, LINK_INVERSES["identity"])
     linkinv = link_inverse(link)
     if linkinv is None:
         return None
@@ -122,11 +132,6 @@ def claimed_likelihood(family, link, *, per_row: bool = False):
         raise Unsupported(
             f"family '{family.name}': its coefficients are per category, which the fast path "
             "does not compute"
-        )
-    if family.parent_over_levels:
-        raise Unsupported(
-            f"ordinal family '{family.name}': its category probabilities come from thresholds, "
-            "which the fast path does not compute"
         )
     lik = None if per_row else fast_likelihood(family, link)
     lik = lik or row_likelihood(family, link)
@@ -309,6 +314,20 @@ def _beta(mu, d, aux):
     return lp, dmu, {"kappa": float(dkappa)}
 
 
+def _beta_compiled(mu, d, aux):
+    """`_beta` in the compiled row loop."""
+    from bayesformula.density.kernels import beta_kernel
+
+    kappa = float(aux["kappa"])
+    w = np.zeros(0) if d["w"] is None else np.ascontiguousarray(d["w"], dtype=float)
+    dmu = np.empty(mu.size)
+    lp, dkappa = beta_kernel()(
+        np.ascontiguousarray(mu, dtype=float), d["log_y"], d["log1m_y"], w, kappa, dmu
+    )
+    lp += d["n"] * gammaln(kappa)
+    return float(lp), dmu, {"kappa": float(dkappa + d["n"] * digamma(kappa))}
+
+
 # ------------------------------------------------------------------ counts
 def _count_prepare(y, trials, w):
     """Counts with their sums over distinct values, for terms in ``y`` and a scalar parameter."""
@@ -365,7 +384,7 @@ for _entry in (
     RowFamily("vonmises", "VonMises", ("kappa",), rows_of, _vonmises),
     RowFamily("gamma", "Gamma", ("alpha",), _positive_prepare, _gamma, "positive"),
     RowFamily("exponential", "Exponential", (), rows_of, _exponential, "positive"),
-    RowFamily("beta", "Beta", ("kappa",), _unit_prepare, _beta, "unit"),
+    RowFamily("beta", "Beta", ("kappa",), _unit_prepare, _beta, "unit", compiled=_beta_compiled),
     RowFamily(
         "negativebinomial",
         "NegativeBinomial",

@@ -31,8 +31,12 @@ from bayesformula.report import CheckReport
 
 __all__ = ["DensityReport", "check_density"]
 
-#: PyMC transforms the fast path's positive parameters match (it samples ``log(value)``).
-_FORWARD = {"LogTransform": np.log, "LogOddsTransform": lambda v: np.log(v) - np.log1p(-v)}
+#: PyMC's transforms the fast path samples through: their forward maps (value -> sampled).
+_FORWARD = {
+    "LogTransform": np.log,
+    "LogOddsTransform": lambda v: np.log(v) - np.log1p(-v),
+    "Ordered": lambda v: np.concatenate([v[..., :1], np.log(np.diff(v, axis=-1))], axis=-1),
+}
 
 
 #: each spec's compiled reference (a spec is frozen: its graph never changes)

@@ -431,11 +431,17 @@ def test_thresholds_ordered_only_for_cumulative():
         ]
 
 
-def test_fast_path_falls_back_with_a_note():
-    model = ordinal_model("acat", "logit")
-    assert model.density() is None
-    assert "ordinal family 'acat'" in model.fast_path_note
-    assert "the PyMC graph is compiled" in model.fast_path_note
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_ordinal_family_is_on_the_fast_path(family):
+    """Each ordinal family and link has the fast path's log-density (`check_density` ties it
+    to this graph in tests/density); its thresholds are named as the graph names them."""
+    for link in LINKS:
+        model = ordinal_model(family, link)
+        density = model.density()
+        assert density is not None, model.fast_path_note
+        assert "nothing to compile" in model.fast_path_note
+        assert density.shapes["threshold_centered"] == density.shapes["threshold"] == (3,)
+        assert density.dims["threshold"] == ("threshold_dim",)
 
 
 @pytest.mark.parametrize(
