@@ -2,6 +2,10 @@
 
     python benchmarks/fit_once.py --lib bayesformula --backend auto --workload W1
     python benchmarks/fit_once.py --lib bambi --backend nutpie --workload W5
+    python benchmarks/fit_once.py --lib pymc --backend nutpie-noncentered --workload W11
+
+``--lib pymc`` fits the hand-written PyMC model of a workload (`handwritten.py`) with
+``pm.sample`` (``--backend pymc`` or ``nutpie``, ``-centered`` or ``-noncentered``).
 
 Imports happen before the clock starts. Measured: construct (``Model(...)``), the whole
 ``fit``, the engine's own sampling time (``sampling_time``), the rest of the fit counted as
@@ -42,7 +46,7 @@ def _sampling_time(idata) -> float | None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--lib", choices=["bayesformula", "bambi"], required=True)
+    parser.add_argument("--lib", choices=["bayesformula", "bambi", "pymc"], required=True)
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--workload", required=True)
     parser.add_argument("--draws", type=int, default=1000)
@@ -51,10 +55,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
-    import arviz as az
-    import numpy as np
+    import arviz  # noqa: F401  (imports before the clock starts)
+    import numpy  # noqa: F401
     from workloads import WORKLOADS
 
+    if args.lib == "pymc":
+        return _handwritten(args)
     if args.lib == "bambi":
         import bambi as lib
     else:
@@ -89,6 +95,43 @@ def main(argv=None) -> int:
     t1 = time.perf_counter()
     idata = model.fit(**fit_kwargs)
     t2 = time.perf_counter()
+    _report(args, idata, t0, t1, t2, rss_before)
+    return 0
+
+
+def _handwritten(args) -> int:
+    """Fit the workload's hand-written PyMC model with ``pm.sample``."""
+    import pymc as pm
+    from handwritten import HANDWRITTEN
+
+    sampler, _, variant = args.backend.partition("-")
+    if args.workload not in HANDWRITTEN or sampler not in ("pymc", "nutpie"):
+        raise SystemExit(f"no hand-written model of {args.workload} for {args.backend}")
+    if sampler == "nutpie":
+        import nutpie  # noqa: F401  (an import, excluded like the others)
+    rss_before = _rss_mb()
+    t0 = time.perf_counter()
+    model = HANDWRITTEN[args.workload](variant or "centered")
+    t1 = time.perf_counter()
+    with model:
+        idata = pm.sample(
+            draws=args.draws,
+            tune=args.tune or 1000,
+            chains=args.chains,
+            cores=min(args.chains, os.cpu_count() or 1),
+            random_seed=args.seed,
+            progressbar=False,
+            nuts_sampler=sampler,
+        )
+    t2 = time.perf_counter()
+    _report(args, idata, t0, t1, t2, rss_before)
+    return 0
+
+
+def _report(args, idata, t0, t1, t2, rss_before) -> None:
+    """Print the measurements of one fit (see the module docstring)."""
+    import arviz as az
+    import numpy as np
 
     fit_s = t2 - t1
     sample_s = _sampling_time(idata)
@@ -128,7 +171,6 @@ def main(argv=None) -> int:
         "engine": posterior.attrs.get("inference_method", args.backend),
     }
     print("RESULT " + json.dumps(result))
-    return 0
 
 
 if __name__ == "__main__":

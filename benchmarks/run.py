@@ -31,6 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from handwritten import HANDWRITTEN, VARIANTS  # noqa: E402
 from workloads import DESCRIPTIONS, WORKLOADS  # noqa: E402
 
 BAMBI_BACKENDS = ("pymc", "nutpie", "numpyro", "blackjax")
@@ -136,7 +137,14 @@ def run(args) -> dict:
         configs += [("bambi", args.bambi_python, b) for b in args.bambi_backends]
     results: dict = {}
     for workload in args.workloads:
-        for lib, python, backend in configs:
+        extra = []
+        if args.handwritten and workload in HANDWRITTEN:  # PyMC models written by hand
+            extra = [
+                ("pymc", sys.executable, f"{sampler}-{variant}")
+                for sampler in ("pymc", "nutpie")
+                for variant in VARIANTS
+            ]
+        for lib, python, backend in configs + extra:
             with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
                 env = _env(Path(tmp))
                 for mode in ("cold", "warm"):
@@ -160,14 +168,17 @@ def _brief(res: dict) -> str:
 
 
 def ratios(results: dict) -> dict:
-    """Per workload and mode: bayesformula's best over Bambi's best (time, and memory)."""
+    """Per workload and mode: bayesformula's best over the best of Bambi and the hand-written
+    PyMC models (time, and memory)."""
     out: dict = {}
     for workload, rows in results.items():
         for mode in ("warm", "cold"):
             ours = [
                 r for k, r in rows.items() if k.startswith("bayesformula/") and k.endswith(mode)
             ]
-            theirs = [r for k, r in rows.items() if k.startswith("bambi/") and k.endswith(mode)]
+            theirs = [
+                r for k, r in rows.items() if k.startswith(("bambi/", "pymc/")) and k.endswith(mode)
+            ]
             ours = [r for r in ours if "error" not in r]
             theirs = [r for r in theirs if "error" not in r]
             if not ours or not theirs:
@@ -176,7 +187,7 @@ def ratios(results: dict) -> dict:
             best_theirs = min(theirs, key=lambda r: r["time_to_posterior_s"])
             out.setdefault(workload, {})[mode] = {
                 "time_ratio": best_ours["time_to_posterior_s"] / best_theirs["time_to_posterior_s"],
-                "best_bambi": best_theirs["backend"],
+                "best_bambi": f"{best_theirs['lib']} {best_theirs['backend']}",
                 "memory_ratio": best_ours["peak_mem_mb"] / min(r["peak_mem_mb"] for r in theirs),
             }
     return out
@@ -192,8 +203,8 @@ def table(results: dict, machine: str) -> str:
         lines += [_row(label, res) for label, res in rows.items()]
         for mode, r in summary.get(workload, {}).items():
             lines.append(
-                f"\n{mode}: bayesformula / best Bambi ({r['best_bambi']}) time to posterior = "
-                f"**{r['time_ratio']:.2f}**; peak memory / Bambi's lowest = "
+                f"\n{mode}: bayesformula / best peer ({r['best_bambi']}) time to posterior = "
+                f"**{r['time_ratio']:.2f}**; peak memory / the peers' lowest = "
                 f"**{r['memory_ratio']:.2f}**"
             )
         lines.append("")
@@ -216,6 +227,11 @@ def main(argv=None) -> int:
     parser.add_argument("--bambi-backends", nargs="+", default=list(BAMBI_BACKENDS))
     parser.add_argument("--timeout", type=int, default=900, help="seconds per fit")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument(
+        "--handwritten",
+        action="store_true",
+        help="also fit the hand-written PyMC models (W11), each sampler and parameterisation",
+    )
     args = parser.parse_args(argv)
     unknown = [w for w in args.workloads if w not in WORKLOADS]
     if unknown:

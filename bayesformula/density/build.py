@@ -36,12 +36,10 @@ import math
 import numpy as np
 from scipy.special import expit
 
-from bayesformula.core.prior import Prior
 from bayesformula.density.auxformula import aux_formulas
 from bayesformula.density.model import DensityModel
 from bayesformula.density.parts import (
     Block,
-    GroupTerm,
     Layout,
     anchor_effects,
     aux_blocks,
@@ -50,9 +48,9 @@ from bayesformula.density.parts import (
     first_rows,
     full_design,
     group_backward,
+    group_terms,
     merge_priors,
     ordered_transform,
-    prior_block,
     reduce_rows,
     row_loop,
 )
@@ -150,47 +148,7 @@ def build_density(
     coords = design_coords(design) | dict(getattr(response, "coords", None) or {})
     aux = aux_blocks(layout, family, lik, priors, skip=formulas, coords=coords, centered=shifted)
 
-    if design.group_blocks:
-        names = ", ".join(f"({b.name.replace('|', ' | ')})" for b in design.group_blocks)
-        raise Unsupported(f"correlated group effects {names}; '||' makes them independent")
-    groups: list[GroupTerm] = []
-    for term in design.group_terms:
-        c = len(term.columns)
-        L = len(design.group_levels[term.factor])
-        spec = priors.group[term.name]
-        if spec.name != "Normal" or set(spec.args) - {"mu", "sigma"}:
-            raise Unsupported(f"group term '{term.name}' has a {spec!r} prior")
-        if not np.all(np.asarray(spec.args.get("mu", 0.0)) == 0):
-            raise Unsupported(f"group term '{term.name}' has a non-zero mean")
-        sigma_spec = spec.args["sigma"]
-        sigma_block, fixed = None, None
-        if isinstance(sigma_spec, Prior):
-            sigma_block = prior_block(
-                layout, f"{term.name}_sigma", sigma_spec, c, f"the sigma of '{term.name}'"
-            )
-            if not sigma_block.prior.positive:
-                raise Unsupported(f"the sigma of '{term.name}' has a prior that is not positive")
-        else:
-            fixed = np.broadcast_to(np.asarray(sigma_spec, dtype=float), (c,)).copy()
-        noncentered = choices[term.factor].noncentered
-        effects = layout.add(f"{term.name}_offset" if noncentered else term.name, L * c, None)
-        groups.append(
-            GroupTerm(
-                name=term.name,
-                factor=term.factor,
-                n_levels=L,
-                n_cols=c,
-                effects=effects,
-                sigma=sigma_block,
-                fixed_sigma=fixed,
-                noncentered=noncentered,
-                anchor_idx=None,
-                intercept=term.kind == "intercept",
-                idx=np.asarray(design.group_index[term.factor], dtype=np.intp),
-                Z=None if term.kind == "intercept" else np.asarray(term.Z, dtype=float),
-            )
-        )
-
+    groups, blocks = group_terms(layout, design, priors, choices)
     anchor_effects(groups, design, anchor, intercept, common, X, xbar)
     # anchored intercepts last: their effects depend on the anchored slopes' effects
     order = sorted(range(len(groups)), key=lambda i: groups[i].slopes is not None)
@@ -327,8 +285,18 @@ def build_density(
 
         # group effects and their population distribution
         effects = [None] * len(groups)
+        states = []
+        for block in blocks:  # correlated effects
+            lb, joint, state = block.forward(x)
+            lp += lb
+            states.append((block, state))
+            for i, g in enumerate(groups):
+                if g.corr is not None and g.corr[0] is block:
+                    effects[i] = (None, joint[:, g.corr[1]], None)
         for i in order:
             g = groups[i]
+            if g.corr is not None:
+                continue
             raw = x[g.effects.slice].reshape(g.n_levels, g.n_cols)
             sig = values[g.sigma.name] if g.sigma is not None else g.fixed_sigma
             if g.noncentered:
@@ -367,7 +335,7 @@ def build_density(
                 dtheta[where].reshape(g.n_levels, g.n_cols)
                 for where, g in zip(coef_slices, groups, strict=True)
             ]
-            return group_backward(groups, order, lp, grad, db_lik, effects)
+            return group_backward(groups, order, lp, grad, db_lik, effects, states)
 
         if loop is not None:
             flat = np.concatenate([b.reshape(-1) for _, b, _ in effects]) if groups else np.zeros(0)
@@ -381,7 +349,7 @@ def build_density(
                 gb[where].reshape(g.n_levels, g.n_cols)
                 for where, g in zip(flat_slices, groups, strict=True)
             ]
-            return group_backward(groups, order, lp, grad, db_lik, effects)
+            return group_backward(groups, order, lp, grad, db_lik, effects, states)
 
         eta = np.full(n_rows, alpha) if beta is None else Xr @ beta + alpha
         for g, (_, b, _) in zip(groups, effects, strict=True):
@@ -442,7 +410,7 @@ def build_density(
                         ]
                     )
                 )
-        return group_backward(groups, order, lp, grad, db_lik, effects)
+        return group_backward(groups, order, lp, grad, db_lik, effects, states)
 
     def aux_value(values, name):
         spec = aux[name]
@@ -473,7 +441,12 @@ def build_density(
         shapes[term.name] = (len(term.columns),) if term.dim else ()
         if term.dim:
             dims[term.name] = (term.dim,)
+    terms = {term.name: term for term in design.group_terms}
+    for block, design_block in zip(blocks, design.group_blocks, strict=True):
+        block.add_shapes(shapes, dims, design_block, terms)
     for term, g in zip(design.group_terms, groups, strict=True):
+        if g.corr is not None:
+            continue
         vector = term.expr_dim is not None
         eff_shape = (g.n_levels, g.n_cols) if vector else (g.n_levels,)
         if g.sigma is not None:
@@ -519,8 +492,12 @@ def build_density(
                 value = math.exp(u) if transform == "log" else u
                 out[name] = np.asarray(float(expit(u)) if transform == "logodds" else value)
         effects = [None] * len(groups)
+        for block in blocks:
+            block.expand(x, out, terms)
         for i in order:
             g = groups[i]
+            if g.corr is not None:
+                continue
             raw = x[g.effects.slice].reshape(g.n_levels, g.n_cols)
             sig = np.exp(x[g.sigma.slice]) if g.sigma is not None else g.fixed_sigma
             if g.sigma is not None:
@@ -542,10 +519,12 @@ def build_density(
             scale[block.slice] = np.minimum(
                 1.0, np.broadcast_to(block.prior.params["sigma"], (block.size,))
             )
+    for block in blocks:
+        block.start(start, scale)
     for g in groups:
         if g.anchor_idx is not None:
             start[g.effects.slice] = start[g.anchor_idx]
-        if not g.noncentered:
+        if g.corr is None and not g.noncentered:
             sig0 = np.exp(start[g.sigma.slice]) if g.sigma is not None else g.fixed_sigma
             scale[g.effects.slice] = np.minimum(1.0, np.tile(sig0, g.n_levels)) * 0.1
 

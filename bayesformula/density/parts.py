@@ -21,6 +21,7 @@ __all__ = [
     "first_rows",
     "full_design",
     "group_backward",
+    "group_terms",
     "merge_priors",
     "ordered_transform",
     "prior_block",
@@ -78,6 +79,62 @@ class GroupTerm:
     Z: np.ndarray | None  # (rows, n_cols) for slopes; None for intercepts
     #: for an anchored intercept: (slope term, mean of its column) pairs; see `anchor_effects`
     slopes: list | None = None
+    #: a term of correlated effects: its `CorrelatedBlock` and its columns there (then
+    #: ``effects`` and ``sigma`` are None: the block holds its values)
+    corr: tuple | None = None
+
+
+def group_terms(layout, design, priors, choices) -> tuple[list[GroupTerm], list]:
+    """The design's group terms, and its blocks of correlated terms (`CorrelatedBlock`), their
+    values added to ``layout``; `Unsupported` for priors the fast path does not compute."""
+    from bayesformula.density.correlated import correlated_block
+
+    blocks, in_block = [], {}
+    for design_block in design.group_blocks:
+        noncentered = choices[design_block.factor].noncentered
+        block = correlated_block(layout, design_block, design, priors, noncentered)
+        blocks.append(block)
+        for name, cols in block.columns.items():
+            in_block[name] = (block, cols)
+    groups = []
+    for term in design.group_terms:
+        c = len(term.columns)
+        L = len(design.group_levels[term.factor])
+        noncentered = choices[term.factor].noncentered
+        effects, sigma_block, fixed, corr = None, None, None, in_block.get(term.name)
+        if corr is None:
+            spec = priors.group[term.name]
+            if spec.name != "Normal" or set(spec.args) - {"mu", "sigma"}:
+                raise Unsupported(f"group term '{term.name}' has a {spec!r} prior")
+            if not np.all(np.asarray(spec.args.get("mu", 0.0)) == 0):
+                raise Unsupported(f"group term '{term.name}' has a non-zero mean")
+            sigma_spec = spec.args["sigma"]
+            if isinstance(sigma_spec, Prior):
+                what = f"the sigma of '{term.name}'"
+                sigma_block = prior_block(layout, f"{term.name}_sigma", sigma_spec, c, what)
+                if not sigma_block.prior.positive:
+                    raise Unsupported(f"{what} has a prior that is not positive")
+            else:
+                fixed = np.broadcast_to(np.asarray(sigma_spec, dtype=float), (c,)).copy()
+            effects = layout.add(f"{term.name}_offset" if noncentered else term.name, L * c, None)
+        groups.append(
+            GroupTerm(
+                name=term.name,
+                factor=term.factor,
+                n_levels=L,
+                n_cols=c,
+                effects=effects,
+                sigma=sigma_block,
+                fixed_sigma=fixed,
+                noncentered=noncentered,
+                anchor_idx=None,
+                intercept=term.kind == "intercept",
+                idx=np.asarray(design.group_index[term.factor], dtype=np.intp),
+                Z=None if term.kind == "intercept" else np.asarray(term.Z, dtype=float),
+                corr=corr,
+            )
+        )
+    return groups, blocks
 
 
 def prior_block(layout, name, prior, size, what):
@@ -219,7 +276,7 @@ def anchor_effects(groups, design, anchor, intercept, common, X, xbar):
     intercept_term = None
     slopes = []
     for i, g in enumerate(groups):
-        if g.factor != anchor or g.noncentered:
+        if g.factor != anchor or g.noncentered or g.corr is not None:
             continue
         if g.intercept:
             intercept_term = g
@@ -250,13 +307,19 @@ def centered_effects(g, raw, x, groups, effects):
     return b
 
 
-def group_backward(groups, order, lp, grad, db_lik, effects):
-    """Add the group effects' part of the gradient, given d(likelihood)/d(effects)."""
+def group_backward(groups, order, lp, grad, db_lik, effects, blocks=()):
+    """Add the group effects' part of the gradient, given d(likelihood)/d(effects);
+    ``blocks``: the correlated blocks with the state of their `CorrelatedBlock.forward`."""
     extra = [0.0] * len(groups)  # derivative reaching b through an anchored intercept
+    joint = {id(block): np.zeros((block.n_levels, block.n)) for block, _ in blocks}
     for i in reversed(order):
         g = groups[i]
         raw, b, sig = effects[i]
         db = db_lik[i]
+        if g.corr is not None:
+            block, cols = g.corr
+            joint[id(block)][:, cols] += db
+            continue
         if g.noncentered:
             draw = db * sig - raw
             dsig = np.sum(db * raw, axis=0)
@@ -271,6 +334,8 @@ def group_backward(groups, order, lp, grad, db_lik, effects):
         grad[g.effects.slice] += draw.reshape(-1)
         if g.sigma is not None:
             grad[g.sigma.slice] += dsig * sig
+    for block, state in blocks:
+        block.backward(grad, joint[id(block)], state)
     return float(lp), grad
 
 

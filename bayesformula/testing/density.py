@@ -36,7 +36,17 @@ _FORWARD = {
     "LogTransform": np.log,
     "LogOddsTransform": lambda v: np.log(v) - np.log1p(-v),
     "Ordered": lambda v: np.concatenate([v[..., :1], np.log(np.diff(v, axis=-1))], axis=-1),
+    "CholeskyCovPacked": lambda v: _log_diagonal(v),
 }
+
+
+def _log_diagonal(packed):
+    """A packed lower-triangular factor (rows in order) with its diagonal's logarithm."""
+    n = int(round((np.sqrt(8 * packed.shape[-1] + 1) - 1) / 2))
+    out = np.array(packed, dtype=float)
+    diag = np.cumsum(np.arange(1, n + 1)) - 1
+    out[..., diag] = np.log(out[..., diag])
+    return out
 
 
 #: each spec's compiled reference (a spec is frozen: its graph never changes)

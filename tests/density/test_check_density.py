@@ -200,6 +200,7 @@ def models(draw) -> Drawn:
         data[factor] = rng.choice(levels, n)
         data[factor][:2] = levels[:2]  # at least two levels, as a group term needs
         kinds = ["1"] + [f"0 + {x}" for x in numeric] + [f"{x}||" for x in numeric]
+        kinds += [f"1 + {x}" for x in numeric]  # correlated effects (an LKJ prior)
         kind = draw(st.sampled_from(kinds))
         terms.append(f"({kind}{factor})" if kind.endswith("||") else f"({kind}|{factor})")
     if draw(st.booleans()) and not bounded:
@@ -232,7 +233,8 @@ def models(draw) -> Drawn:
                 if draw(st.integers(0, 4))
                 else draw(_pos)
             )
-            key = inner.replace("0 + ", "") if "||" not in term else None
+            # independent terms only: a correlated block's terms share one kind of sd prior
+            key = inner.replace("0 + ", "") if "||" not in term and "1 + " not in term else None
             if key is not None:
                 priors[key] = bf.Prior("Normal", mu=0, sigma=sigma)
     for aux in get_family(family).aux:
@@ -285,6 +287,7 @@ def test_generated_models_equal_the_graph():
     assert sum("|" in f for f in formulas) > N_SPECS // 4
     assert sum("||" in f for f in formulas) > N_SPECS // 25
     assert sum("offset(" in f for f in formulas) > N_SPECS // 5
+    assert sum("(1 + x" in f for f in formulas) > N_SPECS // 25
     assert sum("~ 0 +" in f for f in formulas) > 10
 
 
@@ -315,6 +318,79 @@ def test_formulas_for_auxiliary_parameters(family, param, center):
     equals the graph's distributional model."""
     report = check_density(_distributional(family, param, center), points=3)
     assert report.claimed and report.ok, str(report)
+
+
+CORRELATED = {
+    "gaussian-sufficient-statistics": ("gaussian", "y ~ x + (1 + x|g)", {}),
+    "gaussian-two-blocks-rows": ("gaussian", "y ~ x + z + (1 + x|g) + (1 + z|h)", {}),
+    "bernoulli-noncentered": ("bernoulli", "y ~ x + (1 + x + z|g)", {"noncentered": True}),
+    "poisson-vector-term": ("poisson", "y ~ x + (1 + c|g) + (1|h)", {"noncentered": False}),
+    "t-lkj-eta": ("t", "y ~ x + (1 + x|g)", {"priors": {"1+x|g_corr": bf.Prior("LKJCorr", eta=3)}}),
+    "cumulative-student-sds": (
+        "cumulative",
+        "y ~ x + (1 + x|g)",
+        {
+            "priors": {
+                "group_specific": bf.Prior(
+                    "Normal", mu=0, sigma=bf.Prior("HalfStudentT", nu=3, sigma=1.5)
+                )
+            }
+        },
+    ),
+}
+
+
+@functools.cache
+def _correlated(key: str):
+    family, formula, options = CORRELATED[key]
+    data = _data(family).assign(
+        h=lambda d: np.where(d["z"] > 0, "u", "v"), c=lambda d: np.where(d["x"] > 1, "p", "q")
+    )
+    if get_family(family).support == "trials":
+        formula = formula.replace("y ~", "p(y, n) ~")
+    return bf.Model(formula, data, family=family, **options)
+
+
+@pytest.mark.parametrize("key", sorted(CORRELATED))
+def test_correlated_effects_equal_the_graph(key):
+    """Correlated group effects (PyMC's LKJCholeskyCov, the effects jointly normal, centered or
+    not) in sufficient statistics, merged rows, the compiled loop and row likelihoods."""
+    model = _correlated(key)
+    for kernel in (False, True):
+        report = check_density(model, points=3, kernel=kernel)
+        assert report.claimed and report.ok, str(report)
+
+
+@pytest.mark.parametrize("part", ["value", "gradient"])
+@pytest.mark.parametrize("noncentered", [False, True])
+def test_an_error_in_the_correlated_effects_is_caught(part, noncentered, monkeypatch):
+    """A relative error of 1e-6 in the correlated block's log-density or in its gradient
+    fails `check_density`."""
+    from bayesformula.density import correlated
+
+    model = bf.Model(
+        "y ~ x + (1 + x|g)", _data("gaussian"), family="gaussian", noncentered=noncentered
+    )
+    assert check_density(model).ok
+    forward, backward = correlated.CorrelatedBlock.forward, correlated.CorrelatedBlock.backward
+    if part == "value":
+
+        def wrong_forward(self, x):
+            lp, b, state = forward(self, x)
+            return lp * (1 + 1e-6), b, state
+
+        monkeypatch.setattr(correlated.CorrelatedBlock, "forward", wrong_forward)
+    else:
+
+        def wrong_backward(self, grad, db, state):
+            before = grad.copy()
+            backward(self, grad, db, state)
+            grad[self.chol.slice] += 1e-6 * (grad - before)[self.chol.slice]
+
+        monkeypatch.setattr(correlated.CorrelatedBlock, "backward", wrong_backward)
+    report = check_density(model)
+    assert report.claimed and not report.ok
+    assert ("log-density" if part == "value" else "gradient") in " ".join(report.failed)
 
 
 def test_a_formula_the_row_likelihood_cannot_take_keeps_the_graph():
