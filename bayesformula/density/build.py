@@ -522,7 +522,7 @@ def build_density(
     for block in blocks:
         block.start(start, scale)
     for g in groups:
-        if g.anchor_idx is not None:
+        if g.anchor_idx is not None and g.corr is None:
             start[g.effects.slice] = start[g.anchor_idx]
         if g.corr is None and not g.noncentered:
             sig0 = np.exp(start[g.sigma.slice]) if g.sigma is not None else g.fixed_sigma

@@ -24,7 +24,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.linalg import solve_triangular
 from scipy.special import gammaln
 
 from bayesformula.core.prior import Prior
@@ -33,6 +32,24 @@ from bayesformula.density.priors import NumericPrior, Unsupported, numeric_prior
 __all__ = ["CorrelatedBlock", "correlated_block", "lkj_normalizing_constant"]
 
 _LOG_2PI = math.log(2 * math.pi)
+
+
+def _solve_lower(L, B):
+    """``Z`` with ``L z_j = b_j`` for each row ``b_j`` of ``B`` (forward substitution over the
+    few columns: cheaper than a LAPACK call at this size)."""
+    Z = np.empty_like(B)
+    for i in range(L.shape[0]):
+        Z[:, i] = (B[:, i] - Z[:, :i] @ L[i, :i]) / L[i, i]
+    return Z
+
+
+def _solve_upper(L, Z):
+    """``W`` with ``L' w_j = z_j`` for each row ``z_j`` of ``Z`` (back substitution)."""
+    n = L.shape[0]
+    W = np.empty_like(Z)
+    for i in range(n - 1, -1, -1):
+        W[:, i] = (Z[:, i] - W[:, i + 1 :] @ L[i + 1 :, i]) / L[i, i]
+    return W
 
 
 def lkj_normalizing_constant(eta: float, n: int) -> float:
@@ -74,6 +91,9 @@ class CorrelatedBlock:
     eta: float
     #: term name -> its columns in the block
     columns: dict = field(default_factory=dict)
+    #: centered on the common coefficients (`anchor`): the intercept's column and place in the
+    #: sampler's vector, and (column, place, mean of the predictor) of each anchored slope
+    anchored: tuple | None = None
 
     def __post_init__(self):
         n = self.n
@@ -81,6 +101,37 @@ class CorrelatedBlock:
         self.diag = np.cumsum(np.arange(1, n + 1)) - 1
         self.a = 2.0 * self.eta - 2.0 + n - np.arange(n)
         self.norm = lkj_normalizing_constant(self.eta, n)
+
+    def anchor(self, column: int, at: int, slopes: list) -> None:
+        """Sample each level's own coefficients, as `bayesformula.density.parts.anchor_effects`
+        does for independent effects: the intercept column ``column`` as ``a_j = b0_j +
+        Intercept_centered + sum mean(x) b1_j`` (``at``: the intercept's place) and each slope
+        column as ``c_j = b1_j + beta_x``; a shift, so the Jacobian is 1."""
+        self.anchored = (column, at, [(k, place, mean) for k, place, mean in slopes if k != column])
+
+    def effects(self, x, raw) -> np.ndarray:
+        """The effects (levels x n) from the sampled joint values ``raw``."""
+        if self.anchored is None:
+            return raw
+        column, at, slopes = self.anchored
+        b = raw.copy()
+        for k, place, mean in slopes:
+            b[:, k] = raw[:, k] - x[place]
+            b[:, column] -= mean * b[:, k]
+        b[:, column] -= x[at]
+        return b
+
+    def _unanchor(self, grad, gb) -> np.ndarray:
+        """d lp / d raw from d lp / d b (adding what reaches the common coefficients)."""
+        if self.anchored is None:
+            return gb
+        column, at, slopes = self.anchored
+        graw = gb.copy()
+        grad[at] -= gb[:, column].sum()
+        for k, place, mean in slopes:
+            graw[:, k] = gb[:, k] - mean * gb[:, column]
+            grad[place] -= graw[:, k].sum()
+        return graw
 
     # ---------------------------------------------------------------- forward
     def factor(self, x) -> np.ndarray:
@@ -95,29 +146,27 @@ class CorrelatedBlock:
         packed = self.factor(x)
         L = np.zeros((self.n, self.n))
         L[self.rows, self.cols] = packed
-        v = np.sum(L * L, axis=1)
+        v = (L * L).sum(axis=1)
         sd = np.sqrt(v)
         lp_sd, g_sd = self.sd_prior.logp_grad(sd)
         log_v = np.log(v)
         idx = np.arange(self.n)
-        lp = self.norm + float(
-            np.sum(self.a * (y[self.diag] - 0.5 * log_v) - 0.5 * idx * log_v + y[self.diag])
-        )
-        lp += float(np.sum(lp_sd))
+        terms = self.a * (y[self.diag] - 0.5 * log_v) - 0.5 * idx * log_v + y[self.diag]
+        lp = self.norm + float(terms.sum()) + float(lp_sd)
         dv = -0.5 * (self.a + idx) / v + 0.5 * g_sd / sd  # d lp / d v_i
         raw = x[self.raw.slice].reshape(self.n_levels, self.n)
         if self.noncentered:
             b = raw @ L.T
-            lp += -0.5 * float(np.sum(raw * raw)) - 0.5 * raw.size * _LOG_2PI
+            lp += -0.5 * float((raw * raw).sum()) - 0.5 * raw.size * _LOG_2PI
             state = (L, packed, dv, raw, None)
         else:
-            Z = solve_triangular(L, raw.T, lower=True).T  # z_j = L^-1 b_j
+            b = self.effects(x, raw)
+            Z = _solve_lower(L, b)  # z_j = L^-1 b_j
             lp += (
-                -0.5 * float(np.sum(Z * Z))
-                - self.n_levels * float(np.sum(np.log(np.diag(L))))
+                -0.5 * float((Z * Z).sum())
+                - self.n_levels * float(np.log(np.diag(L)).sum())
                 - 0.5 * raw.size * _LOG_2PI
             )
-            b = raw
             state = (L, packed, dv, raw, Z)
         return lp, b, state
 
@@ -130,8 +179,8 @@ class CorrelatedBlock:
             draw = db @ L - raw
             dL = db.T @ raw
         else:
-            W = solve_triangular(L, Z.T, lower=True, trans="T").T  # w_j = L^-T z_j
-            draw = db - W
+            W = _solve_upper(L, Z)  # w_j = L^-T z_j
+            draw = self._unanchor(grad, db - W)
             dL = W.T @ Z
             dL[np.diag_indices(self.n)] -= self.n_levels / np.diag(L)
         dpacked = dL[self.rows, self.cols] + 2.0 * packed * dv[self.rows]
@@ -152,8 +201,10 @@ class CorrelatedBlock:
         out[f"{self.name}_cholesky"] = packed
         out[f"{self.name}_corr"] = np.sum(L[i] * L[j], axis=1) / (sd[i] * sd[j])
         raw = x[self.raw.slice].reshape(self.n_levels, self.n).copy()
-        out[f"{self.name}_{'offset' if self.noncentered else 'joint'}"] = raw
-        b = raw @ L.T if self.noncentered else raw
+        b = raw @ L.T if self.noncentered else self.effects(x, raw)
+        out[f"{self.name}_{'offset' if self.noncentered else 'joint'}"] = (
+            raw if self.noncentered else b.copy()
+        )
         for name, cols in self.columns.items():
             vector = terms[name].expr_dim is not None
             out[f"{name}_sigma"] = sd[cols].copy() if vector else np.asarray(sd[cols.start])
@@ -184,7 +235,13 @@ class CorrelatedBlock:
         y0[self.diag] = np.log(sd0)
         start[self.chol.slice] = y0
         scale[self.chol.slice] = 0.1
-        start[self.raw.slice] = 0.0
+        raw = np.zeros((self.n_levels, self.n))
+        if self.anchored is not None:  # effects of 0: each level at the common coefficients
+            column, at, slopes = self.anchored
+            raw[:, column] = start[at]
+            for k, place, _ in slopes:
+                raw[:, k] = start[place]
+        start[self.raw.slice] = raw.reshape(-1)
         if not self.noncentered:
             scale[self.raw.slice] = np.tile(np.minimum(1.0, sd0), self.n_levels) * 0.1
 

@@ -265,7 +265,8 @@ def anchor_effects(groups, design, anchor, intercept, common, X, xbar):
 
     For the anchor factor (centered), the sampler works on each level's own coefficients: its
     intercept ``a_j`` (at the predictors' means) and, for a numeric slope ``x|g`` matching a
-    common term ``x``, its slope ``c_j``. The named effects follow by a unit-Jacobian linear map:
+    common term ``x`` (in the intercept's correlated block if it has one, otherwise
+    independent), its slope ``c_j``. The named effects follow by a unit-Jacobian linear map:
     ``b1_j = c_j - beta_x`` and ``b0_j = a_j - Intercept_centered - sum_x mean(x) * b1_j``, so
     ``eta = a_j + c_j * (x - mean(x)) + ...``: the ridges between the common coefficients and
     the means of the group effects are gone.
@@ -276,7 +277,7 @@ def anchor_effects(groups, design, anchor, intercept, common, X, xbar):
     intercept_term = None
     slopes = []
     for i, g in enumerate(groups):
-        if g.factor != anchor or g.noncentered or g.corr is not None:
+        if g.factor != anchor or g.noncentered:
             continue
         if g.intercept:
             intercept_term = g
@@ -293,8 +294,24 @@ def anchor_effects(groups, design, anchor, intercept, common, X, xbar):
         for g in groups:
             g.anchor_idx = None
         return
+    # slopes anchor with an intercept of their own kind: in the intercept's correlated block,
+    # or independent as the intercept is
+    home = None if intercept_term.corr is None else intercept_term.corr[0]
+    kept = []
+    for i, mean in slopes:
+        slope_home = None if groups[i].corr is None else groups[i].corr[0]
+        if slope_home is home:
+            kept.append((i, mean))
+        else:
+            groups[i].anchor_idx = None
     intercept_term.anchor_idx = intercept.start
-    intercept_term.slopes = slopes
+    intercept_term.slopes = kept
+    if home is not None:  # the block's joint effects are anchored together
+        home.anchor(
+            intercept_term.corr[1].start,
+            intercept.start,
+            [(groups[i].corr[1].start, groups[i].anchor_idx, mean) for i, mean in kept],
+        )
 
 
 def centered_effects(g, raw, x, groups, effects):

@@ -161,18 +161,15 @@ def resolve_parameterization(option, design, family, response) -> dict[str, Fact
 def anchor_factor(design, choices: dict[str, FactorChoice]) -> str | None:
     """The centered factor with a group intercept that is sampled centered on the intercept.
 
-    Among centered factors with an independent ``1|factor`` term (and a model intercept), the
-    most data-rich one; None if there is none.
+    Among centered factors with a ``1|factor`` term (and a model intercept), the most data-rich
+    one; None if there is none.
     """
     if not design.intercept:
         return None
-    correlated = {name for block in design.group_blocks for name in block.terms}
     candidates = [
         choices[t.factor]
         for t in design.group_terms
-        if t.kind == "intercept"
-        and not choices[t.factor].noncentered
-        and t.name not in correlated  # a block's effects are sampled jointly, not anchored
+        if t.kind == "intercept" and not choices[t.factor].noncentered
     ]
     if not candidates:
         return None

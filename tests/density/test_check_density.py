@@ -322,6 +322,7 @@ def test_formulas_for_auxiliary_parameters(family, param, center):
 
 CORRELATED = {
     "gaussian-sufficient-statistics": ("gaussian", "y ~ x + (1 + x|g)", {}),
+    "gaussian-anchored": ("gaussian", "y ~ x + z + (1 + x|g)", {"noncentered": False}),
     "gaussian-two-blocks-rows": ("gaussian", "y ~ x + z + (1 + x|g) + (1 + z|h)", {}),
     "bernoulli-noncentered": ("bernoulli", "y ~ x + (1 + x + z|g)", {"noncentered": True}),
     "poisson-vector-term": ("poisson", "y ~ x + (1 + c|g) + (1|h)", {"noncentered": False}),
@@ -359,6 +360,27 @@ def test_correlated_effects_equal_the_graph(key):
     for kernel in (False, True):
         report = check_density(model, points=3, kernel=kernel)
         assert report.claimed and report.ok, str(report)
+
+
+def test_centered_correlated_effects_are_anchored_on_the_common_coefficients():
+    """With the block's factor the anchor, the sampler holds each level's own intercept and
+    slope: moving ``Intercept_centered`` (or the common slope) alone moves every level's
+    intercept (or slope) effect the opposite way; the density stays the graph's
+    (``CORRELATED["gaussian-anchored"]``)."""
+    model = bf.Model("y ~ x + (1 + x|g)", _data("gaussian"), family="gaussian", noncentered=False)
+    assert model.anchor == "g" and check_density(model).ok
+    density = model.density()
+    x = density.initial_point(np.random.default_rng(1))
+    base = density.expand(x)
+    for name, effects in (("Intercept_centered", "1|g"), ("x", "x|g")):
+        where = next(
+            j
+            for j in range(density.ndim)
+            if not np.isclose(density.expand(x + np.eye(density.ndim)[j])[name], base[name])
+        )
+        moved = density.expand(x + 0.5 * np.eye(density.ndim)[where])
+        assert np.allclose(moved[name] - base[name], 0.5)
+        assert np.allclose(moved[effects] - base[effects], -0.5)
 
 
 @pytest.mark.parametrize("part", ["value", "gradient"])
