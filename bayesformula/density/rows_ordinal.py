@@ -20,6 +20,7 @@ from functools import partial
 import numpy as np
 from scipy.special import expit, log_ndtr
 
+from bayesformula.density.links import link_inverse
 from bayesformula.density.rows import RowFamily, register_row_family, rows_of
 from bayesformula.families.ordinal import KINDS, _category_probabilities
 
@@ -70,7 +71,7 @@ def _prepare(y, trials, w):
     return d
 
 
-def _finish(d, lp_rows, dz, theta, sign):
+def _finish(d, lp_rows, dz, sign):
     """Sum the rows' log-probabilities; ``dz`` is d lp / dz per row and threshold, with
     ``z = sign * (threshold - eta)``."""
     w = d["w"]
@@ -102,7 +103,7 @@ def _cumulative(link, eta, d, aux):
     rows = np.arange(n)
     dz[rows, hi] += d_hi
     dz[rows, lo] += d_lo
-    return _finish(d, lp, dz, theta, 1.0)
+    return _finish(d, lp, dz, 1.0)
 
 
 def _sequential(link, eta, d, aux, *, continue_on_f, sign):
@@ -117,7 +118,7 @@ def _sequential(link, eta, d, aux, *, continue_on_f, sign):
     dstop, dgo = (ds, df) if continue_on_f else (df, ds)
     lp = np.sum(np.where(at, stop, 0.0) + np.where(before, go, 0.0), axis=1)
     dz = np.where(at, dstop, 0.0) + np.where(before, dgo, 0.0)
-    return _finish(d, lp, dz, theta, sign)
+    return _finish(d, lp, dz, sign)
 
 
 def _acat(link, eta, d, aux):
@@ -139,7 +140,7 @@ def _acat(link, eta, d, aux):
     j = np.arange(m)[None, :]
     before = j < code[:, None]
     dz = df * (before - beyond) + ds * (~before - (1.0 - beyond))
-    return _finish(d, lp, dz, theta, -1.0)
+    return _finish(d, lp, dz, -1.0)
 
 
 def _cumulative_logit_compiled(eta, d, aux):
@@ -176,7 +177,8 @@ def _entry_for(kind: str, family, link) -> RowFamily | None:
     parent = getattr(family, "parent_fn", None)
     if getattr(parent, "func", None) is not _category_probabilities or parent.args != (kind,):
         return None
-    if link.name not in ORDINAL_LINKS or link.name not in family.link_names:
+    # a registered link (a user's link of the same name may compute something else)
+    if link.name not in ORDINAL_LINKS or link_inverse(link) is None:
         return None
     return RowFamily(
         kind,
