@@ -99,6 +99,7 @@ class CorrelatedBlock:
         n = self.n
         self.rows, self.cols = np.tril_indices(n)  # packed order: row by row
         self.diag = np.cumsum(np.arange(1, n + 1)) - 1
+        self.eye = np.diag_indices(n)
         self.a = 2.0 * self.eta - 2.0 + n - np.arange(n)
         self.norm = lkj_normalizing_constant(self.eta, n)
 
@@ -164,7 +165,7 @@ class CorrelatedBlock:
             Z = _solve_lower(L, b)  # z_j = L^-1 b_j
             lp += (
                 -0.5 * float((Z * Z).sum())
-                - self.n_levels * float(np.log(np.diag(L)).sum())
+                - self.n_levels * float(np.log(L.diagonal()).sum())
                 - 0.5 * raw.size * _LOG_2PI
             )
             state = (L, packed, dv, raw, Z)
@@ -182,7 +183,7 @@ class CorrelatedBlock:
             W = _solve_upper(L, Z)  # w_j = L^-T z_j
             draw = self._unanchor(grad, db - W)
             dL = W.T @ Z
-            dL[np.diag_indices(self.n)] -= self.n_levels / np.diag(L)
+            dL[self.eye] -= self.n_levels / L.diagonal()
         dpacked = dL[self.rows, self.cols] + 2.0 * packed * dv[self.rows]
         dy = dpacked.copy()
         dy[self.diag] = dpacked[self.diag] * packed[self.diag] + self.a + 1.0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayesformula.core.prior import Prior
-from bayesformula.density.priors import NumericPrior, Unsupported, numeric_prior
+from bayesformula.density.priors import PRIOR_KINDS, NumericPrior, Unsupported, numeric_prior
 
 __all__ = [
     "Block",
@@ -250,7 +250,7 @@ def merge_priors(blocks):
                     for b in members
                 ]
             )
-            for key in members[0].prior.params
+            for key in PRIOR_KINDS[name].params  # not the constants cached in params
         }
         parts, offset = [], 0
         for b in members:

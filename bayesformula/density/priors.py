@@ -111,7 +111,10 @@ def _student_t(x, p, half: bool):
     nu, sigma = p["nu"], p["sigma"]
     d = x - p.get("mu", 0.0)
     q = d * d / (sigma * sigma * nu)
-    lp = _t_const(nu, sigma) - 0.5 * (nu + 1) * np.log1p(q) + (math.log(2) if half else 0.0)
+    const = p.get("_const")
+    if const is None:  # depends on the parameters alone: computed on the first call
+        const = p["_const"] = _t_const(nu, sigma) + (math.log(2) if half else 0.0)
+    lp = const - 0.5 * (nu + 1) * np.log1p(q)
     return lp, -(nu + 1) * d / (sigma * sigma * nu * (1 + q))
 
 
@@ -189,7 +192,7 @@ class NumericPrior:
     def logp_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Sum of the log-densities at ``x`` and the derivative with respect to ``x``."""
         lp, grad = PRIOR_KINDS[self.name].logp_grad(x, self.params)
-        return float(np.sum(lp)), grad
+        return float(lp.sum() if isinstance(lp, np.ndarray) else lp), grad
 
     def initial(self, size: int) -> np.ndarray:
         """A central starting value (on the sampler's scale: log for positive priors)."""
