@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from handwritten import HANDWRITTEN, VARIANTS  # noqa: E402
-from workloads import DESCRIPTIONS, WORKLOADS  # noqa: E402
+from workloads import DESCRIPTIONS, NOT_BAMBI, WORKLOADS  # noqa: E402
 
 BAMBI_BACKENDS = ("pymc", "nutpie", "numpyro", "blackjax")
 COLUMNS = [
@@ -145,6 +145,8 @@ def run(args) -> dict:
                 for variant in VARIANTS
             ]
         for lib, python, backend in configs + extra:
+            if lib == "bambi" and workload in NOT_BAMBI:
+                continue
             with tempfile.TemporaryDirectory(prefix="bench-cache-") as tmp:
                 env = _env(Path(tmp))
                 for mode in ("cold", "warm"):

@@ -146,6 +146,9 @@ WORKLOADS = {
     "W12": w12,
 }
 
+#: workloads Bambi cannot fit (its ``(x|g)`` effects are independent: W4's model, not W11's)
+NOT_BAMBI = {"W11"}
+
 DESCRIPTIONS = {
     "W1": "bioassay p(deaths, n) ~ dose, binomial (4 rows)",
     "W2": "gaussian, n = 10,000, 10 numeric predictors",
