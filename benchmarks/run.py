@@ -1,10 +1,12 @@
-"""Workloads W1-W8 for bayesformula and, when a Bambi environment is given, for Bambi with each
-of its backends, in the same run; prints one table and the bayesformula / best-Bambi ratios.
+"""Workloads W1-W12 for bayesformula and, when a Bambi environment is given, for Bambi with
+each of its backends (and with ``--handwritten`` for hand-written PyMC models of the workloads
+Bambi cannot fit), in the same run; prints one table and the bayesformula / best-peer ratios.
 
     .venv/bin/python benchmarks/run.py                       # bayesformula only
     make bench                                               # + Bambi (.venv-bench, created once)
     .venv/bin/python benchmarks/run.py --bambi-python .venv-bench/bin/python \\
         --workloads W1 W4 --bambi-backends pymc nutpie --json results.json
+    .venv/bin/python benchmarks/run.py --workloads W11 --handwritten   # + hand-written PyMC
 
 Every fit runs in a fresh process (`fit_once.py`), 2 chains x 1,000 draws, each library with
 its default warm-up. "cold": the engines' caches are empty (a new PyTensor compiledir, numba
