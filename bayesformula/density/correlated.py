@@ -100,7 +100,8 @@ class CorrelatedBlock:
         self.rows, self.cols = np.tril_indices(n)  # packed order: row by row
         self.diag = np.cumsum(np.arange(1, n + 1)) - 1
         self.eye = np.diag_indices(n)
-        self.a = 2.0 * self.eta - 2.0 + n - np.arange(n)
+        self.idx = np.arange(n)
+        self.a = 2.0 * self.eta - 2.0 + n - self.idx
         self.norm = lkj_normalizing_constant(self.eta, n)
 
     def anchor(self, column: int, at: int, slopes: list) -> None:
@@ -135,23 +136,24 @@ class CorrelatedBlock:
         return graw
 
     # ---------------------------------------------------------------- forward
-    def factor(self, x) -> np.ndarray:
-        """The packed factor (diagonal exponentiated) at the sampler's vector ``x``."""
+    def factor(self, x) -> tuple[np.ndarray, np.ndarray]:
+        """The factor at the sampler's vector ``x``: packed (diagonal exponentiated) and as
+        the lower-triangular matrix ``L``."""
         packed = np.array(x[self.chol.slice], dtype=float)
         packed[self.diag] = np.exp(packed[self.diag])
-        return packed
+        L = np.zeros((self.n, self.n))
+        L[self.rows, self.cols] = packed
+        return packed, L
 
     def forward(self, x):
         """``(log-density of the factor and the effects, effects (levels x n), state)``."""
         y = x[self.chol.slice]
-        packed = self.factor(x)
-        L = np.zeros((self.n, self.n))
-        L[self.rows, self.cols] = packed
+        packed, L = self.factor(x)
         v = (L * L).sum(axis=1)
         sd = np.sqrt(v)
         lp_sd, g_sd = self.sd_prior.logp_grad(sd)
         log_v = np.log(v)
-        idx = np.arange(self.n)
+        idx = self.idx
         terms = self.a * (y[self.diag] - 0.5 * log_v) - 0.5 * idx * log_v + y[self.diag]
         lp = self.norm + float(terms.sum()) + float(lp_sd)
         dv = -0.5 * (self.a + idx) / v + 0.5 * g_sd / sd  # d lp / d v_i
@@ -194,18 +196,14 @@ class CorrelatedBlock:
     def expand(self, x, out: dict, terms: dict) -> None:
         """The block's named values: the packed factor, the correlations, the joint effects
         or offsets, and each term's standard deviations and effects."""
-        packed = self.factor(x)
-        L = np.zeros((self.n, self.n))
-        L[self.rows, self.cols] = packed
+        packed, L = self.factor(x)
         sd = np.sqrt(np.sum(L * L, axis=1))
         i, j = np.triu_indices(self.n, 1)
         out[f"{self.name}_cholesky"] = packed
         out[f"{self.name}_corr"] = np.sum(L[i] * L[j], axis=1) / (sd[i] * sd[j])
         raw = x[self.raw.slice].reshape(self.n_levels, self.n).copy()
         b = raw @ L.T if self.noncentered else self.effects(x, raw)
-        out[f"{self.name}_{'offset' if self.noncentered else 'joint'}"] = (
-            raw if self.noncentered else b.copy()
-        )
+        out[self.raw.name] = raw if self.noncentered else b.copy()
         for name, cols in self.columns.items():
             vector = terms[name].expr_dim is not None
             out[f"{name}_sigma"] = sd[cols].copy() if vector else np.asarray(sd[cols.start])
@@ -216,9 +214,8 @@ class CorrelatedBlock:
         shapes[f"{self.name}_cholesky"] = (self.n * (self.n + 1) // 2,)
         shapes[f"{self.name}_corr"] = (self.n * (self.n - 1) // 2,)
         dims[f"{self.name}_corr"] = (block.corr_dim,)
-        raw = f"{self.name}_{'offset' if self.noncentered else 'joint'}"
-        shapes[raw] = (self.n_levels, self.n)
-        dims[raw] = (f"{block.factor}__factor_dim", block.dim)
+        shapes[self.raw.name] = (self.n_levels, self.n)
+        dims[self.raw.name] = (f"{block.factor}__factor_dim", block.dim)
         for name, cols in self.columns.items():
             term = terms[name]
             vector = term.expr_dim is not None
@@ -250,14 +247,9 @@ class CorrelatedBlock:
 def correlated_block(layout, block, design, priors, noncentered: bool) -> CorrelatedBlock:
     """The `CorrelatedBlock` of the design's ``block``, its values added to ``layout``, or
     `Unsupported` where its priors are outside what the fast path computes."""
-    specs = []
-    for name in block.terms:
-        spec = priors.group[name]
-        if spec.name != "Normal" or set(spec.args) - {"mu", "sigma"}:
-            raise Unsupported(f"group term '{name}' has a {spec!r} prior")
-        if not np.all(np.asarray(spec.args.get("mu", 0.0)) == 0):
-            raise Unsupported(f"group term '{name}' has a non-zero mean")
-        specs.append(spec.args["sigma"])
+    from bayesformula.density.parts import group_sigma
+
+    specs = [group_sigma(name, priors.group[name]) for name in block.terms]
     kinds = {s.name if isinstance(s, Prior) else None for s in specs}
     if None in kinds or len(kinds) != 1:  # the graph refuses these with a PriorError
         raise Unsupported(f"the standard deviations of {block.name} have mixed priors")

@@ -20,6 +20,7 @@ intercept). One pass gives the log-likelihood and its gradient with respect to `
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -27,8 +28,6 @@ from numba.extending import register_jitable
 
 #: Family codes understood by `glm_loglik`.
 POISSON, BERNOULLI, BINOMIAL = 0, 1, 2
-
-_kernel = None
 
 
 def _build(function, cache: bool = True):
@@ -97,12 +96,11 @@ def glm_loglik(family, X, ysum, weight, offset, alpha, beta, pos, z, b, gbeta, g
     return lp, dalpha
 
 
-def glm_kernel():
-    """The compiled `glm_loglik` (built, or loaded from numba's cache, on first use)."""
-    global _kernel
-    if _kernel is None:
-        _kernel = _build(glm_loglik)
-    return _kernel
+@functools.cache
+def compiled(function):
+    """``function`` (one of this module's loops) compiled by numba: built, or loaded from
+    numba's cache, on first use, then kept for the process."""
+    return _build(function)
 
 
 class RowLoop:
@@ -141,7 +139,7 @@ class RowLoop:
             if z is not None:
                 self.z[k] = z
         self.n_effects = n_effects
-        self.kernel = glm_kernel()
+        self.kernel = compiled(glm_loglik)
 
     def __call__(self, alpha: float, beta, b):
         """``(loglik, d/d alpha, d/d beta, d/d b)`` at the given coefficients."""
@@ -236,17 +234,6 @@ def cumulative_logit_rows(eta, code, weight, theta, exp_a, exp_b, deta, dtheta):
     return lp + math.log(acc)
 
 
-_ordinal_kernel = None
-
-
-def cumulative_logit_kernel():
-    """The compiled `cumulative_logit_rows` (built, or loaded from numba's cache, on first use)."""
-    global _ordinal_kernel
-    if _ordinal_kernel is None:
-        _ordinal_kernel = _build(cumulative_logit_rows)
-    return _ordinal_kernel
-
-
 # ------------------------------------------------------------------ beta rows
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -324,14 +311,3 @@ def beta_rows(mu, log_y, log1m_y, weight, kappa, dmu):
         dmu[i] = di
         dkappa += ki
     return lp, dkappa
-
-
-_beta_kernel = None
-
-
-def beta_kernel():
-    """The compiled `beta_rows` (built, or loaded from numba's cache, on first use)."""
-    global _beta_kernel
-    if _beta_kernel is None:
-        _beta_kernel = _build(beta_rows)
-    return _beta_kernel

@@ -21,6 +21,7 @@ __all__ = [
     "first_rows",
     "full_design",
     "group_backward",
+    "group_sigma",
     "group_terms",
     "merge_priors",
     "ordered_transform",
@@ -84,6 +85,16 @@ class GroupTerm:
     corr: tuple | None = None
 
 
+def group_sigma(name: str, spec: Prior):
+    """The standard deviation (a prior or a value) of group term ``name``'s prior ``spec``, or
+    `Unsupported` unless ``spec`` is a zero-mean Normal, as the fast path computes."""
+    if spec.name != "Normal" or set(spec.args) - {"mu", "sigma"}:
+        raise Unsupported(f"group term '{name}' has a {spec!r} prior")
+    if not np.all(np.asarray(spec.args.get("mu", 0.0)) == 0):
+        raise Unsupported(f"group term '{name}' has a non-zero mean")
+    return spec.args["sigma"]
+
+
 def group_terms(layout, design, priors, choices) -> tuple[list[GroupTerm], list]:
     """The design's group terms, and its blocks of correlated terms (`CorrelatedBlock`), their
     values added to ``layout``; `Unsupported` for priors the fast path does not compute."""
@@ -103,12 +114,7 @@ def group_terms(layout, design, priors, choices) -> tuple[list[GroupTerm], list]
         noncentered = choices[term.factor].noncentered
         effects, sigma_block, fixed, corr = None, None, None, in_block.get(term.name)
         if corr is None:
-            spec = priors.group[term.name]
-            if spec.name != "Normal" or set(spec.args) - {"mu", "sigma"}:
-                raise Unsupported(f"group term '{term.name}' has a {spec!r} prior")
-            if not np.all(np.asarray(spec.args.get("mu", 0.0)) == 0):
-                raise Unsupported(f"group term '{term.name}' has a non-zero mean")
-            sigma_spec = spec.args["sigma"]
+            sigma_spec = group_sigma(term.name, priors.group[term.name])
             if isinstance(sigma_spec, Prior):
                 what = f"the sigma of '{term.name}'"
                 sigma_block = prior_block(layout, f"{term.name}_sigma", sigma_spec, c, what)

@@ -316,12 +316,12 @@ def _beta(mu, d, aux):
 
 def _beta_compiled(mu, d, aux):
     """`_beta` in the compiled row loop."""
-    from bayesformula.density.kernels import beta_kernel
+    from bayesformula.density.kernels import beta_rows, compiled
 
     kappa = float(aux["kappa"])
     w = np.zeros(0) if d["w"] is None else np.ascontiguousarray(d["w"], dtype=float)
     dmu = np.empty(mu.size)
-    lp, dkappa = beta_kernel()(
+    lp, dkappa = compiled(beta_rows)(
         np.ascontiguousarray(mu, dtype=float), d["log_y"], d["log1m_y"], w, kappa, dmu
     )
     lp += d["n"] * gammaln(kappa)

@@ -145,7 +145,7 @@ def _acat(link, eta, d, aux):
 
 def _cumulative_logit_compiled(eta, d, aux):
     """`_cumulative` with the logit link in the compiled row loop."""
-    from bayesformula.density.kernels import cumulative_logit_kernel
+    from bayesformula.density.kernels import compiled, cumulative_logit_rows
 
     theta = np.atleast_1d(np.asarray(aux["threshold"], dtype=float))
     deta, dtheta = np.empty(eta.size), np.empty(theta.size + 2)
@@ -155,7 +155,7 @@ def _cumulative_logit_compiled(eta, d, aux):
     code = d["code"]
     with np.errstate(over="ignore"):  # the kernel sums logs where these overflow
         exp_a, exp_b = np.exp(eta - bounds[code + 1]), np.exp(bounds[code] - eta)
-    lp = cumulative_logit_kernel()(eta, code, w, bounds, exp_a, exp_b, deta, dtheta)
+    lp = compiled(cumulative_logit_rows)(eta, code, w, bounds, exp_a, exp_b, deta, dtheta)
     return float(lp), deta, {"threshold": dtheta[1:-1]}
 
 

@@ -139,19 +139,21 @@ def _response(family: str, eta: np.ndarray, rng, trials):
     return np.asarray(fam.draw(rng, **fam.to_dist(params)), dtype=float)
 
 
-def _mutated(entry, wrap):
-    """``entry`` with its log-likelihood (numpy and compiled) replaced by ``wrap(loglik)``, also
-    for the entries it gives per link (the ordinal families')."""
+def _mutated(entry, wrap, compiled_only=False):
+    """``entry`` with its compiled loop and (unless ``compiled_only``) its numpy log-likelihood
+    replaced by ``wrap(loglik)``, also in the entries it gives per link (the ordinal
+    families')."""
     if entry.for_family is not None:
         per_link = entry.for_family
 
         def for_family(family, link):
             inner = per_link(family, link)
-            return None if inner is None else _mutated(inner, wrap)
+            return None if inner is None else _mutated(inner, wrap, compiled_only)
 
         return dataclasses.replace(entry, for_family=for_family)
     compiled = None if entry.compiled is None else wrap(entry.compiled)
-    return dataclasses.replace(entry, loglik=wrap(entry.loglik), compiled=compiled)
+    loglik = entry.loglik if compiled_only else wrap(entry.loglik)
+    return dataclasses.replace(entry, loglik=loglik, compiled=compiled)
 
 
 def _aux_prior(support: str, d):
@@ -598,20 +600,6 @@ def test_the_compiled_ordinal_loop_equals_the_graph_in_the_tails():
     assert check_density(model, points=3).ok
 
 
-def _compiled_only(entry, wrap):
-    """``entry`` with only its compiled loop replaced by ``wrap(compiled)`` (also in the
-    entries it gives per link)."""
-    if entry.for_family is not None:
-        per_link = entry.for_family
-
-        def for_family(family, link):
-            inner = per_link(family, link)
-            return None if inner is None else _compiled_only(inner, wrap)
-
-        return dataclasses.replace(entry, for_family=for_family)
-    return dataclasses.replace(entry, compiled=wrap(entry.compiled))
-
-
 @pytest.mark.parametrize("name, link", COMPILED)
 @pytest.mark.parametrize("part", ["value", "mu", "aux"])
 def test_an_error_in_a_compiled_row_loop_is_caught(name, link, part, monkeypatch):
@@ -632,7 +620,8 @@ def test_an_error_in_a_compiled_row_loop_is_caught(name, link, part, monkeypatch
 
         return loglik
 
-    monkeypatch.setitem(rows.ROW_FAMILIES, name, _compiled_only(rows.ROW_FAMILIES[name], wrap))
+    wrong = _mutated(rows.ROW_FAMILIES[name], wrap, compiled_only=True)
+    monkeypatch.setitem(rows.ROW_FAMILIES, name, wrong)
     report = check_density(model, kernel=True)
     assert report.claimed and not report.ok
     assert ("log-density" if part == "value" else "gradient") in " ".join(report.failed)
