@@ -9,7 +9,6 @@ convergence (r_hat), then efficiency (ESS, tree depth, E-BFMI). A fit by an appr
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -233,6 +232,44 @@ def _separation_finding(model) -> Finding | None:
     )
 
 
+def diagnostics_table(dataset) -> pd.DataFrame:
+    """``r_hat``, ``ess_bulk`` and ``ess_tail`` of every scalar in ``dataset`` (dims chain and
+    draw first), with ``arviz.summary``'s row labels and values.
+
+    The variables are flattened into one (chain, draw, k) array, so that ArviZ's functions run
+    once each instead of once per variable; on a model with a hundred group levels that takes
+    the check from 0.2-0.4 s to a few hundredths.
+    """
+    import arviz_stats  # noqa: F401  (the .azstats accessor)
+    import xarray as xr
+    from arviz_base import dataset_to_dataframe
+
+    shapes = {}
+    columns = []
+    for name, da in dataset.data_vars.items():
+        da = da.transpose("chain", "draw", ...)
+        shapes[name] = (da.dims[2:], da.shape[2:])
+        columns.append(da.values.reshape(da.shape[0], da.shape[1], -1))
+    stacked = xr.DataArray(np.concatenate(columns, axis=-1), dims=("chain", "draw", "__k__"))
+    stats = {
+        "r_hat": stacked.azstats.rhat().values,
+        "ess_bulk": stacked.azstats.ess(method="bulk").values,
+        "ess_tail": stacked.azstats.ess(method="tail").values,
+    }
+    start = 0
+    out = {}
+    for name, (dims, shape) in shapes.items():
+        stop = start + int(np.prod(shape, dtype=int))
+        out[name] = (
+            ("summary", *dims),
+            np.stack([v[start:stop].reshape(shape) for v in stats.values()]),
+        )
+        start = stop
+    coords = {k: v for k, v in dataset.coords.items() if k not in ("chain", "draw")}
+    result = xr.Dataset(out, coords={**coords, "summary": list(stats)})
+    return dataset_to_dataframe(result, sample_dims=["summary"]).T
+
+
 def check(idata, model=None, var_names=None) -> Diagnostics:
     """Run the sampler diagnostics on a fit.
 
@@ -249,8 +286,6 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
     -------
     Diagnostics
     """
-    import arviz as az
-
     from bayesformula.results.tables import _default_vars, _posterior
 
     posterior = _posterior(idata)
@@ -305,9 +340,7 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
 
     # convergence and efficiency, per parameter
     if names:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            table = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
+        table = diagnostics_table(posterior.to_dataset()[names])
         if n_chains > 1:
             rhat = table["r_hat"].dropna().sort_values(ascending=False)
             bad = rhat[rhat > RHAT_MAX]

@@ -18,10 +18,12 @@ import numpy as np
 from bayesformula.core.tree import groups, has_group, make_tree, set_group
 from bayesformula.density.model import DensityModel
 from bayesformula.errors import ArgumentTypeError, SamplerError
+from bayesformula.log import logger
 from bayesformula.samplers.base import register_sampler
 from bayesformula.samplers.defaults import DEFAULT_DRAWS, default_chains, default_tune
 from bayesformula.samplers.interrupt import Progress, drawn_per_chain, mark, settle
 from bayesformula.samplers.layout import standardize
+from bayesformula.samplers.threads import chain_cores
 
 __all__ = ["NUTPIE_SETTINGS", "NutpieSampler", "require"]
 
@@ -177,6 +179,8 @@ class NutpieSampler:
             # parameters its adaptation costs more than it saves (see LOW_RANK_MAX_DIM)
             low_rank = model.ndim <= LOW_RANK_MAX_DIM
             kwargs.setdefault("adaptation", "low_rank" if low_rank else "diag")
+            cores, threads_note = chain_cores(model.logp_grad, _probe_point(model), n_chains, cores)
+            logger.debug("nutpie on the fast path: %s.", threads_note)
         else:
             compiled, renamed = _comma_free_dims(self.compile(model, backend))
         if "low_rank_modified_mass_matrix" in kwargs:  # nutpie < 0.16.9's name for it
@@ -220,6 +224,7 @@ class NutpieSampler:
             _restore_dims(idata, renamed)
         idata.sample_stats.attrs["sampling_time"] = elapsed
         if density:
+            idata.sample_stats.attrs["chain_threads"] = threads_note
             _density_groups(idata, model, recorders)
             observed = model.observed_dataset() if model.observed else None
         else:
@@ -383,6 +388,13 @@ class _DrawRecorder:
         code = self.number * _RECORDER_STRIDE + self.n
         self.n += 1
         return {"__draw__": np.asarray(float(code))}
+
+
+def _probe_point(model: DensityModel) -> np.ndarray:
+    """A point at which to time the density: its (seeded) start, or the origin."""
+    if model.initial_point is None:
+        return np.zeros(model.ndim)
+    return model.initial_point(np.random.default_rng(0))
 
 
 def _from_density(model: DensityModel, capacity: int, skip: int = 0):

@@ -261,3 +261,29 @@ def test_fit_reports_once_through_the_logger(bioassay, caplog, capsys):
     caplog.clear()
     model.fit(random_seed=4, diagnostics=False, **fit)
     assert "Diagnostics" not in caplog.text
+
+
+def test_diagnostics_table_equals_arviz_summary():
+    """The stacked computation gives arviz.summary's rows, labels and values exactly, for
+    scalars, vectors and matrices with named coordinates, including a stuck chain."""
+    import xarray as xr
+
+    from bayesformula.diagnostics.checks import diagnostics_table
+
+    rng = np.random.default_rng(4)
+    walk = np.cumsum(rng.normal(size=(2, 300)), axis=1)  # poorly mixed: r_hat well above 1
+    dataset = xr.Dataset(
+        {
+            "a": (("chain", "draw"), walk),
+            "b": (("chain", "draw", "b_dim"), rng.normal(size=(2, 300, 3))),
+            "c": (("chain", "draw", "g", "h"), rng.gamma(2.0, size=(2, 300, 2, 2))),
+        },
+        coords={"b_dim": ["x", "y", "z"], "g": ["g1", "g2"], "h": [0, 1]},
+    )
+    expected = az.summary(dataset, kind="diagnostics", round_to="none")
+    got = diagnostics_table(dataset)
+    assert list(got.index) == list(expected.index)
+    assert got.index[4] == "c[g1, 0]"
+    for column in ("r_hat", "ess_bulk", "ess_tail"):
+        np.testing.assert_array_equal(got[column].to_numpy(), expected[column].to_numpy())
+    assert got.loc["a", "r_hat"] > 1.05

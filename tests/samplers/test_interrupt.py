@@ -317,7 +317,9 @@ _SCRIPT = textwrap.dedent(
 
     args = dict(draws=200_000, chains=2, random_seed=1, progressbar=False)
     if scenario.startswith("nutpie"):
-        args.update(inference_method="nutpie", progress_callback=nutpie_progress)
+        # side by side (bioassay's chains would otherwise run one after another: each
+        # call of its density is all Python)
+        args.update(inference_method="nutpie", progress_callback=nutpie_progress, cores=2)
     if scenario == "nutpie-disk":
         args["trace_on_disk"] = True
     if scenario == "nutpie-graph":

@@ -1,0 +1,87 @@
+"""Chains of a Python log-density side by side or one after another (`samplers.threads`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+
+import numpy as np
+import pytest
+
+import bayesformula as bf
+from bayesformula.samplers import threads
+
+TWO_CORES = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
+
+
+def _holds_the_lock(x):
+    """Pure Python: no part of a call runs without the lock, so threads cannot help."""
+    total = 0.0
+    for _ in range(2000):
+        total += 1.0
+    return -0.5 * float(x @ x), -x
+
+
+def _lets_it_go(x):
+    """Sleeps without the lock, as a numba loop compiled nogil computes without it."""
+    time.sleep(0.002)
+    return -0.5 * float(x @ x), -x
+
+
+def test_cores_given_are_kept():
+    assert threads.chain_cores(_holds_the_lock, np.zeros(2), chains=4, cores=3) == (
+        3,
+        "cores=3 as given",
+    )
+
+
+@TWO_CORES
+def test_a_density_that_holds_the_lock_runs_its_chains_one_after_another():
+    assert threads.parallel_speedup(_holds_the_lock, np.zeros(2), threads=2) < 1.2
+    cores, note = threads.chain_cores(_holds_the_lock, np.zeros(2), chains=2, cores=None)
+    assert cores == 1
+    assert note.startswith("chains one after another: the log-density holds Python's lock")
+
+
+@TWO_CORES
+def test_a_density_that_lets_the_lock_go_runs_its_chains_side_by_side():
+    # two sleeping threads finish in the time of one: a speed-up near 2
+    assert threads.parallel_speedup(_lets_it_go, np.zeros(2), threads=2) > 1.5
+    cores, note = threads.chain_cores(_lets_it_go, np.zeros(2), chains=2, cores=None)
+    assert cores is None
+    assert note.startswith("chains side by side: 2 threads gave")
+
+
+def test_one_chain_or_a_failing_density_is_left_to_the_sampler():
+    assert threads.chain_cores(_holds_the_lock, np.zeros(2), chains=1, cores=None)[0] is None
+
+    def fails(x):
+        raise FloatingPointError("bad point")
+
+    cores, note = threads.chain_cores(fails, np.zeros(2), chains=2, cores=None)
+    assert cores is None and "could not be timed" in note
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nutpie") is None, reason="nutpie not installed")
+def test_chains_give_the_same_draws_side_by_side_or_one_after_another(bioassay):
+    """Each chain has its own seed: running them one after another changes nothing but the
+    time; the choice is recorded with the fit."""
+    model = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial")
+    kwargs = dict(draws=50, tune=50, chains=2, random_seed=5, progressbar=False)
+    fits = {
+        cores: model.fit(cores=cores, diagnostics=False, **kwargs) for cores in (1, 2, None)
+    }
+    for cores in (2, None):
+        np.testing.assert_array_equal(
+            fits[1].posterior["dose"].values, fits[cores].posterior["dose"].values
+        )
+        np.testing.assert_array_equal(
+            fits[1].sample_stats["lp"].values, fits[cores].sample_stats["lp"].values
+        )
+    assert fits[1].sample_stats.attrs["chain_threads"] == "cores=1 as given"
+    # four rows of bioassay: a call is all Python, the chains run one after another
+    if (os.cpu_count() or 1) >= 2:
+        assert fits[None].sample_stats.attrs["chain_threads"].startswith(
+            "chains one after another"
+        )
