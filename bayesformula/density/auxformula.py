@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayesformula.density.links import link_inverse
-from bayesformula.density.parts import Block, coefficient_block
+from bayesformula.density.parts import Block, coefficient_block, times
 from bayesformula.density.priors import Unsupported
 
 __all__ = ["AuxFormula", "aux_formulas"]
@@ -41,7 +41,7 @@ class AuxFormula:
 
     def take(self, rows: np.ndarray) -> None:
         """Keep only ``rows`` (the first of each merged pattern)."""
-        self.X = np.ascontiguousarray(self.X[rows])
+        self.X = np.asfortranarray(self.X[rows])
         if self.offset is not None:
             self.offset = self.offset[rows]
 
@@ -53,9 +53,9 @@ class AuxFormula:
     def value(self, x) -> tuple[np.ndarray, np.ndarray]:
         """The parameter per row and its derivative in its linear predictor."""
         beta = self._beta(x)
-        eta = self.X @ beta if beta is not None else np.zeros(self.X.shape[0])
+        eta = times(self.X, beta) if beta is not None else np.zeros(self.X.shape[0])
         if self.intercept is not None:
-            eta = eta + x[self.intercept.start]
+            eta += x[self.intercept.start]
         if self.offset is not None:
             eta = eta + self.offset
         return self.linkinv(eta)
@@ -131,5 +131,7 @@ def aux_formulas(layout, parts, priors, center_predictors: bool, row_aux) -> dic
             for term in design.common_terms
         ]
         offset = None if design.offset is None else np.asarray(design.offset, dtype=float)
-        out[param] = AuxFormula(param, intercept, centered, xbar, terms, X - xbar, offset, linkinv)
+        out[param] = AuxFormula(
+            param, intercept, centered, xbar, terms, np.asfortranarray(X - xbar), offset, linkinv
+        )
     return out

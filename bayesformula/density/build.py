@@ -53,6 +53,7 @@ from bayesformula.density.parts import (
     ordered_transform,
     reduce_rows,
     row_loop,
+    times,
 )
 from bayesformula.density.priors import Unsupported
 from bayesformula.density.rows import claimed_likelihood
@@ -246,6 +247,8 @@ def build_density(
         description = f"exact log-density in a compiled row loop (cached): {description}"
     else:
         description = f"exact numpy log-density, nothing to compile: {description}"
+    if loop is None and not suff:
+        Xr = np.asfortranarray(Xr)  # numpy's products with a tall design are faster so
 
     # ---------------------------------------------------------------- log-density
     ndim = layout.ndim
@@ -263,7 +266,7 @@ def build_density(
             if prior.positive:
                 v = np.exp(u)
                 lb, gb = prior.logp_grad(v)
-                lp += lb + float(np.sum(u))
+                lp += lb + float(u.sum())
                 grad[where] += gb * v + 1.0
                 for name, part in parts:
                     values[name] = v[part]
@@ -301,14 +304,14 @@ def build_density(
             sig = values[g.sigma.name] if g.sigma is not None else g.fixed_sigma
             if g.noncentered:
                 b = raw * sig
-                lp += -0.5 * float(np.sum(raw * raw)) - 0.5 * raw.size * _LOG_2PI
+                lp += -0.5 * float(np.vdot(raw, raw)) - 0.5 * raw.size * _LOG_2PI
                 effects[i] = (raw, b, sig)
                 continue
             b = centered_effects(g, raw, x, groups, effects)
             z = b / sig
             lp += (
-                -0.5 * float(np.sum(z * z))
-                - g.n_levels * float(np.sum(np.log(sig)))
+                -0.5 * float(np.vdot(z, z))
+                - g.n_levels * float(np.log(sig).sum())
                 - 0.5 * raw.size * _LOG_2PI
             )
             effects[i] = (raw, b, sig)
@@ -351,10 +354,14 @@ def build_density(
             ]
             return group_backward(groups, order, lp, grad, db_lik, effects, states)
 
-        eta = np.full(n_rows, alpha) if beta is None else Xr @ beta + alpha
+        if beta is None:
+            eta = np.full(n_rows, alpha)
+        else:
+            eta = times(Xr, beta)
+            eta += alpha
         for g, (_, b, _) in zip(groups, effects, strict=True):
             if g.Z is None:
-                eta += b[g.idx, 0]
+                eta += b[:, 0][g.idx]
             else:
                 eta += np.einsum("ij,ij->i", b[g.idx], g.Z)
         if gaussian:
@@ -394,7 +401,7 @@ def build_density(
             lp += ll
 
         if i_int is not None:
-            grad[i_int] += float(np.sum(deta))
+            grad[i_int] += deta.sum()
         if beta is not None:
             grad[beta_slice] += deta @ Xr
         db_lik = []

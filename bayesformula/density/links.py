@@ -2,7 +2,8 @@
 
 ``LINK_INVERSES[name](eta) -> (value, d value / d eta)``: the parameter a linear predictor
 gives through the named link (`bayesformula.families.links.LINKS`), computed as the PyMC graph
-computes it. A link without an entry here (a user's own) keeps a model on the graph.
+computes it; the identity's derivative is the scalar 1.0. A link without an entry here (a
+user's own) keeps a model on the graph.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def _identity(eta):
-    return eta, np.ones_like(eta)
+    return eta, 1.0  # a scalar: the derivative only ever multiplies
 
 
 def _log(eta):

@@ -28,6 +28,7 @@ __all__ = [
     "prior_block",
     "reduce_rows",
     "row_loop",
+    "times",
 ]
 
 #: Merge rows only when that removes at least this fraction of them.
@@ -234,6 +235,14 @@ def row_loop(code, Xr, ysum, weight, offset, groups):
     return loop, slices
 
 
+def times(X, beta):
+    """``X @ beta`` for a design in Fortran order; a one-column design as a product of
+    vectors, which numpy computes 3-5x faster than the matrix product."""
+    if X.shape[1] == 1:
+        return X[:, 0] * beta[0]
+    return X @ beta
+
+
 def first_rows(inverse, n_unique):
     first = np.full(n_unique, -1, dtype=np.intp)
     order = np.arange(len(inverse))[::-1]
@@ -345,13 +354,13 @@ def group_backward(groups, order, lp, grad, db_lik, effects, blocks=()):
             continue
         if g.noncentered:
             draw = db * sig - raw
-            dsig = np.sum(db * raw, axis=0)
+            dsig = (db * raw).sum(axis=0)
         else:
             inv2 = 1.0 / (sig * sig)
             draw = db - b * inv2 + extra[i]
-            dsig = np.sum(b * b, axis=0) * inv2 / sig - g.n_levels / sig
+            dsig = (b * b).sum(axis=0) * inv2 / sig - g.n_levels / sig
             if g.anchor_idx is not None:
-                grad[g.anchor_idx] -= float(np.sum(draw))
+                grad[g.anchor_idx] -= float(draw.sum())
             for j, mean in g.slopes or ():
                 extra[j] = extra[j] - mean * draw
         grad[g.effects.slice] += draw.reshape(-1)

@@ -32,9 +32,9 @@ __all__ = ["PARALLEL_MIN_SPEEDUP", "chain_cores", "parallel_speedup"]
 PARALLEL_MIN_SPEEDUP = 1.2
 
 #: Seconds of calls each timing aims at (at least `MIN_CALLS`, at most `MAX_CALLS` calls).
-PROBE_SECONDS = 0.02
+PROBE_SECONDS = 0.01
 MIN_CALLS = 5
-MAX_CALLS = 200
+MAX_CALLS = 100
 
 
 #: Lets Python's lock go for a moment, as nutpie's threads do between calls.

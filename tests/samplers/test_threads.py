@@ -69,9 +69,7 @@ def test_chains_give_the_same_draws_side_by_side_or_one_after_another(bioassay):
     time; the choice is recorded with the fit."""
     model = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial")
     kwargs = dict(draws=50, tune=50, chains=2, random_seed=5, progressbar=False)
-    fits = {
-        cores: model.fit(cores=cores, diagnostics=False, **kwargs) for cores in (1, 2, None)
-    }
+    fits = {cores: model.fit(cores=cores, diagnostics=False, **kwargs) for cores in (1, 2, None)}
     for cores in (2, None):
         np.testing.assert_array_equal(
             fits[1].posterior["dose"].values, fits[cores].posterior["dose"].values
@@ -82,6 +80,4 @@ def test_chains_give_the_same_draws_side_by_side_or_one_after_another(bioassay):
     assert fits[1].sample_stats.attrs["chain_threads"] == "cores=1 as given"
     # four rows of bioassay: a call is all Python, the chains run one after another
     if (os.cpu_count() or 1) >= 2:
-        assert fits[None].sample_stats.attrs["chain_threads"].startswith(
-            "chains one after another"
-        )
+        assert fits[None].sample_stats.attrs["chain_threads"].startswith("chains one after another")
