@@ -202,17 +202,22 @@ def _student_t(mu, d, aux):
     if np.ndim(sigma) or np.ndim(nu):
         return _student_t_rows(mu, d, aux)
     w, n = d["w"], d["n"]
-    r = (d["y"] - mu) / sigma
-    q = r * r / nu
-    log1p_q = np.log1p(q)
-    share = q / (1.0 + q)
+    # in place where an array is new, so that a gradient makes few passes over the rows
+    r = d["y"] - mu
+    r *= 1.0 / sigma
+    q = r * r
+    q *= 1.0 / nu
+    sum_log1p = wsum(np.log1p(q), w)
+    q += 1.0
+    inv = np.reciprocal(q, out=q)  # 1 / (1 + q); q / (1 + q) = 1 - inv
+    sum_share = n - wsum(inv, w)
     const = (
         gammaln(0.5 * (nu + 1)) - gammaln(0.5 * nu) - 0.5 * math.log(nu * math.pi) - math.log(sigma)
     )
-    sum_log1p = wsum(log1p_q, w)
-    sum_share = wsum(share, w)
     lp = n * const - 0.5 * (nu + 1) * sum_log1p
-    dmu = weighted((nu + 1) * r / (sigma * nu * (1.0 + q)), w)
+    r *= inv
+    r *= (nu + 1) / (sigma * nu)
+    dmu = weighted(r, w)
     dsigma = -n / sigma + (nu + 1) * sum_share / sigma
     dnu = (
         n * 0.5 * (digamma(0.5 * (nu + 1)) - digamma(0.5 * nu) - 1.0 / nu)
