@@ -552,6 +552,7 @@ def build_density(
         observed={design.response.name: (("__obs__",), y)},
         initial_point=initial_point,
         description=description,
+        releases_lock=loop is not None,
     )
 
 

@@ -41,6 +41,10 @@ class DensityModel:
         ``numpy.random.Generator -> x``: a (jittered) starting point.
     description : str
         One line saying what the density is (shown when a sampler uses it).
+    releases_lock : bool
+        True when all per-row work runs in a compiled loop that releases Python's lock, so
+        that chains in threads compute their gradients at the same time; otherwise a sampler
+        measures whether they do (`bayesformula.samplers.threads`).
     """
 
     ndim: int
@@ -52,6 +56,7 @@ class DensityModel:
     observed: dict[str, tuple[tuple[str, ...], np.ndarray]] = field(default_factory=dict)
     initial_point: Callable[[np.random.Generator], np.ndarray] | None = None
     description: str = ""
+    releases_lock: bool = False
 
     @property
     def variable_names(self) -> list[str]:

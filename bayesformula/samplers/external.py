@@ -179,7 +179,9 @@ class NutpieSampler:
             # parameters its adaptation costs more than it saves (see LOW_RANK_MAX_DIM)
             low_rank = model.ndim <= LOW_RANK_MAX_DIM
             kwargs.setdefault("adaptation", "low_rank" if low_rank else "diag")
-            cores, threads_note = chain_cores(model.logp_grad, _probe_point(model), n_chains, cores)
+            cores, threads_note = chain_cores(
+                model.logp_grad, _probe_point(model), n_chains, cores, model.releases_lock
+            )
             logger.debug("nutpie on the fast path: %s.", threads_note)
         else:
             compiled, renamed = _comma_free_dims(self.compile(model, backend))

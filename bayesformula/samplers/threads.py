@@ -9,10 +9,13 @@ sampled in 3.1 s side by side and 2.4 s one after another, a Student t regressio
 with 100 group intercepts in 11.2 s and 6.8 s, while 50,000 bernoulli rows (a compiled loop)
 took 6.9 s side by side and 11.2 s one after another.
 
-`chain_cores` decides by measuring: it times calls of the density in one thread and in as many
-threads as there would be chains running at once, letting the lock go after each call as
-nutpie's threads do, and runs the chains side by side only when that gives
-`PARALLEL_MIN_SPEEDUP` times the throughput of one thread.
+`chain_cores` decides. A density whose per-row work all runs in a compiled loop that lets the
+lock go (the bernoulli, binomial and poisson row loop) runs its chains side by side. For any
+other it measures: it times calls of the density in one thread and in as many threads as there
+would be chains running at once, letting the lock go after each call as nutpie's threads do,
+and runs the chains side by side only when that gives `PARALLEL_MIN_SPEEDUP` times the
+throughput of one thread. The measurement takes a few hundredths of a second; on a 2-core
+machine densities that hold the lock measured 0.4-1.1, the beta likelihood's loop 1.4-1.8.
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ __all__ = ["PARALLEL_MIN_SPEEDUP", "chain_cores", "parallel_speedup"]
 
 #: Throughput of the chains side by side, relative to one thread, below which they run one
 #: after another. Above 1 so that measuring noise on a density that holds the lock throughout
-#: (a speed-up of 0.8-1.05 on a 2-core machine) does not choose threads that then contend.
+#: (a speed-up of 0.4-1.1 on a 2-core machine) does not choose threads that then contend.
 PARALLEL_MIN_SPEEDUP = 1.2
 
+#: A timing below this ends the measurement: the threads only take turns.
+CLEARLY_SERIAL = 0.9
+
 #: Seconds of calls each timing aims at (at least `MIN_CALLS`, at most `MAX_CALLS` calls).
-PROBE_SECONDS = 0.01
+PROBE_SECONDS = 0.02
 MIN_CALLS = 5
 MAX_CALLS = 100
 
@@ -52,52 +58,68 @@ def _after(barrier: threading.Barrier, logp_grad: Callable, x: np.ndarray, k: in
     _calls(logp_grad, x, k)
 
 
-def parallel_speedup(logp_grad: Callable, x: np.ndarray, threads: int, tries: int = 2) -> float:
+def _in_threads(logp_grad: Callable, x: np.ndarray, threads: int, k: int) -> float:
+    """Seconds for ``threads`` threads each making ``k`` calls at once."""
+    barrier = threading.Barrier(threads + 1)
+    workers = [
+        threading.Thread(target=_after, args=(barrier, logp_grad, x, k), daemon=True)
+        for _ in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - start
+
+
+def parallel_speedup(logp_grad: Callable, x: np.ndarray, threads: int, tries: int = 3) -> float:
     """Throughput of ``threads`` threads calling ``logp_grad(x)`` at once, relative to one
-    thread: the best of ``tries`` timings of the threads (stopping at the first that reaches
-    `PARALLEL_MIN_SPEEDUP`)."""
+    thread: the best of up to ``tries`` timings of the threads, after an untimed round that
+    lets the threads' first allocations happen (the first round in a process is often the
+    slowest). It stops at the first timing that reaches `PARALLEL_MIN_SPEEDUP` or falls below
+    `CLEARLY_SERIAL`."""
     logp_grad(x)
     start = time.perf_counter()
     logp_grad(x)
     one = time.perf_counter() - start
     k = int(min(MAX_CALLS, max(MIN_CALLS, PROBE_SECONDS / max(one, 1e-7))))
+    _in_threads(logp_grad, x, threads, max(2, k // 4))
     start = time.perf_counter()
     _calls(logp_grad, x, k)
     sequential = time.perf_counter() - start
     best = 0.0
     for _ in range(tries):
-        barrier = threading.Barrier(threads + 1)
-        workers = [
-            threading.Thread(target=_after, args=(barrier, logp_grad, x, k), daemon=True)
-            for _ in range(threads)
-        ]
-        for worker in workers:
-            worker.start()
-        barrier.wait()
-        start = time.perf_counter()
-        for worker in workers:
-            worker.join()
-        parallel = time.perf_counter() - start
-        best = max(best, threads * sequential / parallel)
-        if best >= PARALLEL_MIN_SPEEDUP:
+        speedup = threads * sequential / _in_threads(logp_grad, x, threads, k)
+        best = max(best, speedup)
+        if best >= PARALLEL_MIN_SPEEDUP or speedup < CLEARLY_SERIAL:
             break
     return best
 
 
 def chain_cores(
-    logp_grad: Callable, x: np.ndarray, chains: int, cores: int | None
+    logp_grad: Callable,
+    x: np.ndarray,
+    chains: int,
+    cores: int | None,
+    releases_lock: bool = False,
 ) -> tuple[int | None, str]:
     """The ``cores`` to give nutpie for ``chains`` chains of ``logp_grad``, and why.
 
-    ``cores`` given by the caller is kept. Otherwise the result is None (nutpie's default:
-    the chains side by side) when `parallel_speedup` reaches `PARALLEL_MIN_SPEEDUP`, or 1 (one
-    after another). A density that fails at ``x`` is left to the sampler to report.
+    ``cores`` given by the caller is kept. A density that ``releases_lock`` (all its per-row
+    work in a compiled loop without the lock) runs its chains side by side (None, nutpie's
+    default) without measuring. Otherwise the result is None when `parallel_speedup` reaches
+    `PARALLEL_MIN_SPEEDUP`, or 1 (one after another). A density that fails at ``x`` is left to
+    the sampler to report.
     """
     if cores is not None:
         return cores, f"cores={cores} as given"
     threads = min(chains, os.cpu_count() or 1)
     if threads <= 1:
         return None, "one chain at a time: one core or one chain"
+    if releases_lock:
+        return None, "chains side by side: the compiled row loop releases Python's lock"
     try:
         speedup = parallel_speedup(logp_grad, x, threads)
     except Exception:  # noqa: BLE001  (the sampler reports a failing density with context)

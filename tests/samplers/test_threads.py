@@ -7,6 +7,7 @@ import os
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import bayesformula as bf
@@ -81,3 +82,23 @@ def test_chains_give_the_same_draws_side_by_side_or_one_after_another(bioassay):
     # four rows of bioassay: a call is all Python, the chains run one after another
     if (os.cpu_count() or 1) >= 2:
         assert fits[None].sample_stats.attrs["chain_threads"].startswith("chains one after another")
+
+
+def test_a_density_whose_row_loop_releases_the_lock_is_not_measured():
+    def never(x):
+        raise AssertionError("a density that releases the lock is not timed")
+
+    cores, note = threads.chain_cores(never, np.zeros(2), chains=2, cores=None, releases_lock=True)
+    if (os.cpu_count() or 1) >= 2:
+        assert cores is None and "compiled row loop releases Python's lock" in note
+
+
+def test_the_density_says_whether_its_row_loop_releases_the_lock():
+    rng = np.random.default_rng(0)
+    n = 3000  # above the size from which the bernoulli rows run in the compiled loop
+    data = {"x": rng.normal(size=n), "y": rng.integers(0, 2, n)}
+    frame = pd.DataFrame(data)
+    assert bf.Model("y ~ x", frame, family="bernoulli").density().releases_lock
+    small = bf.Model("y ~ x", frame.iloc[:50], family="bernoulli").density()
+    assert not small.releases_lock  # numpy on 50 rows: measured instead
+    assert not bf.Model("y ~ x", frame.assign(y=frame.x * 2.0)).density().releases_lock
