@@ -10,12 +10,13 @@ with 100 group intercepts in 11.2 s and 6.8 s, while 50,000 bernoulli rows (a co
 took 6.9 s side by side and 11.2 s one after another.
 
 `chain_cores` decides. A density whose per-row work all runs in a compiled loop that lets the
-lock go (the bernoulli, binomial and poisson row loop) runs its chains side by side. For any
-other it measures: it times calls of the density in one thread and in as many threads as there
-would be chains running at once, letting the lock go after each call as nutpie's threads do,
-and runs the chains side by side only when that gives `PARALLEL_MIN_SPEEDUP` times the
-throughput of one thread. The measurement takes a few hundredths of a second; on a 2-core
-machine densities that hold the lock measured 0.4-1.1, the beta likelihood's loop 1.4-1.8.
+lock go (the bernoulli, binomial and poisson row loop) runs its chains side by side; one whose
+call takes under `CHEAP_CALL_SECONDS` runs them one after another. Any other is measured: calls
+of the density are timed in one thread and in as many threads as there would be chains running
+at once, letting the lock go after each call as nutpie's threads do, and the chains run side
+by side only when that gives `PARALLEL_MIN_SPEEDUP` times the throughput of one thread. The
+measurement takes a few hundredths of a second; on a 2-core machine densities that hold the
+lock measured 0.4-1.1, the beta likelihood's loop 1.4-1.8.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ __all__ = ["PARALLEL_MIN_SPEEDUP", "chain_cores", "parallel_speedup"]
 #: after another. Above 1 so that measuring noise on a density that holds the lock throughout
 #: (a speed-up of 0.4-1.1 on a 2-core machine) does not choose threads that then contend.
 PARALLEL_MIN_SPEEDUP = 1.2
+
+#: A call of the density shorter than this runs its chains one after another without
+#: measuring: every such density here (0.016-0.14 ms a call: W1, W2, W4, W8, W10, W11, W12)
+#: measured 0.4-1.1 in two threads, handing the lock over costing about as much as the call.
+CHEAP_CALL_SECONDS = 2e-4
 
 #: A timing below this ends the measurement: the threads only take turns.
 CLEARLY_SERIAL = 0.9
@@ -120,6 +126,18 @@ def chain_cores(
         return None, "one chain at a time: one core or one chain"
     if releases_lock:
         return None, "chains side by side: the compiled row loop releases Python's lock"
+    try:
+        logp_grad(x)
+        start = time.perf_counter()
+        logp_grad(x)
+        one = time.perf_counter() - start
+    except Exception:  # noqa: BLE001  (the sampler reports a failing density with context)
+        return None, "chains side by side (the density could not be timed)"
+    if one < CHEAP_CALL_SECONDS:
+        return 1, (
+            f"chains one after another: a call of the log-density takes {one * 1e3:.3f} ms, "
+            "too little for threads to gain from"
+        )
     try:
         speedup = parallel_speedup(logp_grad, x, threads)
     except Exception:  # noqa: BLE001  (the sampler reports a failing density with context)

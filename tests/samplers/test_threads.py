@@ -17,10 +17,16 @@ TWO_CORES = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two core
 
 
 def _holds_the_lock(x):
-    """Pure Python: no part of a call runs without the lock, so threads cannot help."""
+    """Pure Python: no part of a call runs without the lock, so threads cannot help (and a
+    call takes well over `CHEAP_CALL_SECONDS`, so that it is measured)."""
+    start = time.perf_counter()
     total = 0.0
-    for _ in range(2000):
+    while time.perf_counter() - start < 3 * threads.CHEAP_CALL_SECONDS:
         total += 1.0
+    return -0.5 * float(x @ x), -x
+
+
+def _cheap(x):
     return -0.5 * float(x @ x), -x
 
 
@@ -52,6 +58,17 @@ def test_a_density_that_lets_the_lock_go_runs_its_chains_side_by_side():
     cores, note = threads.chain_cores(_lets_it_go, np.zeros(2), chains=2, cores=None)
     assert cores is None
     assert note.startswith("chains side by side: 2 threads gave")
+
+
+def test_a_cheap_density_runs_its_chains_one_after_another_without_measuring(monkeypatch):
+    def unmeasured(*args, **kwargs):
+        raise AssertionError("a cheap density is not timed in threads")
+
+    monkeypatch.setattr(threads, "parallel_speedup", unmeasured)
+    cores, note = threads.chain_cores(_cheap, np.zeros(2), chains=2, cores=None)
+    if (os.cpu_count() or 1) >= 2:
+        assert cores == 1
+        assert note.startswith("chains one after another: a call of the log-density takes")
 
 
 def test_one_chain_or_a_failing_density_is_left_to_the_sampler():
