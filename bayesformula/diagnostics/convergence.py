@@ -97,10 +97,11 @@ def _ess(ary: np.ndarray) -> np.ndarray:
     """ESS of each column of a (chain, draw, k) array (chains already split)."""
     ary = np.asarray(ary, dtype=float)
     n_chain, n_draw, k = ary.shape
+    total = n_chain * n_draw
     out = np.empty(k)
     flat = ary.reshape(-1, k)
     constant = (flat.max(axis=0) - flat.min(axis=0)) < np.finfo(float).resolution
-    out[constant] = n_chain * n_draw
+    out[constant] = total
     if constant.all():
         return out
     ary = ary[..., ~constant]
@@ -115,7 +116,6 @@ def _ess(ary: np.ndarray) -> np.ndarray:
     if n_chain > 1:
         var_plus = var_plus + chain_mean.var(axis=0, ddof=1)
     rho = 1.0 - (mean_var - acov.mean(axis=0)) / var_plus  # (n_draw, k); rho[0] is 1
-    total = n_chain * n_draw
     values = np.empty(ary.shape[-1])
     for j in range(ary.shape[-1]):
         rho_t, max_t = _geyer(rho[:, j])
@@ -141,7 +141,8 @@ def ess_tail(ary: np.ndarray, prob: float | None = None) -> np.ndarray:
     ``(1 - prob)`` and ``prob`` quantiles; ``prob`` defaults to ArviZ's ``stats.ci_prob``."""
     from arviz_stats.validate import validate_ci_prob
 
-    low, high = sorted((validate_ci_prob(prob), 1 - validate_ci_prob(prob)))
+    prob = validate_ci_prob(prob)
+    low, high = sorted((prob, 1 - prob))
     ary = np.asarray(ary, dtype=float)
     bad = _invalid(ary, min_chains=1)
     out = np.full(ary.shape[-1], np.nan)

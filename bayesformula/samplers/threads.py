@@ -80,16 +80,24 @@ def _in_threads(logp_grad: Callable, x: np.ndarray, threads: int, k: int) -> flo
     return time.perf_counter() - start
 
 
-def parallel_speedup(logp_grad: Callable, x: np.ndarray, threads: int, tries: int = 3) -> float:
+def _one_call(logp_grad: Callable, x: np.ndarray) -> float:
+    """Seconds for one call of ``logp_grad(x)``, after a first untimed one."""
+    logp_grad(x)
+    start = time.perf_counter()
+    logp_grad(x)
+    return time.perf_counter() - start
+
+
+def parallel_speedup(
+    logp_grad: Callable, x: np.ndarray, threads: int, tries: int = 3, one: float | None = None
+) -> float:
     """Throughput of ``threads`` threads calling ``logp_grad(x)`` at once, relative to one
     thread: the best of up to ``tries`` timings of the threads, after an untimed round that
     lets the threads' first allocations happen (the first round in a process is often the
     slowest). It stops at the first timing that reaches `PARALLEL_MIN_SPEEDUP` or falls below
-    `CLEARLY_SERIAL`."""
-    logp_grad(x)
-    start = time.perf_counter()
-    logp_grad(x)
-    one = time.perf_counter() - start
+    `CLEARLY_SERIAL`. ``one``: the seconds of one call, when already measured."""
+    if one is None:
+        one = _one_call(logp_grad, x)
     k = int(min(MAX_CALLS, max(MIN_CALLS, PROBE_SECONDS / max(one, 1e-7))))
     _in_threads(logp_grad, x, threads, max(2, k // 4))
     start = time.perf_counter()
@@ -115,9 +123,10 @@ def chain_cores(
 
     ``cores`` given by the caller is kept. A density that ``releases_lock`` (all its per-row
     work in a compiled loop without the lock) runs its chains side by side (None, nutpie's
-    default) without measuring. Otherwise the result is None when `parallel_speedup` reaches
-    `PARALLEL_MIN_SPEEDUP`, or 1 (one after another). A density that fails at ``x`` is left to
-    the sampler to report.
+    default) without measuring, and one whose call takes under `CHEAP_CALL_SECONDS` one after
+    another (1). Otherwise the result is None when `parallel_speedup` reaches
+    `PARALLEL_MIN_SPEEDUP`, else 1. A density that fails at ``x`` is left to the sampler to
+    report.
     """
     if cores is not None:
         return cores, f"cores={cores} as given"
@@ -127,19 +136,13 @@ def chain_cores(
     if releases_lock:
         return None, "chains side by side: the compiled row loop releases Python's lock"
     try:
-        logp_grad(x)
-        start = time.perf_counter()
-        logp_grad(x)
-        one = time.perf_counter() - start
-    except Exception:  # noqa: BLE001  (the sampler reports a failing density with context)
-        return None, "chains side by side (the density could not be timed)"
-    if one < CHEAP_CALL_SECONDS:
-        return 1, (
-            f"chains one after another: a call of the log-density takes {one * 1e3:.3f} ms, "
-            "too little for threads to gain from"
-        )
-    try:
-        speedup = parallel_speedup(logp_grad, x, threads)
+        one = _one_call(logp_grad, x)
+        if one < CHEAP_CALL_SECONDS:
+            return 1, (
+                f"chains one after another: a call of the log-density takes {one * 1e3:.3f} "
+                "ms, too little for threads to gain from"
+            )
+        speedup = parallel_speedup(logp_grad, x, threads, one=one)
     except Exception:  # noqa: BLE001  (the sampler reports a failing density with context)
         return None, "chains side by side (the density could not be timed)"
     if speedup >= PARALLEL_MIN_SPEEDUP:

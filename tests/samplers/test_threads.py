@@ -69,6 +69,8 @@ def test_a_cheap_density_runs_its_chains_one_after_another_without_measuring(mon
     if (os.cpu_count() or 1) >= 2:
         assert cores == 1
         assert note.startswith("chains one after another: a call of the log-density takes")
+    else:
+        assert (cores, note) == (None, "one chain at a time: one core or one chain")
 
 
 def test_one_chain_or_a_failing_density_is_left_to_the_sampler():
@@ -109,6 +111,8 @@ def test_a_density_whose_row_loop_releases_the_lock_is_not_measured():
     assert cores is None  # nutpie's default: side by side (one core: one at a time anyway)
     if (os.cpu_count() or 1) >= 2:
         assert note == "chains side by side: the compiled row loop releases Python's lock"
+    else:
+        assert note == "one chain at a time: one core or one chain"
 
 
 def test_the_density_says_whether_its_row_loop_releases_the_lock():
