@@ -239,8 +239,17 @@ def build_density(
     row_loglik = lik.entry.loglik if rowwise else None
     use_loop = not (suff or gaussian) and (n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel)
     compiled = lik.entry.compiled if rowwise else None
-    if use_loop and (compiled is not None or (not rowwise and lik.kernel is not None)):
-        if rowwise:
+    # a row family whose whole row runs in the loop with this link (its auxiliary parameter a
+    # scalar), and the name of that parameter
+    fused = lik.entry.fused(link.name) if rowwise and lik.entry.fused and not formulas else None
+    fused_aux = lik.entry.aux[0] if fused is not None and lik.entry.aux else None
+    has_loop = fused is not None or compiled is not None or (not rowwise and lik.kernel is not None)
+    if use_loop and has_loop:
+        if fused is not None:
+            ysum_r, yaux_r = fused.arrays(row_data)
+            w_r = np.ones(n_rows) if row_data["w"] is None else row_data["w"]
+            loop, flat_slices = row_loop(fused.code, Xr, ysum_r, w_r, off_r, groups, yaux_r)
+        elif rowwise:
             row_loglik = compiled
         else:
             loop, flat_slices = row_loop(lik.kernel(unit_weights), Xr, Ysum, weight, off_r, groups)
@@ -342,7 +351,14 @@ def build_density(
 
         if loop is not None:
             flat = np.concatenate([b.reshape(-1) for _, b, _ in effects]) if groups else np.zeros(0)
-            ll, dalpha, gbeta, gb = loop(alpha, beta, flat)
+            aux_in = aux_value(values, fused_aux) if fused_aux is not None else 0.0
+            ll, dalpha, gbeta, gb, daux = loop(alpha, beta, flat, aux_in)
+            if ll == -math.inf:  # a mean outside the parameter's support
+                return -math.inf, np.zeros(ndim)
+            if fused_aux is not None:
+                lp_aux, daux_out = fused.outside(row_data, aux_in)
+                ll += lp_aux
+                aux_grad(grad, values, fused_aux, daux + daux_out)
             lp += ll
             if i_int is not None:
                 grad[i_int] += dalpha

@@ -1,12 +1,13 @@
 """Compiled row loops for the fast path's likelihood (numba, cached on disk).
 
-`glm_loglik` serves every bernoulli, binomial and poisson model; `cumulative_logit_rows` every
-cumulative logit model and `beta_rows` every beta model, from the linear predictor or the mean
-that numpy computes. Each serves every model of its kind: the family is an argument, not a
-compile-time constant, and the arrays always have the same types, so numba compiles it once per
-machine (``cache=True`` keeps the machine code next to this module, or under
-``NUMBA_CACHE_DIR``) and later processes load it in milliseconds. Each runs without the GIL, so
-chains sampled in threads run on separate cores.
+`glm_loglik` serves every bernoulli, binomial and poisson model and `beta_logit_loglik` the
+beta with the logit link (each: linear predictor, link, likelihood and gradient);
+`cumulative_logit_rows` every cumulative logit model and `beta_rows` the other beta models,
+from the linear predictor or the mean that numpy computes. Each serves every model of its
+kind: the family is an argument, not a compile-time constant, and the arrays always have the
+same types, so numba compiles it once per machine (``cache=True`` keeps the machine code next
+to this module, or under ``NUMBA_CACHE_DIR``) and later processes load it in milliseconds.
+Each runs without the GIL, so chains sampled in threads run on separate cores.
 
 `glm_loglik`'s linear predictor for row ``i`` is::
 
@@ -26,8 +27,8 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-#: Family codes understood by `glm_loglik`.
-POISSON, BERNOULLI, BINOMIAL = 0, 1, 2
+#: Family codes of `RowLoop`: `glm_loglik`'s, and BETA_LOGIT for `beta_logit_loglik`.
+POISSON, BERNOULLI, BINOMIAL, BETA_LOGIT = 0, 1, 2, 3
 
 
 def _build(function, cache: bool = True):
@@ -104,16 +105,16 @@ def compiled(function):
 
 
 class RowLoop:
-    """The likelihood of a poisson/bernoulli/binomial model evaluated by `glm_loglik`.
+    """The likelihood of a model evaluated by `glm_loglik` or `beta_logit_loglik`.
 
     Parameters
     ----------
     family : int
-        POISSON, BERNOULLI or BINOMIAL.
+        POISSON, BERNOULLI, BINOMIAL or BETA_LOGIT.
     X : ndarray (n, p)
         Common-effect columns (already centered where the intercept is).
     ysum, weight : ndarray (n,)
-        Counts or successes, and rows merged or trials.
+        Counts or successes (the beta: ``log(y)``), and rows merged or trials.
     offset : ndarray (n,) or None
     columns : list of (base, stride, col, idx, z)
         One entry per group-effect column: the effects of the term start at ``base`` in the
@@ -121,13 +122,16 @@ class RowLoop:
         ``idx`` gives each row's level and ``z`` its multiplier (None for ones).
     n_effects : int
         Length of the flat effects vector.
+    yaux : ndarray (n,), optional
+        The beta's ``log(1 - y)``.
     """
 
-    def __init__(self, family, X, ysum, weight, offset, columns, n_effects):
+    def __init__(self, family, X, ysum, weight, offset, columns, n_effects, yaux=None):
         n = X.shape[0]
         self.family = int(family)
         self.X = np.ascontiguousarray(X, dtype=np.float64)
         self.ysum = np.ascontiguousarray(ysum, dtype=np.float64)
+        self.yaux = np.zeros(0) if yaux is None else np.ascontiguousarray(yaux, dtype=np.float64)
         self.weight = np.ascontiguousarray(weight, dtype=np.float64)
         self.offset = (
             np.zeros(0) if offset is None else np.ascontiguousarray(offset, dtype=np.float64)
@@ -139,29 +143,49 @@ class RowLoop:
             if z is not None:
                 self.z[k] = z
         self.n_effects = n_effects
-        self.kernel = compiled(glm_loglik)
+        self.kernel = compiled(beta_logit_loglik if self.family == BETA_LOGIT else glm_loglik)
 
-    def __call__(self, alpha: float, beta, b):
-        """``(loglik, d/d alpha, d/d beta, d/d b)`` at the given coefficients."""
+    def __call__(self, alpha: float, beta, b, aux: float = 0.0):
+        """``(loglik, d/d alpha, d/d beta, d/d b, d/d aux)`` at the given coefficients and
+        auxiliary parameter."""
         p = self.X.shape[1]
         gbeta = np.empty(p)
         gb = np.empty(self.n_effects)
         beta = np.zeros(0) if beta is None else np.ascontiguousarray(beta, dtype=np.float64)
-        lp, dalpha = self.kernel(
-            self.family,
-            self.X,
-            self.ysum,
-            self.weight,
-            self.offset,
-            float(alpha),
-            beta,
-            self.pos,
-            self.z,
-            np.ascontiguousarray(b, dtype=np.float64),
-            gbeta,
-            gb,
-        )
-        return lp, dalpha, gbeta, gb
+        b = np.ascontiguousarray(b, dtype=np.float64)
+        if self.family == BETA_LOGIT:
+            lp, dalpha, daux = self.kernel(
+                self.X,
+                self.ysum,
+                self.yaux,
+                self.weight,
+                self.offset,
+                float(alpha),
+                beta,
+                float(aux),
+                self.pos,
+                self.z,
+                b,
+                gbeta,
+                gb,
+            )
+        else:
+            lp, dalpha = self.kernel(
+                self.family,
+                self.X,
+                self.ysum,
+                self.weight,
+                self.offset,
+                float(alpha),
+                beta,
+                self.pos,
+                self.z,
+                b,
+                gbeta,
+                gb,
+            )
+            daux = 0.0
+        return lp, dalpha, gbeta, gb, daux
 
 
 # ------------------------------------------------------------------ ordinal rows
@@ -238,17 +262,21 @@ def cumulative_logit_rows(eta, code, weight, theta, exp_a, exp_b, deta, dtheta):
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
+#: Bounds on the running product of shifted arguments in `beta_rows` before its log is taken.
+_PRODUCT_HI, _PRODUCT_LO = 1e150, 1e-150
+
+
 @register_jitable
 def lgamma_digamma(x):
-    """``(log Gamma(x), psi(x))`` for ``x > 0``, from ``x + m >= 6`` (``m`` is 0 or 6):
-    ``log Gamma(x) =
-    log Gamma(x + m) - log(x (x + 1) ... (x + m - 1))`` and ``psi(x) = psi(x + m) -
-    sum_{j<m} 1 / (x + j)`` (the sum as one fraction), then Stirling's and the digamma
-    asymptotic series through ``x**-13`` and ``x**-14``, whose truncation errors are below
-    1e-13 there. Two logarithms and three divisions in all."""
+    """``(log Gamma(x) + log(d), psi(x), d)`` for ``x > 0``, where ``d`` is 1 for ``x >= 6``
+    and ``x (x + 1) ... (x + 5)`` below: ``log Gamma(x) = log Gamma(x + 6) - log(d)`` and
+    ``psi(x) = psi(x + 6) - sum_{j<6} 1 / (x + j)`` (the sum as one fraction), then Stirling's
+    and the digamma asymptotic series through ``x**-13`` and ``x**-14``, whose truncation
+    errors are below 1e-13 for ``x >= 6``. The caller takes ``log(d)``, so that it can take
+    one logarithm of a product of many. One logarithm and three divisions."""
     num = 0.0
     den = 1.0
-    if x < 6.0:  # six steps (a fixed count: no branch to mispredict) take x to [6, 12)
+    if x < 6.0:  # six steps take x to [6, 12)
         for _ in range(6):  # num / den += 1 / x; den: the product of the shifted arguments
             num = num * x + den
             den *= x
@@ -281,33 +309,107 @@ def lgamma_digamma(x):
         )
     )
     lgam = (x - 0.5) * log_x - x + _HALF_LOG_2PI + stirling
-    if den != 1.0:
-        lgam -= math.log(den)
-    return lgam, log_x - 0.5 * inv + series - num / den
+    return lgam, log_x - 0.5 * inv + series - num / den, den
+
+
+@register_jitable
+def beta_terms(m, kappa, log_y, log1m_y, w):
+    """One row of ``Beta(m * kappa, (1 - m) * kappa)`` counted ``w`` times, without its
+    ``log Gamma(kappa)``: ``(lp + w log(d), d lp / d m, d lp / d kappa, d)``, where the caller
+    adds ``log(d)`` through the log of a running product (`lgamma_digamma`); ``d`` is 1 where
+    the row's own logarithms were taken (a product of two tiny factors could underflow)."""
+    a = m * kappa
+    b = (1.0 - m) * kappa  # as the graph computes it
+    lgamma_a, psi_a, den_a = lgamma_digamma(a)
+    lgamma_b, psi_b, den_b = lgamma_digamma(b)
+    li = (a - 1.0) * log_y + (b - 1.0) * log1m_y - lgamma_a - lgamma_b
+    di = kappa * (psi_b - psi_a + log_y - log1m_y)
+    ki = m * (log_y - psi_a) + (1.0 - m) * (log1m_y - psi_b)
+    den = den_a * den_b
+    if den < _PRODUCT_LO:
+        li += math.log(den_a) + math.log(den_b)
+        den = 1.0
+    if w != 1.0:
+        li *= w
+        di *= w
+        ki *= w
+        if den != 1.0:
+            li += (w - 1.0) * math.log(den)  # the running product counts it once
+    return li, di, ki, den
 
 
 def beta_rows(mu, log_y, log1m_y, weight, kappa, dmu):
     """``Beta(mu * kappa, (1 - mu) * kappa)`` summed over rows without its ``log Gamma(kappa)``
     terms: returns ``(lp, d lp / d kappa)`` and writes d lp / d mu per row into ``dmu``.
-    ``weight`` (empty: none) counts the rows merged into each."""
+    ``weight`` (empty: none) counts the rows merged into each. The ``log(d)`` terms of
+    `lgamma_digamma` enter through the log of their running product, kept within
+    ``[_PRODUCT_LO, _PRODUCT_HI]``: one logarithm per row for both shape parameters' log Gamma
+    and digamma, where four would be taken one by one."""
     n = mu.shape[0]
     weighted = weight.shape[0] == n
     lp = 0.0
     dkappa = 0.0
+    prod = 1.0
     for i in range(n):
-        m = mu[i]
-        a = m * kappa
-        b = (1.0 - m) * kappa  # as the graph computes it
-        lgamma_a, psi_a = lgamma_digamma(a)
-        lgamma_b, psi_b = lgamma_digamma(b)
-        li = (a - 1.0) * log_y[i] + (b - 1.0) * log1m_y[i] - lgamma_a - lgamma_b
-        di = kappa * (psi_b - psi_a + log_y[i] - log1m_y[i])
-        ki = m * (log_y[i] - psi_a) + (1.0 - m) * (log1m_y[i] - psi_b)
-        if weighted:
-            li *= weight[i]
-            di *= weight[i]
-            ki *= weight[i]
+        w = weight[i] if weighted else 1.0
+        li, di, ki, den = beta_terms(mu[i], kappa, log_y[i], log1m_y[i], w)
+        prod *= den
+        if prod > _PRODUCT_HI or prod < _PRODUCT_LO:
+            lp += math.log(prod)
+            prod = 1.0
         lp += li
         dmu[i] = di
         dkappa += ki
-    return lp, dkappa
+    return lp + math.log(prod), dkappa
+
+
+def beta_logit_loglik(X, log_y, log1m_y, weight, offset, alpha, beta, kappa, pos, z, b, gbeta, gb):
+    """`glm_loglik` for the beta with the logit link, precision ``kappa`` (``weight``: rows
+    merged): returns ``(loglik, d/d alpha, d/d kappa)`` without the ``n log Gamma(kappa)`` term
+    (the caller's), -inf where a row's mean rounds to 0 or 1 (outside the parameter's support,
+    as in PyMC's checks). In passes over the rows (linear predictor, mean, likelihood,
+    gradient) rather than one: each pass's rows are independent, so the processor overlaps
+    their exponentials and logarithms, which one pass's long chain per row would serialise."""
+    n, p = X.shape
+    k_cols = pos.shape[0]
+    has_offset = offset.shape[0] == n
+    work = np.empty(n)
+    for i in range(n):
+        e = alpha
+        for j in range(p):
+            e += X[i, j] * beta[j]
+        for k in range(k_cols):
+            e += b[pos[k, i]] * z[k, i]
+        if has_offset:
+            e += offset[i]
+        work[i] = e
+    for i in range(n):  # the mean, as `links.expit`
+        work[i] = 1.0 / (1.0 + math.exp(-work[i]))
+    lp = 0.0
+    dkappa = 0.0
+    prod = 1.0
+    for i in range(n):
+        m = work[i]
+        if not (0.0 < m < 1.0):
+            return -math.inf, 0.0, 0.0
+        li, dmu, dk, den = beta_terms(m, kappa, log_y[i], log1m_y[i], weight[i])
+        prod *= den
+        if prod > _PRODUCT_HI or prod < _PRODUCT_LO:
+            lp += math.log(prod)
+            prod = 1.0
+        lp += li
+        dkappa += dk
+        work[i] = dmu * (m * (1.0 - m))  # d/d eta, the logit's derivative as `links`' logit
+    for j in range(p):
+        gbeta[j] = 0.0
+    for j in range(gb.shape[0]):
+        gb[j] = 0.0
+    dalpha = 0.0
+    for i in range(n):
+        d = work[i]
+        dalpha += d
+        for j in range(p):
+            gbeta[j] += d * X[i, j]
+        for k in range(k_cols):
+            gb[pos[k, i]] += d * z[k, i]
+    return lp + math.log(prod), dalpha, dkappa

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, gammaln
+from scipy.special import gammaln
+
+from bayesformula.density.links import expit
 
 __all__ = ["FAST_LIKELIHOODS", "FastLikelihood", "fast_likelihood", "register_fast_likelihood"]
 

@@ -221,7 +221,7 @@ def full_design(intercept, Xc, groups, n):
     return np.column_stack(blocks)
 
 
-def row_loop(code, Xr, ysum, weight, offset, groups):
+def row_loop(code, Xr, ysum, weight, offset, groups, yaux=None):
     """The compiled likelihood loop for these rows, and each group term's slice of its effects."""
     from bayesformula.density import kernels
 
@@ -231,7 +231,7 @@ def row_loop(code, Xr, ysum, weight, offset, groups):
             columns.append((at, g.n_cols, j, g.idx, None if g.Z is None else g.Z[:, j]))
         slices.append(slice(at, at + g.n_levels * g.n_cols))
         at += g.n_levels * g.n_cols
-    loop = kernels.RowLoop(code, Xr, ysum, weight, offset, columns, at)
+    loop = kernels.RowLoop(code, Xr, ysum, weight, offset, columns, at, yaux)
     return loop, slices
 
 

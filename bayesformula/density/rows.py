@@ -39,6 +39,7 @@ from bayesformula.density.priors import Unsupported
 
 __all__ = [
     "ROW_FAMILIES",
+    "FusedLoop",
     "RowFamily",
     "RowLikelihood",
     "claimed_likelihood",
@@ -74,6 +75,24 @@ class RowFamily:
     #: ``loglik`` in a compiled row loop (same signature), used from
     #: `bayesformula.density.build.KERNEL_MIN_ROWS` rows on
     compiled: Callable | None = None
+    #: ``link name -> FusedLoop`` where the whole row (linear predictor, link, likelihood and
+    #: gradient) runs in a compiled loop (`bayesformula.density.kernels.RowLoop`) with that
+    #: link, else None; used in place of ``compiled`` when no auxiliary parameter has a formula
+    fused: Callable[[str], FusedLoop | None] | None = None
+
+
+@dataclass(frozen=True)
+class FusedLoop:
+    """A family's whole rows in `bayesformula.density.kernels.RowLoop` (see
+    `RowFamily.fused`)."""
+
+    #: the loop's family code (`bayesformula.density.kernels.BETA_LOGIT`)
+    code: int
+    #: ``data -> (ysum, yaux)``: the loop's per-row response arrays from ``prepare``'s data
+    arrays: Callable[[dict], tuple[np.ndarray, np.ndarray | None]]
+    #: ``(data, aux) -> (lp, dlp/daux)``: the terms in the (single) auxiliary parameter that the
+    #: loop leaves out
+    outside: Callable[[dict, float], tuple[float, float]]
 
 
 #: family name -> `RowFamily`
@@ -329,8 +348,26 @@ def _beta_compiled(mu, d, aux):
     lp, dkappa = compiled(beta_rows)(
         np.ascontiguousarray(mu, dtype=float), d["log_y"], d["log1m_y"], w, kappa, dmu
     )
-    lp += d["n"] * gammaln(kappa)
-    return float(lp), dmu, {"kappa": float(dkappa + d["n"] * digamma(kappa))}
+    lp_kappa, dlp_kappa = _beta_kappa_terms(d, kappa)
+    return float(lp + lp_kappa), dmu, {"kappa": float(dkappa + dlp_kappa)}
+
+
+def _beta_kappa_terms(d, kappa):
+    """The ``n log Gamma(kappa)`` term the compiled loops leave out, with its derivative."""
+    return d["n"] * gammaln(kappa), d["n"] * digamma(kappa)
+
+
+def _beta_fused(link: str) -> FusedLoop | None:
+    """The beta with the logit link in the compiled loop."""
+    if link != "logit":
+        return None
+    from bayesformula.density.kernels import BETA_LOGIT
+
+    return FusedLoop(
+        BETA_LOGIT,
+        lambda d: (d["log_y"], d["log1m_y"]),
+        _beta_kappa_terms,
+    )
 
 
 # ------------------------------------------------------------------ counts
@@ -389,7 +426,16 @@ for _entry in (
     RowFamily("vonmises", "VonMises", ("kappa",), rows_of, _vonmises),
     RowFamily("gamma", "Gamma", ("alpha",), _positive_prepare, _gamma, "positive"),
     RowFamily("exponential", "Exponential", (), rows_of, _exponential, "positive"),
-    RowFamily("beta", "Beta", ("kappa",), _unit_prepare, _beta, "unit", compiled=_beta_compiled),
+    RowFamily(
+        "beta",
+        "Beta",
+        ("kappa",),
+        _unit_prepare,
+        _beta,
+        "unit",
+        compiled=_beta_compiled,
+        fused=_beta_fused,
+    ),
     RowFamily(
         "negativebinomial",
         "NegativeBinomial",

@@ -18,9 +18,9 @@ import math
 from functools import partial
 
 import numpy as np
-from scipy.special import expit, log_ndtr
+from scipy.special import log_ndtr
 
-from bayesformula.density.links import link_inverse
+from bayesformula.density.links import expit, link_inverse
 from bayesformula.density.rows import RowFamily, register_row_family, rows_of
 from bayesformula.families.ordinal import KINDS, _category_probabilities
 

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bayesformula as bf
-from bayesformula.density import likelihoods, rows
+from bayesformula.density import kernels, likelihoods, rows
 from bayesformula.density import priors as numeric_priors
 from bayesformula.families.links import get_link
 from bayesformula.families.registry import get_family
@@ -68,8 +68,20 @@ def _has_loop(family: str, link: str) -> bool:
     return entry is not None and entry.compiled is not None
 
 
-#: the (family, link) pairs of row likelihoods with a compiled loop
-COMPILED = [pair for pair in PAIRS if pair not in likelihoods.FAST_LIKELIHOODS and _has_loop(*pair)]
+def _fused(family: str, link: str) -> bool:
+    """Whether the row likelihood runs whole in the compiled loop with this link."""
+    entry = _row_entry(family, link)
+    return entry is not None and entry.fused is not None and entry.fused(link) is not None
+
+
+#: the (family, link) pairs of row likelihoods with a compiled loop of the likelihood alone
+#: (those whose whole row runs in the loop, FUSED, take that loop in its place)
+COMPILED = [
+    pair
+    for pair in PAIRS
+    if pair not in likelihoods.FAST_LIKELIHOODS and _has_loop(*pair) and not _fused(*pair)
+]
+FUSED = [pair for pair in PAIRS if pair not in likelihoods.FAST_LIKELIHOODS and _fused(*pair)]
 
 COEF_PRIORS = [
     lambda d: bf.Prior("Normal", mu=d.draw(_real), sigma=d.draw(_pos)),
@@ -626,6 +638,33 @@ def test_an_error_in_a_compiled_row_loop_is_caught(name, link, part, monkeypatch
     assert report.claimed and not report.ok
     assert ("log-density" if part == "value" else "gradient") in " ".join(report.failed)
     assert check_density(model, kernel=False).ok  # the numpy likelihood is untouched
+
+
+@pytest.mark.parametrize("name, link", FUSED)
+@pytest.mark.parametrize("part", ["value", "coefficients", "effects", "aux"])
+def test_an_error_in_a_fused_row_loop_is_caught(name, link, part, monkeypatch):
+    """A relative error of 1e-6 in the value or any derivative of a loop that computes whole
+    rows (linear predictor, link, likelihood) fails `check_density`; the numpy likelihood
+    still passes."""
+    model = _model(name, link=link)
+    assert check_density(model, kernel=True).ok
+    call = kernels.RowLoop.__call__
+    at = {"value": 0, "coefficients": 2, "effects": 3, "aux": 4}[part]
+
+    def wrong(self, *args):
+        out = list(call(self, *args))
+        out[at] = out[at] * (1 + 1e-6)
+        return tuple(out)
+
+    monkeypatch.setattr(kernels.RowLoop, "__call__", wrong)
+    report = check_density(model, kernel=True)
+    assert report.claimed and not report.ok
+    assert ("log-density" if part == "value" else "gradient") in " ".join(report.failed)
+    assert check_density(model, kernel=False).ok
+
+
+def test_every_fused_loop_is_tested():
+    assert ("beta", "logit") in FUSED
 
 
 def _cloglog_model():
