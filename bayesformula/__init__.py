@@ -17,6 +17,14 @@ from bayesformula.errors import BayesformulaError
 from bayesformula.families import Family, Link, get_family, list_families, register_family
 from bayesformula.families.custom import Likelihood
 from bayesformula.formula import Formula
+from bayesformula.interpret import (
+    Interpretation,
+    comparisons,
+    datagrid,
+    hypothesis,
+    predictions,
+    slopes,
+)
 from bayesformula.io import load, save
 from bayesformula.model import Model
 from bayesformula.plots import (
@@ -39,6 +47,7 @@ __all__ = [
     "BayesformulaError",
     "Family",
     "Formula",
+    "Interpretation",
     "InterruptedFitWarning",
     "Likelihood",
     "Link",
@@ -48,9 +57,12 @@ __all__ = [
     "check_family",
     "check_sampler",
     "compare",
+    "comparisons",
     "conf_int",
+    "datagrid",
     "errors",
     "get_family",
+    "hypothesis",
     "inference_methods",
     "list_datasets",
     "list_families",
@@ -65,10 +77,12 @@ __all__ = [
     "plot_prior_predictive",
     "plot_priors",
     "plot_trace",
+    "predictions",
     "r2",
     "register_family",
     "register_sampler",
     "save",
+    "slopes",
     "summary",
 ]
 

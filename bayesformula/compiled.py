@@ -20,7 +20,15 @@ from typing import Any
 
 from bayesformula.density import DensityModel, Unsupported, density_of_spec
 
-__all__ = ["built_graph", "density", "fast_path", "fast_path_note", "loglik", "predictor"]
+__all__ = [
+    "built_graph",
+    "density",
+    "fast_path",
+    "fast_path_note",
+    "loglik",
+    "predictor",
+    "slope_predictor",
+]
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -92,6 +100,25 @@ def predictor(spec):
         return compile_predictor(built_graph(spec))
 
     return _cached(spec, "predictor", make)
+
+
+def slope_predictor(spec, target: str):
+    """The compiled value-and-derivative function of ``target`` (``"mean"``, ``"linpred"`` or
+    an auxiliary parameter with a formula of its own), `graph.predict.SlopePredictor`."""
+
+    def make():
+        from bayesformula.graph.predict import compile_slope_predictor
+
+        built = built_graph(spec)
+        if target == "mean":
+            output = built.parent
+        elif target == "linpred":
+            output = built.linpred
+        else:
+            output = built.aux_parents[target]
+        return compile_slope_predictor(built, output)
+
+    return _cached(spec, f"slope:{target}", make)
 
 
 def loglik(spec):

@@ -11,6 +11,9 @@ from bayesformula.bambi_api import BambiAPI
 from bayesformula.diagnostics import check as _check
 from bayesformula.diagnostics import report_fit
 from bayesformula.formula.formula import Formula
+from bayesformula.interpret import comparisons as _comparisons
+from bayesformula.interpret import datagrid as _datagrid
+from bayesformula.interpret import slopes as _slopes
 from bayesformula.results import fit as _fit
 from bayesformula.results.compare import bayes_r2, log_likelihood
 from bayesformula.results.describe import describe
@@ -249,7 +252,8 @@ class Model(BambiAPI):
         ``kind="response_params"`` adds the parent parameter (``mu`` or ``p``; one probability
         per level, dim ``{response}_dim``, for ordinal and categorical families) per
         observation to ``idata[group]``; ``"response"`` also draws responses into
-        ``posterior_predictive``. ``data`` is new data (default: the fitting data; its index
+        ``posterior_predictive``; ``"linpred"`` also adds the linear predictor (the link's
+        scale) as ``linpred``. ``data`` is new data (default: the fitting data; its index
         labels ``__obs__``). ``inplace=False`` returns a modified copy. Without
         ``include_group_specific`` predictions are for a typical group; ``sample_new_groups``
         draws the effects of levels not seen in fitting from the fitted population
@@ -282,6 +286,21 @@ class Model(BambiAPI):
         by default at most four million draws x rows), with progress over chunks.
         """
         return prediction_table(self._spec, **_arguments(locals()))
+
+    def comparisons(self, idata, variables=None, data: pd.DataFrame | None = None, **kwargs):
+        """`bayesformula.comparisons` of this model: how the prediction changes when a
+        predictor changes, unit by unit or averaged (``by=``, ``average=True``, ``wts=``)."""
+        return _comparisons(self, idata, variables, data, **kwargs)
+
+    def slopes(self, idata, variables=None, data: pd.DataFrame | None = None, **kwargs):
+        """`bayesformula.slopes` of this model: the derivative of the prediction in a numeric
+        predictor, unit by unit or averaged."""
+        return _slopes(self, idata, variables, data, **kwargs)
+
+    def datagrid(self, data: pd.DataFrame | None = None, **values) -> pd.DataFrame:
+        """`bayesformula.datagrid` of this model: the given values, every other variable of
+        the formula at its typical value."""
+        return _datagrid(self, data, **values)
 
     def prior_table(self) -> pd.DataFrame:
         """Every prior in use as a DataFrame (parameter, kind, prior, source)."""

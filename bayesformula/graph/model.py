@@ -76,6 +76,9 @@ class BuiltModel:
     aux_parents : dict
         Auxiliary parameter -> its value for every observation, for parameters modelled by a
         formula of their own (distributional regression).
+    linpred : TensorVariable or None
+        The main formula's linear predictor for every observation (the link's scale; one
+        column per category for categorical families), None for a formula without terms.
     """
 
     model: pm.Model
@@ -86,6 +89,7 @@ class BuiltModel:
     aux_parents: dict[str, object] = field(default_factory=dict, repr=False)
     #: `graph_fingerprint` of the model as built
     fingerprint: tuple = field(default=(), repr=False)
+    linpred: object = field(default=None, repr=False)
 
     def touched(self) -> bool:
         """Whether the model was changed after building: a variable, potential or
@@ -450,6 +454,7 @@ def build_model(
         response_name=design.response.name,
         aux_parents=aux_parents,
         fingerprint=graph_fingerprint(model),
+        linpred=eta,
     )
 
 

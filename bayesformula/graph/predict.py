@@ -13,25 +13,26 @@ from dataclasses import dataclass
 
 from bayesformula.spec.names import data_name
 
-__all__ = ["Predictor", "compile_predictor"]
+__all__ = ["Predictor", "SlopePredictor", "compile_predictor", "compile_slope_predictor"]
 
 
 @dataclass(frozen=True)
 class Predictor:
-    """A compiled function: (coefficient draws, data) -> parent parameter draws ``(S, n)``."""
+    """A compiled function: (coefficient draws, data) -> ``[parent, *aux, linpred]``: the
+    parent parameter's draws ``(S, n)``, those of each auxiliary parameter in ``aux_names``
+    and, where ``has_linpred``, the main formula's linear predictor."""
 
     function: object
     coef_names: tuple[str, ...]
     data_names: tuple[str, ...]
     aux_names: tuple[str, ...] = ()
+    has_linpred: bool = False
 
 
-def compile_predictor(built) -> Predictor:
-    """Compile the vectorised parent-parameter function of a built model."""
-    import pytensor
+def _inputs(built):
+    """The graph's coefficient and data inputs: names, single-draw and batched stand-ins, and
+    the replacement of the model's nodes by them."""
     import pytensor.tensor as pt
-    from pytensor.graph.replace import clone_replace, vectorize_graph
-    from pytensor.graph.traversal import ancestors
 
     coef_names = tuple(built.coefficients)
     data_names = tuple(k for k in built.data if k not in (data_name("y"), data_name("trials")))
@@ -49,12 +50,88 @@ def compile_predictor(built) -> Predictor:
         var = pt.tensor(name=f"data_{i}", dtype=shared.dtype, shape=(None,) * shared.ndim)
         replace[shared] = var
         data_inputs.append(var)
-    aux_names = tuple(built.aux_parents)
-    outputs = [built.parent] + [built.aux_parents[a] for a in aux_names]
+    return coef_names, data_names, core_inputs, batched_inputs, data_inputs, replace
+
+
+def _vectorised(outputs, core_inputs, batched_inputs, replace):
+    """``outputs`` with the model's nodes replaced and vectorised over draws."""
+    from pytensor.graph.replace import clone_replace, vectorize_graph
+    from pytensor.graph.traversal import ancestors
+
     in_graph = set(ancestors(outputs))
     core_out = clone_replace(outputs, {k: v for k, v in replace.items() if k in in_graph})
-    out = vectorize_graph(core_out, replace=dict(zip(core_inputs, batched_inputs, strict=True)))
+    return vectorize_graph(core_out, replace=dict(zip(core_inputs, batched_inputs, strict=True)))
+
+
+def compile_predictor(built) -> Predictor:
+    """Compile the vectorised parent-parameter function of a built model."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    coef_names, data_names, core_inputs, batched_inputs, data_inputs, replace = _inputs(built)
+    aux_names = tuple(built.aux_parents)
+    outputs = [built.parent] + [built.aux_parents[a] for a in aux_names]
+    has_linpred = built.linpred is not None
+    if has_linpred:
+        outputs.append(pt.as_tensor_variable(built.linpred))
+    out = _vectorised(outputs, core_inputs, batched_inputs, replace)
     function = pytensor.function(batched_inputs + data_inputs, out, on_unused_input="ignore")
     return Predictor(
-        function=function, coef_names=coef_names, data_names=data_names, aux_names=aux_names
+        function=function,
+        coef_names=coef_names,
+        data_names=data_names,
+        aux_names=aux_names,
+        has_linpred=has_linpred,
+    )
+
+
+@dataclass(frozen=True)
+class SlopePredictor:
+    """A compiled function: (coefficient draws, data, tangents) -> ``[value, derivative]``: a
+    per-row quantity of the graph and its derivative along the tangents of the floating-point
+    data inputs ``tangent_names`` (a Jacobian-vector product of the model's own graph)."""
+
+    function: object
+    coef_names: tuple[str, ...]
+    data_names: tuple[str, ...]
+    tangent_names: tuple[str, ...]
+
+
+def compile_slope_predictor(built, output) -> SlopePredictor:
+    """Compile ``output`` (the parent, the linear predictor or an auxiliary parameter's node)
+    with its push-forward along the data: derivatives through the graph exactly as it
+    computes the quantity."""
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.gradient import pushforward
+
+    coef_names, data_names, core_inputs, batched_inputs, data_inputs, replace = _inputs(built)
+    floating = [i for i, v in enumerate(data_inputs) if v.dtype.startswith("float")]
+    tangents = [data_inputs[i].type(name=f"tangent_{i}") for i in floating]
+    output = pt.as_tensor_variable(output)
+    from pytensor.graph.replace import clone_replace
+    from pytensor.graph.traversal import ancestors
+
+    in_graph = set(ancestors([output]))
+    core_out = clone_replace(output, {k: v for k, v in replace.items() if k in in_graph})
+    derivative = pushforward(
+        core_out,
+        [data_inputs[i] for i in floating],
+        tangents,
+        disconnected_outputs="ignore",
+        return_disconnected="zero",
+    )
+    from pytensor.graph.replace import vectorize_graph
+
+    out = vectorize_graph(
+        [core_out, derivative], replace=dict(zip(core_inputs, batched_inputs, strict=True))
+    )
+    function = pytensor.function(
+        batched_inputs + data_inputs + tangents, out, on_unused_input="ignore"
+    )
+    return SlopePredictor(
+        function=function,
+        coef_names=coef_names,
+        data_names=data_names,
+        tangent_names=tuple(data_names[i] for i in floating),
     )

@@ -9,7 +9,7 @@ import pandas as pd
 
 from bayesformula.errors import DataTypeError, PredictionError, did_you_mean
 
-__all__ = ["Variables", "model_variables", "make_grid"]
+__all__ = ["Variables", "make_grid", "model_variables", "typical_value"]
 
 BY_QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9)
 
@@ -142,7 +142,8 @@ def by_values(series: pd.Series, categorical: bool) -> list:
     return list(np.unique(np.quantile(values[~np.isnan(values)], BY_QUANTILES)))
 
 
-def _typical(series: pd.Series, categorical: bool):
+def typical_value(series: pd.Series, categorical: bool):
+    """The mean of a numeric column, the most common value of a categorical one."""
     if categorical:
         return series.mode(dropna=True).iloc[0]
     return float(np.nanmean(series.to_numpy(dtype=float)))
@@ -181,13 +182,13 @@ def make_grid(
     n = len(xs) * len(by_levels)
     columns = {}
     for name in variables.predictors:
-        columns[name] = [_typical(data[name], name in variables.categorical)] * n
+        columns[name] = [typical_value(data[name], name in variables.categorical)] * n
     for name in variables.factors:
         source = data if name in data.columns else variables.data
         columns[name] = [source[name].iloc[0]] * n
     for name in variables.trials:
         source = data if name in data.columns else variables.data
-        columns[name] = [_typical(source[name], categorical=True)] * n
+        columns[name] = [typical_value(source[name], categorical=True)] * n
     columns[covariate] = list(xs) * len(by_levels)
     if by is not None:
         columns[by] = [level for level in by_levels for _ in xs]

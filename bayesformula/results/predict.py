@@ -27,6 +27,7 @@ from bayesformula.formula.new_data import stored_levels_note
 from bayesformula.spec.names import data_name, special_data
 
 __all__ = [
+    "LINPRED",
     "Prepared",
     "level_dims_of",
     "param_draws",
@@ -191,10 +192,12 @@ class Prepared:
         return len(self.chain) * len(self.draw)
 
 
-def _check_args(idata, kind: str, group: str, where: str = "predict()") -> str:
+def _check_args(
+    idata, kind: str, group: str, where: str = "predict()", kinds=("response_params", "response")
+) -> str:
     if kind in ("mean", "pps"):
         kind = {"mean": "response_params", "pps": "response"}[kind]
-    kind = check_choice(kind, "kind", ("response_params", "response"), where)
+    kind = check_choice(kind, "kind", kinds, where)
     check_choice(group, "group", ("posterior", "prior"), where)
     if not is_tree(idata):
         raise DataTypeError(
@@ -334,22 +337,34 @@ def prepare(
     )
 
 
-def param_draws(spec, prepared: Prepared, rows: slice | None = None) -> dict:
+#: `param_draws`' key of the linear predictor
+LINPRED = "linpred"
+
+
+def param_draws(spec, prepared: Prepared, rows: slice | None = None, linpred: bool = False) -> dict:
     """The family's parameters for every draw and the selected rows.
 
     The parent parameter is ``(S, n_rows)`` (``(S, n_rows, K)`` for ordinal and categorical
     families: one probability per response level); auxiliary parameters are ``(S, 1)`` per
     draw, numbers when fixed, or ``(S, n_rows)`` when modelled by a formula of their own.
+    With ``linpred`` also the main formula's linear predictor under `LINPRED`, ``(S, n_rows)``
+    (one column per category more for categorical families).
     """
     rows = slice(None) if rows is None else rows
     predictor = compiled.predictor(spec)
     args = list(prepared.coef_args)
     args += [prepared.rows[name][rows] for name in predictor.data_names]
-    out = predictor.function(*args)  # [parent, *auxiliary parameters]
+    out = predictor.function(*args)  # [parent, *auxiliary parameters, linear predictor]
     params = {spec.family.parent: np.asarray(out[0])}
     params.update(prepared.aux)
-    for name, value in zip(predictor.aux_names, out[1:], strict=True):
+    for name, value in zip(predictor.aux_names, out[1 : 1 + len(predictor.aux_names)], strict=True):
         params[name] = np.asarray(value)
+    if linpred:
+        n = len(prepared.index[rows])
+        value = np.asarray(out[-1]) if predictor.has_linpred else np.zeros(1)
+        if value.ndim < 2:  # a formula without per-row terms: one value per draw
+            value = np.broadcast_to(value.reshape(-1, 1), (prepared.n_draws, n))
+        params[LINPRED] = value
     return params
 
 
@@ -422,6 +437,15 @@ def level_dims_of(spec) -> tuple[tuple[str, ...], dict]:
     return (data.level_dim,), {data.level_dim: list(data.levels)}
 
 
+def _check_free(dataset: xr.Dataset, name: str) -> None:
+    """``name`` must not be a parameter of the model (a predictor so named)."""
+    if name in dataset.data_vars and "__obs__" not in dataset[name].dims:
+        raise PredictionError(
+            f"the linear predictor is stored as '{name}', which is a parameter of this model "
+            f"(a predictor named '{name}'); rename that column to predict kind='linpred'."
+        )
+
+
 def predict(
     spec,
     idata,
@@ -438,7 +462,7 @@ def predict(
 
     See `bayesformula.Model.predict` for the parameters.
     """
-    kind = _check_args(idata, kind, group)
+    kind = _check_args(idata, kind, group, kinds=("response_params", "response", "linpred"))
     inplace = check_bool(inplace, "inplace", "predict()")
     check_bool(include_group_specific, "include_group_specific", "predict()")
     check_bool(sample_new_groups, "sample_new_groups", "predict()")
@@ -453,7 +477,7 @@ def predict(
         rng=rng,
         group=group,
     )
-    params = param_draws(spec, prepared)
+    params = param_draws(spec, prepared, linpred=kind == "linpred")
     parent = params[spec.family.parent]
     n_chain, n_draw = len(prepared.chain), len(prepared.draw)
     coords = {"chain": prepared.chain, "draw": prepared.draw, "__obs__": list(prepared.index)}
@@ -462,9 +486,9 @@ def predict(
     level_dims, level_coords = level_dims_of(spec)
     per_obs = list(compiled.predictor(spec).aux_names)
     target = idata if inplace else idata.copy(deep=True)
-    updated = group_dataset(target, group).drop_vars(
-        [family.parent, *per_obs, "__obs__"], errors="ignore"
-    )
+    current = group_dataset(target, group)
+    earlier = [LINPRED] if LINPRED in current and "__obs__" in current[LINPRED].dims else []
+    updated = current.drop_vars([family.parent, *per_obs, *earlier, "__obs__"], errors="ignore")
     updated[family.parent] = xr.DataArray(
         parent.reshape(n_chain, n_draw, *parent.shape[1:]),
         coords={**coords, **level_coords},
@@ -473,6 +497,14 @@ def predict(
     for name in per_obs:
         updated[name] = xr.DataArray(
             params[name].reshape(n_chain, n_draw, -1), coords=coords, dims=dims
+        )
+    if kind == "linpred":
+        _check_free(updated, LINPRED)
+        eta = params[LINPRED]
+        updated[LINPRED] = xr.DataArray(
+            eta.reshape(n_chain, n_draw, *eta.shape[1:]),
+            coords=coords,
+            dims=dims + tuple(f"{LINPRED}_dim_{i}" for i in range(eta.ndim - 2)),
         )
     set_group(target, group, updated)
 

@@ -1,0 +1,18 @@
+"""Interpreting a fit: predictions, comparisons, slopes and hypotheses on any scale, averaged over
+grids or groups, as tables with their draws (marginaleffects' and brms' semantics)."""
+
+from bayesformula.interpret.effects import COMPARISONS, SLOPES, comparisons, predictions, slopes
+from bayesformula.interpret.grid import datagrid
+from bayesformula.interpret.hypothesis import hypothesis
+from bayesformula.interpret.result import Interpretation
+
+__all__ = [
+    "COMPARISONS",
+    "SLOPES",
+    "Interpretation",
+    "comparisons",
+    "datagrid",
+    "hypothesis",
+    "predictions",
+    "slopes",
+]
