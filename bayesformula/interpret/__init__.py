@@ -4,6 +4,7 @@ grids or groups, as tables with their draws (marginaleffects' and brms' semantic
 from bayesformula.interpret.effects import COMPARISONS, SLOPES, comparisons, predictions, slopes
 from bayesformula.interpret.grid import datagrid
 from bayesformula.interpret.hypothesis import hypothesis
+from bayesformula.interpret.plots import plot_comparisons, plot_slopes
 from bayesformula.interpret.result import Interpretation
 
 __all__ = [
@@ -13,6 +14,8 @@ __all__ = [
     "comparisons",
     "datagrid",
     "hypothesis",
+    "plot_comparisons",
+    "plot_slopes",
     "predictions",
     "slopes",
 ]

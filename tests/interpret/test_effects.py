@@ -1,8 +1,6 @@
-"""Predictions, comparisons and hypotheses against numpy computations from the posterior draws
-(to 1e-10), statsmodels' average marginal effects (within Monte Carlo error) and ArviZ's HDI.
-
-One logistic fit (fast path, 2 chains x 500 draws) serves every exact test: each result is a
-function of the draws, so a fit of any length proves the arithmetic."""
+"""Predictions, comparisons, slopes and hypotheses against numpy computations from the
+posterior draws (to 1e-10), statsmodels' average marginal effects (within Monte Carlo error)
+and ArviZ's HDI. The logistic fit of conftest.py serves every exact test."""
 
 from __future__ import annotations
 
@@ -14,27 +12,6 @@ from scipy.special import expit
 
 import bayesformula as bf
 from bayesformula.errors import DataTypeError, PredictionError
-
-N = 400
-
-
-@pytest.fixture(scope="module")
-def logistic():
-    rng = np.random.default_rng(11)
-    data = pd.DataFrame(
-        {
-            "x": rng.normal(size=N),
-            "d": rng.integers(0, 2, N),
-            "c": rng.choice(["a", "b", "c"], N),
-            "w": rng.uniform(0.5, 2.0, N),
-        },
-        index=pd.RangeIndex(1000, 1000 + N),
-    )
-    eta = -0.2 + 0.9 * data.x + 0.7 * data.d + np.where(data.c == "b", 0.6, 0.0)
-    data["y"] = rng.binomial(1, expit(eta))
-    model = bf.Model("y ~ x + d + c", data, family="bernoulli")
-    idata = model.fit(draws=500, chains=2, progressbar=False, random_seed=3)
-    return model, idata
 
 
 def _draws(idata, name, level=None):
@@ -338,7 +315,9 @@ def test_linpred_kind_stores_the_design_times_the_draws(logistic):
     model, idata = logistic
     out = model.predict(idata, kind="linpred", inplace=False)
     eta = out["posterior"]["linpred"].transpose("chain", "draw", "__obs__").values
-    np.testing.assert_allclose(eta.reshape(-1, N), _eta(idata, model.data), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        eta.reshape(-1, len(model.data)), _eta(idata, model.data), rtol=0, atol=1e-10
+    )
     grid = bf.datagrid(model, x=[0.0, 1.0])
     model.predict(out, kind="linpred", data=grid)  # replaces the in-sample one
     assert out["posterior"]["linpred"].sizes["__obs__"] == 2
