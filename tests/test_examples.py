@@ -154,3 +154,12 @@ def test_terms_example_recovers_known_truth(tmp_path):
     assert "mo(education)_simplex[primary->secondary]" in set(table["parameter"])
     assert (table["model"] == "gaussian process").sum() == 10
     assert ((table["mean"] - table["truth"]).abs() < 4 * table["sd"]).all(), table
+
+
+def test_interpreting_example_prints_tables_and_writes_figures(tmp_path):
+    text = run_example("interpreting.py", tmp_path / "figs")
+    for name in ("bioassay_slope.png", "radon_floor.png"):
+        path = tmp_path / "figs" / name
+        assert path.exists() and path.stat().st_size > 5_000, name
+    assert "-Intercept / dose < 0" in text and "post_prob" in text
+    assert "10 homes or more" in text and "under 10 homes" in text

@@ -349,3 +349,24 @@ def test_clear_errors(logistic, call, error, match):
     model, idata = logistic
     with pytest.raises(error, match=match):
         call(model, idata)
+
+
+def test_new_group_levels_as_predict_handles_them():
+    """A level not seen in fitting is an error unless ``sample_new_groups``, which draws its
+    effects from the fitted population distribution: the same for both sides of a
+    comparison (seeded), so a comparison on new levels is the common effects' change."""
+    rng = np.random.default_rng(9)
+    data = pd.DataFrame({"x": rng.normal(size=120), "g": rng.choice(["a", "b", "c"], 120)})
+    data["y"] = (
+        1.0 + 0.5 * data.x + data.g.map({"a": -0.5, "b": 0.0, "c": 0.5}) + rng.normal(size=120)
+    )
+    model = bf.Model("y ~ x + (1|g)", data)
+    idata = model.fit(draws=200, progressbar=False, random_seed=4)
+    new = pd.DataFrame({"x": [0.0, 1.0], "g": ["z", "z"]})
+    with pytest.raises(PredictionError, match="z"):
+        bf.predictions(model, idata, new)
+    one = bf.predictions(model, idata, new, sample_new_groups=True, random_seed=3)
+    again = bf.predictions(model, idata, new, sample_new_groups=True, random_seed=3)
+    np.testing.assert_array_equal(one.draws, again.draws)
+    change = bf.comparisons(model, idata, "x", new, sample_new_groups=True, random_seed=3)
+    np.testing.assert_allclose(change.draws, _draws(idata, "x")[:, None].repeat(2, 1), atol=1e-12)
