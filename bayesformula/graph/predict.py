@@ -4,7 +4,9 @@ coefficient draws and data, cut from the model's own graph.
 The parent parameter's tensor is taken from the built PyMC model, its ``pm.Data`` containers
 are swapped for inputs (new data), its coefficient nodes for inputs (posterior draws), and the
 graph is vectorised over draws: there is no second, hand-written copy of the linear predictor
-that could drift from the model.
+that could drift from the model. The linear predictor comes out too, and
+`compile_slope_predictor` adds a quantity's derivative along a change of the data (the
+graph's push-forward), for `bayesformula.slopes`.
 """
 
 from __future__ import annotations
@@ -53,14 +55,20 @@ def _inputs(built):
     return coef_names, data_names, core_inputs, batched_inputs, data_inputs, replace
 
 
-def _vectorised(outputs, core_inputs, batched_inputs, replace):
-    """``outputs`` with the model's nodes replaced and vectorised over draws."""
-    from pytensor.graph.replace import clone_replace, vectorize_graph
+def _replaced(outputs, replace):
+    """``outputs`` with the model's coefficient and data nodes replaced by the inputs."""
+    from pytensor.graph.replace import clone_replace
     from pytensor.graph.traversal import ancestors
 
     in_graph = set(ancestors(outputs))
-    core_out = clone_replace(outputs, {k: v for k, v in replace.items() if k in in_graph})
-    return vectorize_graph(core_out, replace=dict(zip(core_inputs, batched_inputs, strict=True)))
+    return clone_replace(outputs, {k: v for k, v in replace.items() if k in in_graph})
+
+
+def _over_draws(outputs, core_inputs, batched_inputs):
+    """``outputs`` of single-draw coefficients vectorised over a leading draws axis."""
+    from pytensor.graph.replace import vectorize_graph
+
+    return vectorize_graph(outputs, replace=dict(zip(core_inputs, batched_inputs, strict=True)))
 
 
 def compile_predictor(built) -> Predictor:
@@ -74,7 +82,7 @@ def compile_predictor(built) -> Predictor:
     has_linpred = built.linpred is not None
     if has_linpred:
         outputs.append(pt.as_tensor_variable(built.linpred))
-    out = _vectorised(outputs, core_inputs, batched_inputs, replace)
+    out = _over_draws(_replaced(outputs, replace), core_inputs, batched_inputs)
     function = pytensor.function(batched_inputs + data_inputs, out, on_unused_input="ignore")
     return Predictor(
         function=function,
@@ -108,24 +116,15 @@ def compile_slope_predictor(built, output) -> SlopePredictor:
     coef_names, data_names, core_inputs, batched_inputs, data_inputs, replace = _inputs(built)
     floating = [i for i, v in enumerate(data_inputs) if v.dtype.startswith("float")]
     tangents = [data_inputs[i].type(name=f"tangent_{i}") for i in floating]
-    output = pt.as_tensor_variable(output)
-    from pytensor.graph.replace import clone_replace
-    from pytensor.graph.traversal import ancestors
-
-    in_graph = set(ancestors([output]))
-    core_out = clone_replace(output, {k: v for k, v in replace.items() if k in in_graph})
+    (value,) = _replaced([pt.as_tensor_variable(output)], replace)
     derivative = pushforward(
-        core_out,
+        value,
         [data_inputs[i] for i in floating],
         tangents,
         disconnected_outputs="ignore",
         return_disconnected="zero",
     )
-    from pytensor.graph.replace import vectorize_graph
-
-    out = vectorize_graph(
-        [core_out, derivative], replace=dict(zip(core_inputs, batched_inputs, strict=True))
-    )
+    out = _over_draws([value, derivative], core_inputs, batched_inputs)
     function = pytensor.function(
         batched_inputs + data_inputs + tangents, out, on_unused_input="ignore"
     )

@@ -28,7 +28,7 @@ from bayesformula.errors import DataTypeError, PredictionError, did_you_mean
 from bayesformula.interpret.grid import training_frame
 from bayesformula.interpret.result import Interpretation, summarise
 from bayesformula.plots._checks import check_idata, check_model
-from bayesformula.plots.grid import Variables, model_variables
+from bayesformula.plots.grid import Variables, levels_of, model_variables
 from bayesformula.results.predict import LINPRED, param_draws, prepare, response_draws
 from bayesformula.results.tables import CHUNK_CELLS, _progress
 
@@ -234,7 +234,7 @@ def _weights(frame: pd.DataFrame, wts, where: str):
     return values
 
 
-def _levels_of(model) -> list | None:
+def _response_levels(model) -> list | None:
     """The response levels the parent has one value per (ordinal, categorical), else None."""
     if not model.family.parent_over_levels:
         return None
@@ -247,7 +247,7 @@ def _table(model, draws, leading: dict, n_units: int, prob: float, index=None):
     columns = {
         name: np.repeat(np.asarray(values, dtype=object), k) for name, values in leading.items()
     }
-    levels = _levels_of(model)
+    levels = _response_levels(model)
     if k > 1 or levels is not None:
         names = levels if levels is not None and len(levels) == k else list(range(k))
         columns["level"] = np.tile(np.asarray(names, dtype=object), n_units)
@@ -376,20 +376,10 @@ def _with(frame: pd.DataFrame, name: str, value, variables: Variables) -> pd.Dat
     return out
 
 
-def _levels(series: pd.Series) -> list:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return list(series.cat.categories)
-    values = pd.unique(series.dropna())
-    try:
-        return sorted(values)
-    except TypeError:
-        return list(values)
-
-
 def _contrasts(name, how, frame, variables, where) -> list[_Contrast]:
     source = variables.data[name]
     if name in variables.categorical:
-        levels = _levels(source)
+        levels = levels_of(source)
         how = "reference" if how is None else how
         if isinstance(how, str) and how in _CATEGORICAL_SPANS:
             if how == "reference":

@@ -11,15 +11,9 @@ from bayesformula.core.validate import check_int
 from bayesformula.errors import DataTypeError, PredictionError
 from bayesformula.interpret.effects import comparisons, slopes
 from bayesformula.plots._checks import check_idata, check_model, check_prob
-from bayesformula.plots.grid import check_variable, make_grid, model_variables
+from bayesformula.plots.grid import check_variable, make_grid, model_variables, value_label
 
 __all__ = ["plot_comparisons", "plot_slopes"]
-
-
-def _label(value) -> str:
-    if isinstance(value, float | np.floating):
-        return f"{value:.3g}"
-    return str(value)
 
 
 def _grid(model, idata, condition, by, data, n_points, where):
@@ -64,7 +58,7 @@ def _draw(result, what, xs, by, by_levels, categorical, prob, condition, ylabel,
         mean, low, high = (part[c].to_numpy(float) for c in ("estimate", lower, upper))
         text = [str(v) for v in quantity if len(quantities) > 1]
         if by is not None:
-            text.append(f"{by} = {_label(level)}")
+            text.append(f"{by} = {value_label(level)}")
         label = ", ".join(text) or None
         color = f"C{i}"
         if categorical:
@@ -83,7 +77,7 @@ def _draw(result, what, xs, by, by_levels, categorical, prob, condition, ylabel,
             ax.plot(xs, mean, color=color, label=label)
     ax.axhline(baseline, color="grey", lw=0.8, ls=":")
     if categorical:
-        ax.set_xticks(positions, labels=[_label(x) for x in xs])
+        ax.set_xticks(positions, labels=[value_label(x) for x in xs])
     ax.set_xlabel(condition)
     ax.set_ylabel(ylabel)
     ax.set_title(f"posterior mean and {prob:.0%} interval", fontsize="medium")

@@ -9,7 +9,14 @@ import pandas as pd
 
 from bayesformula.errors import DataTypeError, PredictionError, did_you_mean
 
-__all__ = ["Variables", "make_grid", "model_variables", "typical_value"]
+__all__ = [
+    "Variables",
+    "levels_of",
+    "make_grid",
+    "model_variables",
+    "typical_value",
+    "value_label",
+]
 
 BY_QUANTILES = (0.1, 0.3, 0.5, 0.7, 0.9)
 
@@ -113,7 +120,8 @@ def check_variable(name, variables: Variables, what: str, formula: str) -> str:
     )
 
 
-def _levels(series: pd.Series) -> list:
+def levels_of(series: pd.Series) -> list:
+    """A column's levels: its categories, else its distinct values, sorted where they sort."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         return list(series.cat.categories)
     values = pd.unique(series.dropna())
@@ -126,7 +134,7 @@ def _levels(series: pd.Series) -> list:
 def covariate_values(series: pd.Series, categorical: bool, n_points: int) -> list:
     """Evenly spaced values from min to max, or the levels of a categorical column."""
     if categorical:
-        return _levels(series)
+        return levels_of(series)
     values = series.to_numpy(dtype=float)
     return list(np.linspace(np.nanmin(values), np.nanmax(values), n_points))
 
@@ -134,12 +142,19 @@ def covariate_values(series: pd.Series, categorical: bool, n_points: int) -> lis
 def by_values(series: pd.Series, categorical: bool) -> list:
     """Levels of a categorical column; for a numeric one its few values or 5 quantiles."""
     if categorical:
-        return _levels(series)
+        return levels_of(series)
     values = series.to_numpy(dtype=float)
     unique = np.unique(values[~np.isnan(values)])
     if len(unique) <= len(BY_QUANTILES):
         return list(unique)
     return list(np.unique(np.quantile(values[~np.isnan(values)], BY_QUANTILES)))
+
+
+def value_label(value) -> str:
+    """A grid value as a legend or tick label: floats to three significant digits."""
+    if isinstance(value, float | np.floating):
+        return f"{value:.3g}"
+    return str(value)
 
 
 def typical_value(series: pd.Series, categorical: bool):

@@ -11,7 +11,7 @@ from bayesformula.core.validate import check_choice, check_int, check_seed
 from bayesformula.errors import DataTypeError, PredictionError
 from bayesformula.formula.design import evaluate_new_data
 from bayesformula.plots._checks import OBS_DIM, check_idata, check_model, check_prob
-from bayesformula.plots.grid import check_variable, make_grid, model_variables
+from bayesformula.plots.grid import check_variable, make_grid, model_variables, value_label
 from bayesformula.results.predict import param_draws, prepare
 
 __all__ = ["plot_predictions"]
@@ -45,12 +45,6 @@ PARENT_MEANING = {
     "skewnormal": "location",
     "vonmises": "mean direction",
 }
-
-
-def _label(value) -> str:
-    if isinstance(value, float | np.floating):
-        return f"{value:.3g}"
-    return str(value)
 
 
 def _check_per_row(name: str, extra: list) -> None:
@@ -275,7 +269,7 @@ def plot_predictions(
     for i, level in enumerate(by_levels):
         rows = slice(i * n_x, (i + 1) * n_x)
         color = f"C{i}"
-        label = None if by is None else _label(level)
+        label = None if by is None else value_label(level)
         if categorical:
             shift = (i - (n_by - 1) / 2) * min(0.15, 0.6 / n_by)
             ax.errorbar(
@@ -317,7 +311,7 @@ def plot_predictions(
             zorder=1 if categorical else 3,
         )
     if categorical:
-        ax.set_xticks(positions, labels=[_label(x) for x in xs])
+        ax.set_xticks(positions, labels=[value_label(x) for x in xs])
     ax.set_xlabel(covariate)
     ax.set_ylabel(_ylabel(model, variables, kind, target))
     shown = "posterior predictive" if kind == "response" else target
