@@ -211,6 +211,11 @@ def _grouping(frame: pd.DataFrame, by, average: bool, wts, where: str):
         weights = np.ones(len(frame))
     if not columns:
         return [], np.zeros(len(frame), dtype=np.intp), pd.DataFrame(index=[0]), weights
+    missing = [name for name in columns if frame[name].isna().any()]
+    if missing:
+        raise PredictionError(
+            f"{where}: the by column(s) {missing} have missing values; fill or drop those rows."
+        )
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame[columns]), sort=True)
     labels = uniques.to_frame(index=False)
     labels.columns = columns
@@ -247,8 +252,8 @@ def _table(model, draws, leading: dict, n_units: int, prob: float, index=None):
     columns = {
         name: np.repeat(np.asarray(values, dtype=object), k) for name, values in leading.items()
     }
-    levels = _response_levels(model)
-    if k > 1 or levels is not None:
+    if k > 1:  # one value per response level (per category of a categorical linpred)
+        levels = _response_levels(model)
         names = levels if levels is not None and len(levels) == k else list(range(k))
         columns["level"] = np.tile(np.asarray(names, dtype=object), n_units)
         if index is not None:

@@ -16,7 +16,10 @@ __all__ = ["datagrid", "training_frame"]
 
 def training_frame(model) -> pd.DataFrame:
     """The rows of the model's data it was fitted on (after ``dropna``), every column."""
-    return model.data.loc[model.design.index]
+    data, index = model.data, model.design.index
+    if len(index) == len(data):
+        return data
+    return data.loc[index]
 
 
 def datagrid(model, data: pd.DataFrame | None = None, **values) -> pd.DataFrame:

@@ -339,6 +339,11 @@ def test_linpred_kind_stores_the_design_times_the_draws(logistic):
         (lambda m, i: bf.hypothesis(i, "slope > 0"), PredictionError, "slope"),
         (lambda m, i: bf.hypothesis(i, "x.mean() > 0"), PredictionError, "numbers, names"),
         (lambda m, i: bf.hypothesis(m, "x > 0"), DataTypeError, "fit"),
+        (
+            lambda m, i: bf.predictions(m, i, m.data.assign(k=np.nan), by="k"),
+            PredictionError,
+            "missing values",
+        ),
         (lambda m, i: bf.slopes(m, i, "c"), PredictionError, "categorical"),
         (lambda m, i: bf.slopes(m, i, target="response"), PredictionError, "derivative"),
         (lambda m, i: bf.slopes(m, i, slope="dy"), PredictionError, "slope"),
@@ -370,3 +375,14 @@ def test_new_group_levels_as_predict_handles_them():
     np.testing.assert_array_equal(one.draws, again.draws)
     change = bf.comparisons(model, idata, "x", new, sample_new_groups=True, random_seed=3)
     np.testing.assert_allclose(change.draws, _draws(idata, "x")[:, None].repeat(2, 1), atol=1e-12)
+
+
+def test_the_default_rows_are_those_fitted_after_dropna(logistic):
+    model, idata = logistic
+    data = model.data.copy()
+    data.loc[data.index[:5], "x"] = np.nan
+    with pytest.warns(UserWarning, match="dropped 5"):
+        dropped = bf.Model("y ~ x + d + c", data, family="bernoulli", dropna=True)
+    result = bf.predictions(dropped, idata)
+    assert list(result.index) == list(data.index[5:])
+    _assert_summary(result, expit(_eta(idata, data.iloc[5:])))
