@@ -33,8 +33,9 @@ class Model(BambiAPI):
         For example ``"p(deaths, n) ~ dose"`` or ``"Reaction ~ Days + (Days|Subject)"``
         (correlated intercepts and slopes; ``(Days||Subject)`` for independent ones).
         ``Formula("y ~ x", "sigma ~ z")`` also models auxiliary parameters per observation.
-    data : pandas.DataFrame
-        The data; only the columns the formula uses are read.
+    data : pandas.DataFrame, polars DataFrame or LazyFrame, pyarrow Table, or dict
+        The data; only the columns the formula uses are read. A frame of another library
+        (anything narwhals reads) or a dict of columns is converted to pandas once.
     family : str or Family, default "gaussian"
         One of `bayesformula.list_families` or a registered/custom `Family`. The ordinal
         families (``"cumulative"``, ``"sratio"``, ``"cratio"``, ``"acat"``) take ordered
@@ -84,7 +85,7 @@ class Model(BambiAPI):
     def __init__(
         self,
         formula: str | Formula,
-        data: pd.DataFrame,
+        data: Any,
         family: Any = "gaussian",
         priors: dict[str, Any] | None = None,
         link: str | dict | None = None,
@@ -273,7 +274,8 @@ class Model(BambiAPI):
         group: str = "posterior",
         chunk_size: int | None = None,
         progressbar: bool | None = None,
-    ) -> pd.DataFrame:
+        return_type: str | None = None,
+    ):
         """Predictions summarised as a DataFrame with one row per row of ``data``
         (`bayesformula.results.tables.prediction_table`).
 
@@ -284,6 +286,11 @@ class Model(BambiAPI):
         the predictive interval ``pi_3%``, ``pi_97%``. Ordinal and categorical families have
         them per level (``mean[level]``, ...). Rows are evaluated in chunks (``chunk_size``;
         by default at most four million draws x rows), with progress over chunks.
+
+        ``data`` may be any data frame narwhals reads (polars, eager or lazy; a pyarrow
+        Table) or a dict of columns; the table comes back in ``data``'s kind (polars or
+        pyarrow, its index as a column ``index``), or in ``return_type`` (``"pandas"``,
+        ``"polars"`` or ``"pyarrow"``).
         """
         return prediction_table(self._spec, **_arguments(locals()))
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.frames import to_pandas
 from bayesformula.core.validate import check_bool, check_int, check_prob, check_seed
 from bayesformula.errors import DataTypeError, PredictionError, did_you_mean
 from bayesformula.interpret.grid import training_frame
@@ -177,11 +178,7 @@ def _options(where, prob, include_group_specific, sample_new_groups, chunk_size,
 def _frame(model, data, where: str) -> pd.DataFrame:
     if data is None:
         return training_frame(model)
-    if not isinstance(data, pd.DataFrame):
-        raise DataTypeError(
-            f"{where}: data must be a pandas DataFrame (the rows to evaluate, or a "
-            f"bf.datagrid(model, ...)), got {type(data).__name__}."
-        )
+    data = to_pandas(data, "data", where)[0]  # polars, pyarrow, a dict of columns
     if data.empty:
         raise PredictionError(f"{where}: data has no rows.")
     return data

@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.frames import to_pandas
 from bayesformula.errors import PredictionError, did_you_mean
 from bayesformula.plots._checks import check_model
 from bayesformula.plots.grid import model_variables, typical_value
@@ -51,7 +52,7 @@ def datagrid(model, data: pd.DataFrame | None = None, **values) -> pd.DataFrame:
     """
     check_model(model, "datagrid()")
     variables = model_variables(model)
-    source = training_frame(model) if data is None else data
+    source = training_frame(model) if data is None else to_pandas(data, "data", "datagrid()")[0]
     known = [*variables.predictors, *variables.factors, *variables.trials]
     for name in values:
         if name not in known:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.frames import to_pandas
 from bayesformula.core.validate import check_int
-from bayesformula.errors import DataTypeError, PredictionError
+from bayesformula.errors import PredictionError
 from bayesformula.interpret.effects import comparisons, slopes
 from bayesformula.plots._checks import check_idata, check_model, check_prob
 from bayesformula.plots.grid import check_variable, make_grid, model_variables, value_label
@@ -20,8 +21,8 @@ def _grid(model, idata, condition, by, data, n_points, where):
     check_model(model, where)
     check_idata(idata, "posterior", where, "pass the result of model.fit().")
     n_points = check_int(n_points, "n_points", where, minimum=2)
-    if data is not None and not isinstance(data, pd.DataFrame):
-        raise DataTypeError(f"{where}: data must be a pandas DataFrame, got {type(data).__name__}.")
+    if data is not None:
+        data = to_pandas(data, "data", where)[0]
     variables = model_variables(model)
     formula = model.design.formula
     check_variable(condition, variables, "condition", formula)

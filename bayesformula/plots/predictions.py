@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from bayesformula.core.frames import to_pandas
 from bayesformula.core.tree import make_tree
 from bayesformula.core.validate import check_choice, check_int, check_seed
-from bayesformula.errors import DataTypeError, PredictionError
+from bayesformula.errors import PredictionError
 from bayesformula.formula.design import evaluate_new_data
 from bayesformula.plots._checks import OBS_DIM, check_idata, check_model, check_prob
 from bayesformula.plots.grid import check_variable, make_grid, model_variables, value_label
@@ -226,8 +227,8 @@ def plot_predictions(
     check_idata(idata, "posterior", "plot_predictions", "pass the result of model.fit().")
     n_points = check_int(n_points, "n_points", "plot_predictions()", minimum=2)
     random_seed = check_seed(random_seed, where="plot_predictions()")
-    if data is not None and not isinstance(data, pd.DataFrame):
-        raise DataTypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    if data is not None:
+        data = to_pandas(data, "data", "plot_predictions()")[0]
 
     variables = model_variables(model)
     formula = model.design.formula

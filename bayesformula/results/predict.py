@@ -17,6 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from bayesformula import compiled
+from bayesformula.core.frames import to_pandas
 from bayesformula.core.prior import Prior
 from bayesformula.core.tree import dataset as group_dataset
 from bayesformula.core.tree import groups, has_group, is_tree, set_group
@@ -263,6 +264,8 @@ def prepare(
     group: str = "posterior",
 ) -> Prepared:
     """Encode new data and gather the draws a prediction needs (no model evaluation yet)."""
+    if data is not None:
+        data = to_pandas(data, "data", "predict()")[0]
     draws = group_dataset(idata, group)
     _check_same_model(spec, draws, group)
     rng = np.random.default_rng() if rng is None else rng

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesformula.core.frames import as_kind, to_pandas
 from bayesformula.core.tree import groups, has_group, is_tree
 from bayesformula.core.validate import (
     check_bool,
@@ -375,9 +376,13 @@ def prediction_table(
     group: str = "posterior",
     chunk_size: int | None = None,
     progressbar: bool | None = None,
-) -> pd.DataFrame:
+    return_type: str | None = None,
+):
     """Summaries of predictions, one row per row of ``data``; see `Model.predictions`."""
     where = "predictions()"
+    caller = "pandas"
+    if data is not None:
+        data, caller = to_pandas(data, "data", where)
     kind = _check_args(idata, kind, group, where)
     prob = _check_prob(prob, where)
     chunk_size = check_int(chunk_size, "chunk_size", where, minimum=1, allow_none=True)
@@ -444,7 +449,7 @@ def prediction_table(
             if bar is not None:
                 bar.advance(task)
     columns = {name: np.concatenate(values) for name, values in parts.items()}
-    return pd.DataFrame(columns, index=prepared.index)
+    return as_kind(pd.DataFrame(columns, index=prepared.index), caller, return_type)
 
 
 def _level_columns(add, parent: np.ndarray, levels, prob: float, s: int) -> None:

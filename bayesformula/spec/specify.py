@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from bayesformula.core.frames import to_pandas
 from bayesformula.core.prior import Prior
 from bayesformula.core.validate import check_bool
 from bayesformula.errors import FamilyError
@@ -254,7 +255,9 @@ def specify(
         ("center_predictors", center_predictors),
     ):
         check_bool(value, flag, "Model()")
-    if isinstance(data, pd.DataFrame):
+    if data is not None and not isinstance(data, pd.DataFrame):  # polars, pyarrow, a dict
+        data = to_pandas(data, "data", "Model()")[0]
+    elif isinstance(data, pd.DataFrame):
         # pandas' copy-on-write makes this copy lazy: later edits of the caller's frame do
         # not reach the model (its saved or pickled data stay the data it was built on)
         data = data.copy(deep=False)

@@ -333,7 +333,7 @@ def test_linpred_kind_stores_the_design_times_the_draws(logistic):
         (lambda m, i: bf.comparisons(m, i, {"c": ["a", "q"]}), PredictionError, "levels"),
         (lambda m, i: bf.comparisons(m, i, {"x": "max"}), PredictionError, "numeric 'x'"),
         (lambda m, i: bf.predictions(m, i, by="colour"), PredictionError, "colour"),
-        (lambda m, i: bf.predictions(m, i, data={"x": [1]}), DataTypeError, "DataFrame"),
+        (lambda m, i: bf.predictions(m, i, data=[1, 2]), DataTypeError, "DataFrame"),
         (lambda m, i: bf.predictions(m, i, average=True, wts=[1, 2]), PredictionError, "wts"),
         (lambda m, i: bf.hypothesis(i, "x >> 0"), PredictionError, "cannot read|compares"),
         (lambda m, i: bf.hypothesis(i, "slope > 0"), PredictionError, "slope"),
