@@ -11,9 +11,7 @@ from bayesformula.bambi_api import BambiAPI
 from bayesformula.diagnostics import check as _check
 from bayesformula.diagnostics import report_fit
 from bayesformula.formula.formula import Formula
-from bayesformula.interpret import comparisons as _comparisons
-from bayesformula.interpret import datagrid as _datagrid
-from bayesformula.interpret import slopes as _slopes
+from bayesformula.interpret.methods import InterpretMethods
 from bayesformula.results import fit as _fit
 from bayesformula.results.compare import bayes_r2, log_likelihood
 from bayesformula.results.describe import describe
@@ -24,7 +22,7 @@ from bayesformula.spec import ModelSpec, specify
 __all__ = ["Model"]
 
 
-class Model(BambiAPI):
+class Model(InterpretMethods, BambiAPI):
     """A Bayesian regression model specified by an R-style formula.
 
     Parameters
@@ -33,9 +31,8 @@ class Model(BambiAPI):
         For example ``"p(deaths, n) ~ dose"`` or ``"Reaction ~ Days + (Days|Subject)"``
         (correlated intercepts and slopes; ``(Days||Subject)`` for independent ones).
         ``Formula("y ~ x", "sigma ~ z")`` also models auxiliary parameters per observation.
-    data : pandas.DataFrame, polars DataFrame or LazyFrame, pyarrow Table, or dict
-        The data; only the columns the formula uses are read. A frame of another library
-        (anything narwhals reads) or a dict of columns is converted to pandas once.
+    data : pandas.DataFrame, polars (eager or lazy), pyarrow Table, dict of columns
+        Only the columns the formula uses are read; other kinds are converted to pandas once.
     family : str or Family, default "gaussian"
         One of `bayesformula.list_families` or a registered/custom `Family`. The ordinal
         families (``"cumulative"``, ``"sratio"``, ``"cratio"``, ``"acat"``) take ordered
@@ -276,38 +273,15 @@ class Model(BambiAPI):
         progressbar: bool | None = None,
         return_type: str | None = None,
     ):
-        """Predictions summarised as a DataFrame with one row per row of ``data``
-        (`bayesformula.results.tables.prediction_table`).
-
-        The table has ``data``'s index (the fitting data's when ``data`` is None), so it joins
-        back onto the input: ``new_df.join(model.predictions(idata, new_df))``. Columns:
-        ``mean``, ``sd`` and the HDI bounds (``hdi_3%``, ``hdi_97%`` for ``prob=0.94``) of the
-        parent parameter; with ``kind="response"`` also ``response_mean``, ``response_sd`` and
-        the predictive interval ``pi_3%``, ``pi_97%``. Ordinal and categorical families have
-        them per level (``mean[level]``, ...). Rows are evaluated in chunks (``chunk_size``;
-        by default at most four million draws x rows), with progress over chunks.
-
-        ``data`` may be any data frame narwhals reads (polars, eager or lazy; a pyarrow
-        Table) or a dict of columns; the table comes back in ``data``'s kind (polars or
-        pyarrow, its index as a column ``index``), or in ``return_type`` (``"pandas"``,
-        ``"polars"`` or ``"pyarrow"``).
+        """Predictions summarised per row of ``data`` (any data frame, default the fitting
+        rows), with its index: ``new_df.join(model.predictions(idata, new_df))``. Columns
+        ``mean``, ``sd``, ``hdi_3%``, ``hdi_97%`` of the parent parameter (per level for
+        ordinal and categorical families); ``kind="response"`` adds ``response_mean``,
+        ``response_sd``, ``pi_3%``, ``pi_97%``. Rows go in chunks (``chunk_size``, default at
+        most four million draws x rows) with progress. The table comes back in ``data``'s kind
+        (polars, pyarrow) or ``return_type`` (`bayesformula.results.tables.prediction_table`).
         """
         return prediction_table(self._spec, **_arguments(locals()))
-
-    def comparisons(self, idata, variables=None, data: pd.DataFrame | None = None, **kwargs):
-        """`bayesformula.comparisons` of this model: how the prediction changes when a
-        predictor changes, unit by unit or averaged (``by=``, ``average=True``, ``wts=``)."""
-        return _comparisons(self, idata, variables, data, **kwargs)
-
-    def slopes(self, idata, variables=None, data: pd.DataFrame | None = None, **kwargs):
-        """`bayesformula.slopes` of this model: the derivative of the prediction in a numeric
-        predictor, unit by unit or averaged."""
-        return _slopes(self, idata, variables, data, **kwargs)
-
-    def datagrid(self, data: pd.DataFrame | None = None, **values) -> pd.DataFrame:
-        """`bayesformula.datagrid` of this model: the given values, every other variable of
-        the formula at its typical value."""
-        return _datagrid(self, data, **values)
 
     def prior_table(self) -> pd.DataFrame:
         """Every prior in use as a DataFrame (parameter, kind, prior, source)."""

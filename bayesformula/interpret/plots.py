@@ -7,12 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayesformula.core.frames import to_pandas
 from bayesformula.core.validate import check_int
-from bayesformula.errors import PredictionError
-from bayesformula.interpret.effects import comparisons, slopes
+from bayesformula.interpret.effects import comparisons
+from bayesformula.interpret.slopes import slopes
 from bayesformula.plots._checks import check_idata, check_model, check_prob
-from bayesformula.plots.grid import check_variable, make_grid, model_variables, value_label
+from bayesformula.plots.grid import conditional_grid, value_label
 
 __all__ = ["plot_comparisons", "plot_slopes"]
 
@@ -21,17 +20,9 @@ def _grid(model, idata, condition, by, data, n_points, where):
     check_model(model, where)
     check_idata(idata, "posterior", where, "pass the result of model.fit().")
     n_points = check_int(n_points, "n_points", where, minimum=2)
-    if data is not None:
-        data = to_pandas(data, "data", where)[0]
-    variables = model_variables(model)
-    formula = model.design.formula
-    check_variable(condition, variables, "condition", formula)
-    if by is not None:
-        check_variable(by, variables, "by", formula)
-        if by == condition:
-            raise PredictionError(f"{where}: by and condition are both '{by}'; choose another.")
-    source = variables.data if data is None else data
-    grid, xs, by_levels = make_grid(variables, condition, by, source, n_points)
+    variables, grid, xs, by_levels = conditional_grid(
+        model, condition, by, data, n_points, "condition", where
+    )
     return grid, xs, by_levels, condition in variables.categorical
 
 

@@ -11,6 +11,7 @@ from bayesformula.errors import DataTypeError, PredictionError, did_you_mean
 
 __all__ = [
     "Variables",
+    "conditional_grid",
     "levels_of",
     "make_grid",
     "model_variables",
@@ -213,3 +214,24 @@ def make_grid(
         if isinstance(dtype, pd.CategoricalDtype):
             grid[name] = pd.Categorical(grid[name], categories=dtype.categories)
     return grid, xs, by_levels
+
+
+def conditional_grid(model, covariate: str, by, data, n_points: int, what: str, where: str):
+    """`make_grid` for a plot along ``covariate`` (named ``what`` in errors) per ``by`` value,
+    after checking both are predictors of the formula; ``data`` (any data frame) gives the
+    ranges and typical values, the model's data by default. Returns ``(variables, grid, xs,
+    by_levels)``."""
+    from bayesformula.core.frames import to_pandas
+
+    variables = model_variables(model)
+    formula = model.design.formula
+    check_variable(covariate, variables, what, formula)
+    if by is not None:
+        check_variable(by, variables, "by", formula)
+        if by == covariate:
+            raise PredictionError(
+                f"by and {what} are both '{by}'; choose another predictor for by, or leave it out."
+            )
+    source = variables.data if data is None else to_pandas(data, "data", where)[0]
+    grid, xs, by_levels = make_grid(variables, covariate, by, source, n_points)
+    return variables, grid, xs, by_levels

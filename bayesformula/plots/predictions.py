@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from bayesformula.core.frames import to_pandas
 from bayesformula.core.tree import make_tree
 from bayesformula.core.validate import check_choice, check_int, check_seed
 from bayesformula.errors import PredictionError
 from bayesformula.formula.design import evaluate_new_data
 from bayesformula.plots._checks import OBS_DIM, check_idata, check_model, check_prob
-from bayesformula.plots.grid import check_variable, make_grid, model_variables, value_label
+from bayesformula.plots.grid import conditional_grid, value_label
 from bayesformula.results.predict import param_draws, prepare
 
 __all__ = ["plot_predictions"]
@@ -227,21 +226,9 @@ def plot_predictions(
     check_idata(idata, "posterior", "plot_predictions", "pass the result of model.fit().")
     n_points = check_int(n_points, "n_points", "plot_predictions()", minimum=2)
     random_seed = check_seed(random_seed, where="plot_predictions()")
-    if data is not None:
-        data = to_pandas(data, "data", "plot_predictions()")[0]
-
-    variables = model_variables(model)
-    formula = model.design.formula
-    check_variable(covariate, variables, "covariate", formula)
-    if by is not None:
-        check_variable(by, variables, "by", formula)
-        if by == covariate:
-            raise PredictionError(
-                f"by and covariate are both '{by}'; choose another predictor for by, or leave "
-                "it out."
-            )
-    source = variables.data if data is None else data
-    grid, xs, by_levels = make_grid(variables, covariate, by, source, n_points)
+    variables, grid, xs, by_levels = conditional_grid(
+        model, covariate, by, data, n_points, "covariate", "plot_predictions()"
+    )
 
     light = make_tree({"posterior": idata["posterior"]})
     response = model.design.response
