@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 import time
 
 import numpy as np
@@ -16,13 +17,17 @@ from bayesformula.samplers import threads
 TWO_CORES = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
 
 
+#: Stands for Python's global lock in `_holds_the_lock`: a lock held through a sleep makes the
+#: calls of two threads take turns whatever the machine's speed (a busy loop's timing swings
+#: with the load of a shared machine).
+_LOCK = threading.Lock()
+
+
 def _holds_the_lock(x):
-    """Pure Python: no part of a call runs without the lock, so threads cannot help (and a
-    call takes well over `CHEAP_CALL_SECONDS`, so that it is measured)."""
-    start = time.perf_counter()
-    total = 0.0
-    while time.perf_counter() - start < 3 * threads.CHEAP_CALL_SECONDS:
-        total += 1.0
+    """No part of a call runs without the lock, so threads cannot help (and a call takes well
+    over `CHEAP_CALL_SECONDS`, so that it is measured)."""
+    with _LOCK:
+        time.sleep(5 * threads.CHEAP_CALL_SECONDS)
     return -0.5 * float(x @ x), -x
 
 
