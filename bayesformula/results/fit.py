@@ -16,6 +16,7 @@ from bayesformula import compiled
 from bayesformula.core.tree import groups, has_group, set_group
 from bayesformula.core.validate import check_bool, check_int, check_names, check_prob, check_seed
 from bayesformula.errors import ArgumentTypeError, SamplerError
+from bayesformula.log import quiet_engines, with_verbose
 from bayesformula.results.compare import log_likelihood as add_log_likelihood
 from bayesformula.results.predict import predict
 from bayesformula.samplers import SAMPLERS, get_sampler
@@ -47,6 +48,7 @@ FIT_ARGUMENTS = (
     "log_likelihood",
     "diagnostics",
     "fast_path",
+    "verbose",
     "idata_kwargs",
 )
 
@@ -69,6 +71,7 @@ def _sample_with_advice(sampler, target, **kwargs):
         ) from err
 
 
+@with_verbose
 def sample(
     spec,
     *,
@@ -83,7 +86,8 @@ def sample(
     **kwargs: Any,
 ):
     """Posterior draws of ``spec``'s model (see `bayesformula.Model.fit` for the arguments;
-    ``diagnostics`` is only checked here, the facade reports them)."""
+    ``diagnostics`` is only checked here, the facade reports them; ``verbose=`` as in
+    `bayesformula.log.with_verbose`)."""
     draws, tune, kwargs = check_fit_args(
         draws=draws,
         tune=tune,
@@ -118,7 +122,8 @@ def sample(
         target = compiled.built_graph(spec).model
     if tune is None:
         tune = default_tune(target)
-    idata = _sample_with_advice(sampler, target, draws=draws, tune=tune, **kwargs)
+    with quiet_engines():  # after the graph's build imported PyMC
+        idata = _sample_with_advice(sampler, target, draws=draws, tune=tune, **kwargs)
     idata = clean(spec, idata, omit_offsets)
     if has_group(idata, "sample_stats"):  # MCMC: the warm-up it ran, as PyMC records it
         for group in ("posterior", "sample_stats"):
@@ -213,19 +218,24 @@ def clean(spec, idata, omit_offsets: bool):
     return idata
 
 
+@with_verbose
 def prior_predictive(spec, draws: int, var_names, omit_offsets: bool, random_seed: Any):
     """Parameters and responses drawn from the prior (see `bayesformula.Model.prior_predictive`)."""
-    import pymc as pm
-
     where = "prior_predictive()"
     draws = check_int(draws, "draws", where, minimum=1)
     omit_offsets = check_bool(omit_offsets, "omit_offsets", where)
     random_seed = check_seed(random_seed, where=where)
+    pm_model = compiled.built_graph(spec).model
+    var_names = check_names(var_names, "var_names", list(pm_model.named_vars), "variable", where)
+    with quiet_engines():
+        return _prior_predictive(spec, pm_model, draws, var_names, omit_offsets, random_seed)
+
+
+def _prior_predictive(spec, pm_model, draws, var_names, omit_offsets, random_seed):
+    import pymc as pm
 
     from bayesformula.graph.thresholds import order_prior_draws
 
-    pm_model = compiled.built_graph(spec).model
-    var_names = check_names(var_names, "var_names", list(pm_model.named_vars), "variable", where)
     if var_names is not None:
         idata = pm.sample_prior_predictive(
             draws=draws, model=pm_model, var_names=var_names, random_seed=random_seed

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from bayesformula.density.model import DensityModel
-from bayesformula.log import logger
+from bayesformula.log import note
 from bayesformula.samplers.base import SAMPLERS, get_sampler, register_sampler
 from bayesformula.samplers.keywords import accepted_keywords, check_keywords
 
@@ -135,12 +135,14 @@ class AutoSampler:
     def sample(self, model: Any, **kwargs: Any):
         if isinstance(model, DensityModel):
             name = "nutpie"
-            logger.info(
-                "inference_method='auto' chose 'nutpie' on the model's %s.", model.description
+            note(
+                ("auto", name),
+                "inference_method='auto' chose 'nutpie' on the model's %s.",
+                model.description,
             )
         else:
             name, reason = choose(model)
-            logger.info("inference_method='auto' chose '%s': %s.", name, reason)
+            note(("auto", name), "inference_method='auto' chose '%s': %s.", name, reason)
         sampler = get_sampler(name)
         check_keywords(name, sampler, kwargs, chosen_by=self.name)
         return sampler.sample(model, **kwargs)

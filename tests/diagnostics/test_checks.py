@@ -254,12 +254,12 @@ def test_fit_reports_once_through_the_logger(bioassay, caplog, capsys):
     model = bf.Model("p(deaths, n) ~ 1", bioassay, family="binomial")
     fit = {"draws": 150, "tune": 150, "chains": 2, "cores": 1, "progressbar": False}
     caplog.set_level(logging.INFO, logger="bayesformula")
-    idata = model.fit(random_seed=4, **fit)
+    idata = model.fit(random_seed=4, verbose=True, **fit)
     assert caplog.text.count("Diagnostics:") == 1
     assert str(model.check(idata)) in caplog.text
     assert "Diagnostics" not in capsys.readouterr().out  # logged, not printed
     caplog.clear()
-    model.fit(random_seed=4, diagnostics=False, **fit)
+    model.fit(random_seed=4, diagnostics=False, verbose=True, **fit)
     assert "Diagnostics" not in caplog.text
 
 

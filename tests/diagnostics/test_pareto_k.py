@@ -10,6 +10,7 @@ import pytest
 
 from bayesformula.diagnostics import check
 from bayesformula.diagnostics.checks import report_fit
+from bayesformula.log import forget_notes, verbosity
 from tests.helpers import fit_tree
 
 
@@ -57,13 +58,25 @@ def test_not_computed_says_why():
 
 
 @pytest.mark.parametrize(
-    "k, level", [(0.31, logging.INFO), (0.62, logging.INFO), (1.4, logging.WARNING)]
+    "k, level", [(0.31, logging.DEBUG), (0.62, logging.INFO), (1.4, logging.WARNING)]
 )
 def test_report_logs_the_figure_and_warns_when_poor(k, level, caplog):
-    with caplog.at_level(logging.INFO, logger="bayesformula"):
+    """Quiet by default: a good k̂ only when verbose, one that needs care as a note (once per
+    process), a poor one as a warning every time; the approximation is named once."""
+    forget_notes()
+    with caplog.at_level(logging.DEBUG, logger="bayesformula"):
+        report_fit(_approximate(k, "laplace"))
         report_fit(_approximate(k, "laplace"))
     records = [r for r in caplog.records if "Pareto k̂" in r.getMessage()]
-    assert len(records) == 1 and records[0].levelno == level
+    again = logging.DEBUG if level == logging.INFO else level
+    assert [r.levelno for r in records] == [level, again]
     assert f"laplace approximation is {k:.2f}" in records[0].getMessage()
     assert ("Next step:" in records[0].getMessage()) == (level == logging.WARNING)
-    assert "Approximate posterior (laplace)" in caplog.text
+    named = [
+        r.levelno for r in caplog.records if "Approximate posterior (laplace)" in r.getMessage()
+    ]
+    assert named == [logging.INFO, logging.DEBUG]
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="bayesformula"), verbosity(True):
+        report_fit(_approximate(k, "laplace"))
+    assert [r.levelno for r in caplog.records] == [logging.INFO, max(level, logging.INFO)]

@@ -125,7 +125,9 @@ def test_laplace_is_exact_on_a_conjugate_normal_model(caplog):
     data = pd.DataFrame({"x": x, "y": 1 + 0.5 * x + rng.normal(size=40)})
     model = bf.Model("y ~ x", data, priors={"sigma": 1.0})
     with caplog.at_level(logging.INFO, logger="bayesformula"):
-        idata = model.fit(inference_method="laplace", draws=200, random_seed=1, progressbar=False)
+        idata = model.fit(
+            inference_method="laplace", draws=200, random_seed=1, progressbar=False, verbose=True
+        )
     attrs = idata.posterior.attrs
     assert attrs["pareto_k"] < 0.5 and attrs["pareto_k_draws"] == 200
     assert "Pareto k̂ of the laplace approximation is -inf" in caplog.text

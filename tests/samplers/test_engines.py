@@ -120,7 +120,9 @@ def test_core_model_agrees_across_backends(name, group_fit, group_data):
 def test_approximations_say_so(name, bioassay, caplog):
     model = bf.Model("p(deaths, n) ~ dose", bioassay, family="binomial")
     with caplog.at_level(logging.INFO, logger="bayesformula"):
-        idata = model.fit(inference_method=name, draws=400, random_seed=1, progressbar=False)
+        idata = model.fit(
+            inference_method=name, draws=400, random_seed=1, progressbar=False, verbose=True
+        )
     assert idata.posterior.attrs["approximation"] == ("advi" if name == "vi" else name)
     assert "Approximate posterior" in caplog.text
     assert set(idata.posterior.data_vars) == {"dose", "Intercept", "Intercept_centered"}
@@ -142,12 +144,19 @@ def test_auto_choice(monkeypatch, bioassay_fit, caplog):
     assert name == "numpyro" and "GPU" in reason
     monkeypatch.undo()
     caplog.set_level(logging.INFO, logger="bayesformula")
-    idata = model.fit(inference_method="auto", random_seed=11, diagnostics=False, **FIT)
+    idata = model.fit(
+        inference_method="auto", random_seed=11, diagnostics=False, verbose=True, **FIT
+    )
     assert "chose 'nutpie' on the model's exact numpy log-density" in caplog.text
     assert idata.posterior.attrs["inference_method"] == "nutpie"
     caplog.clear()
     idata = model.fit(
-        inference_method="auto", fast_path=False, random_seed=11, diagnostics=False, **FIT
+        inference_method="auto",
+        fast_path=False,
+        random_seed=11,
+        diagnostics=False,
+        verbose=True,
+        **FIT,
     )
     assert "inference_method='auto' chose 'pymc'" in caplog.text
     assert idata.posterior.attrs["inference_method"] == "pymc"
