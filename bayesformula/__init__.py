@@ -28,6 +28,7 @@ from bayesformula.interpret import (
     slopes,
 )
 from bayesformula.io import load, save
+from bayesformula.log import set_verbose
 from bayesformula.model import Model
 from bayesformula.plots import (
     plot_posterior,
@@ -86,6 +87,7 @@ __all__ = [
     "register_family",
     "register_sampler",
     "save",
+    "set_verbose",
     "slopes",
     "summary",
 ]

@@ -162,6 +162,13 @@ class BambiAPI:
             "labeller=arviz_base.labels.MapLabeller(var_name_map=aliases)."
         )
 
+    def graph(self, formatting="plain", name=None, figsize=None, dpi=300, fmt="png"):
+        """Draw the model graph with ``pymc.model_to_graphviz`` (needs the graphviz package);
+        with ``name`` it is also saved as ``name.fmt``."""
+        from bayesformula.plots.inference import model_graph
+
+        return model_graph(self.build(), formatting, name, figsize, dpi, fmt)
+
     def plot_priors(self, *args: Any, **kwargs: Any):
         """Plot the priors; Bambi's ``Model.plot_priors``, here `bayesformula.plot_priors`
         with this model (its arguments and result)."""

@@ -12,9 +12,10 @@ from bayesformula.diagnostics import check as _check
 from bayesformula.diagnostics import report_fit
 from bayesformula.formula.formula import Formula
 from bayesformula.interpret.methods import InterpretMethods
+from bayesformula.log import verbosity
 from bayesformula.results import fit as _fit
 from bayesformula.results.compare import bayes_r2, log_likelihood
-from bayesformula.results.describe import describe
+from bayesformula.results.describe import Described
 from bayesformula.results.predict import predict as _predict
 from bayesformula.results.tables import prediction_table
 from bayesformula.spec import ModelSpec, specify
@@ -22,7 +23,7 @@ from bayesformula.spec import ModelSpec, specify
 __all__ = ["Model"]
 
 
-class Model(InterpretMethods, BambiAPI):
+class Model(InterpretMethods, BambiAPI, Described):
     """A Bayesian regression model specified by an R-style formula.
 
     Parameters
@@ -147,13 +148,6 @@ class Model(InterpretMethods, BambiAPI):
         """Whether the fast path (the numpy log-density) covers this model, and if not why."""
         return compiled.fast_path_note(self._spec)
 
-    def graph(self, formatting="plain", name=None, figsize=None, dpi=300, fmt="png"):
-        """Draw the model graph with ``pymc.model_to_graphviz`` (needs the graphviz package);
-        with ``name`` it is also saved as ``name.fmt``."""
-        from bayesformula.plots.inference import model_graph
-
-        return model_graph(self.build(), formatting, name, figsize, dpi, fmt)
-
     def fit(
         self,
         draws: int = 1000,
@@ -170,6 +164,7 @@ class Model(InterpretMethods, BambiAPI):
         log_likelihood: bool = False,
         diagnostics: bool = True,
         fast_path: bool = True,
+        verbose: bool | None = None,
         **kwargs: Any,
     ):
         """Draw from the posterior; returns an ``xarray.DataTree`` in ArviZ 1's layout
@@ -189,12 +184,17 @@ class Model(InterpretMethods, BambiAPI):
         inference_method : str, default "auto"
             A registered sampler (`bayesformula.samplers.list_samplers`). "auto" samples the
             fast path's numpy log-density with nutpie where the model allows it (nothing to
-            compile), and otherwise picks an engine for the PyMC graph; it logs its choice.
+            compile), and otherwise picks an engine for the PyMC graph; it logs its choice
+            (see ``verbose``).
         log_likelihood : bool, default False
             Add the pointwise log-likelihood (``log_likelihood`` group) for LOO and
             `bayesformula.compare` (``idata_kwargs={"log_likelihood": True}`` works too).
         diagnostics : bool, default True
             Report the sampler diagnostics (`check`) through the ``"bayesformula"`` logger.
+        verbose : bool, optional
+            None (quiet): only problems, and a note that does not change from fit to fit once
+            per process; True: every note and the engines' own messages; False: problems only
+            (`bayesformula.set_verbose` sets it for the process).
         fast_path : bool, default True
             Let samplers that take a plain log-density ("auto", "nutpie") use the model's exact
             numpy log-density (`density`): the same posterior, nothing compiled. A model whose
@@ -203,8 +203,9 @@ class Model(InterpretMethods, BambiAPI):
             Engine options; a keyword the engine does not declare is an ``ArgumentTypeError``.
         """
         idata = _fit.sample(self._spec, **_arguments(locals()))
-        if diagnostics:
-            report_fit(idata, self._spec)
+        with verbosity(verbose):
+            if diagnostics:
+                report_fit(idata, self._spec)
         return idata
 
     def check(self, idata, var_names=None):
@@ -286,11 +287,6 @@ class Model(InterpretMethods, BambiAPI):
     def prior_table(self) -> pd.DataFrame:
         """Every prior in use as a DataFrame (parameter, kind, prior, source)."""
         return self._spec.priors.table()
-
-    def __str__(self) -> str:
-        return describe(self._spec)
-
-    __repr__ = __str__
 
 
 def _arguments(namespace: dict) -> dict:

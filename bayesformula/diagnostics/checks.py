@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bayesformula.core import html
 from bayesformula.core.tree import has_group
 from bayesformula.diagnostics import convergence
 from bayesformula.errors import BayesformulaError
@@ -110,6 +111,18 @@ class Diagnostics:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """The report as a notebook shows it: one row per check, problems first."""
+        findings = sorted(self.findings, key=lambda f: f.ok)
+        rows = [("ok" if f.ok else "problem", f.check, f.message, f.advice) for f in findings]
+        heading = (
+            "Diagnostics: no problems found"
+            if self.ok
+            else f"Diagnostics: {len(self.problems)} problem(s)"
+        )
+        parts = [html.table(rows, ("", "check", "found", "next step"), css_class="findings")]
+        return html.fragment(heading, parts, "bayesformula-diagnostics")
 
 
 def _stat(stats, *names):
@@ -464,21 +477,32 @@ def check(idata, model=None, var_names=None) -> Diagnostics:
 
 
 def report_fit(idata, model=None) -> None:
-    """Log a fit's diagnostics report (`check`) through the ``"bayesformula"`` logger; for an
-    approximation, that it is one and its Pareto k̂ (a warning when above 0.7)."""
-    from bayesformula.log import logger
+    """Log a fit's diagnostics through the ``"bayesformula"`` logger: the report of `check`
+    as a warning when it found problems (at INFO only when verbose, when it found none); for
+    an approximation, that it is one (once per process and method) and its Pareto k̂ (a
+    warning above 0.7, a note between 0.5 and 0.7)."""
+    from bayesformula.log import detail, logger, note
 
     approximation = idata.posterior.attrs.get("approximation")
     if approximation:
-        logger.info(
+        note(
+            ("approximation", approximation),
             "Approximate posterior (%s): not MCMC draws, so there are no sampler diagnostics; "
             "check important results with inference_method='pymc'.",
             approximation,
         )
         finding = _pareto_k_finding(idata.posterior.attrs)
-        if finding is not None and finding.ok:
-            logger.info("%s", finding.message)
-        elif finding is not None:
+        if finding is None:
+            return
+        if not finding.ok:
             logger.warning("%s\n  Next step: %s", finding.message, finding.advice)
+        elif finding.value > GOOD_K:
+            note(("pareto_k", approximation), "%s", finding.message)
+        else:
+            detail("%s", finding.message)
     elif has_group(idata, "sample_stats"):
-        logger.info("%s", check(idata, model=model))
+        report = check(idata, model=model)
+        if report.ok:
+            detail("%s", report)
+        else:
+            logger.warning("%s", report)
