@@ -40,6 +40,19 @@ rng = np.random.default_rng(2026)
 rows = []
 
 
+def described(model, label):
+    """The ``label:`` line of ``print(model)`` ("Response", "Intercept"), its wrapped
+    continuation lines joined to it."""
+    lines = str(model).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith(label + ":"))
+    entry = [lines[start].strip()]
+    for line in lines[start + 1 :]:
+        if not line.startswith(" " * 18):  # a continuation is indented past the labels
+            break
+        entry.append(line.strip())
+    return " ".join(entry)
+
+
 def report(name, model, idata, truth, reference=None):
     """Print and keep the estimates of the parameters in `truth`; per-category coefficients
     are named as bf.summary names them ("x[bike]"). `reference`: a DataFrame of other
@@ -105,7 +118,7 @@ frame = pd.DataFrame(
     }
 )
 survival = bf.Model("censored(time, status) ~ x", frame, family="weibull")
-print("\n" + str(survival).splitlines()[4].strip())
+print("\n" + described(survival, "Response"))
 idata = survival.fit(draws=DRAWS, tune=TUNE, chains=2, random_seed=3, progressbar=False)
 # mu is the mean survival time: log mu = 0.5 + log Gamma(1 + 1/shape) + 0.3 x
 truth = {"Intercept": 0.5 + float(np.log(special.gamma(1 + 1 / shape))), "x": 0.3, "alpha": shape}
@@ -127,7 +140,7 @@ ratings = pd.DataFrame(
     }
 )
 ordinal = bf.Model("rating ~ x + treatment", ratings, family="cumulative")
-print("\n" + "\n".join(str(ordinal).splitlines()[4:6]))
+print("\n" + described(ordinal, "Response") + "\n" + described(ordinal, "Intercept"))
 idata = ordinal.fit(draws=DRAWS, tune=TUNE, chains=2, random_seed=4, progressbar=False)
 truth = {
     "x": 1.0,
@@ -154,7 +167,7 @@ prob = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
 codes = (rng.random(n)[:, None] > prob.cumsum(axis=1)).sum(axis=1)
 travel = pd.DataFrame({"mode": pd.Categorical.from_codes(codes, modes), "distance": distance})
 categorical = bf.Model("mode ~ distance", travel, family="categorical")
-print("\n" + str(categorical).splitlines()[4].strip())
+print("\n" + described(categorical, "Response"))
 idata = categorical.fit(draws=DRAWS, tune=TUNE, chains=2, random_seed=5, progressbar=False)
 truth = {
     "Intercept[bike]": 1.0,
@@ -192,7 +205,7 @@ shares = np.array([rng.dirichlet(phi * row) for row in mean_share])
 counts = np.array([rng.multinomial(t, s) for t, s in zip(total, shares, strict=True)])
 pollen = pd.DataFrame(counts, columns=["pine", "oak", "grass"]).assign(temp=temp)
 dirmult = bf.Model("c(pine, oak, grass) ~ temp", pollen, family="dirichlet_multinomial")
-print("\n" + str(dirmult).splitlines()[4].strip())
+print("\n" + described(dirmult, "Response"))
 idata = dirmult.fit(draws=DRAWS, tune=TUNE, chains=2, random_seed=6, progressbar=False)
 truth = {
     "Intercept[oak]": 0.3,
