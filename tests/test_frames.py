@@ -66,11 +66,29 @@ def test_prediction_tables_come_back_in_the_callers_kind(kind, native, reference
 def test_interpretation_and_predict_accept_other_frames(reference):
     model = bf.Model("y ~ x + g", _data())
     grid = bf.datagrid(model, x=[0.0, 1.0])
-    for frame in (pl.from_pandas(grid), pa.Table.from_pandas(grid, preserve_index=False)):
-        result = bf.comparisons(model, reference, "g", frame)
-        np.testing.assert_array_equal(
-            result.draws, bf.comparisons(model, reference, "g", grid).draws
-        )
+    expected = {
+        "comparisons": bf.comparisons(model, reference, "g", grid),
+        "slopes": bf.slopes(model, reference, "x", grid),
+        "predictions": bf.predictions(model, reference, grid),
+    }
+    for frame, native in (
+        (pl.from_pandas(grid), pl.DataFrame),
+        (pa.Table.from_pandas(grid, preserve_index=False), pa.Table),
+    ):
+        for name, reference_table in expected.items():
+            arguments = {"predictions": (), "comparisons": ("g",), "slopes": ("x",)}[name]
+            call = getattr(bf, name)
+            table = call(model, reference, *arguments, frame)  # the caller's kind back
+            assert isinstance(table, native), name
+            shown = pd.DataFrame(table.to_pandas())
+            np.testing.assert_array_equal(shown["estimate"], reference_table["estimate"])
+            # the pandas table carries the draws
+            full = call(model, reference, *arguments, frame, return_type="pandas")
+            np.testing.assert_array_equal(full.draws, reference_table.draws)
+    as_polars = bf.predictions(model, reference, grid, return_type="polars")
+    assert isinstance(as_polars, pl.DataFrame)
+    with pytest.raises(bf.errors.PredictionError, match="return_type must be one of"):
+        bf.predictions(model, reference, grid, return_type="excel")
     out = model.predict(reference, data=pl.from_pandas(grid), inplace=False)
     assert out["posterior"]["mu"].sizes["__obs__"] == 2
 

@@ -49,6 +49,7 @@ def predictions(
     random_seed=None,
     chunk_size: int | None = None,
     progressbar: bool | None = None,
+    return_type: str | None = None,
 ) -> Interpretation:
     """Posterior predictions on any scale, per row of ``data`` or averaged.
 
@@ -79,6 +80,9 @@ def predictions(
         Rows evaluated at a time (default: at most four million values).
     progressbar : bool, optional
         Progress over chunks (default: shown when there is more than one).
+    return_type : {"pandas", "polars", "pyarrow"}, optional
+        The kind of table returned; default ``data``'s kind (pandas for pandas, a dict or no
+        ``data``). Only the pandas table (an `Interpretation`) carries the draws.
 
     Returns
     -------
@@ -103,8 +107,9 @@ def predictions(
         random_seed=random_seed,
         chunk_size=chunk_size,
         progressbar=progressbar,
+        return_type=return_type,
     )
-    return call.table(call.evaluate([call.side(call.frame)], lambda v: v))
+    return call.result(call.table(call.evaluate([call.side(call.frame)], lambda v: v)))
 
 
 # ---------------------------------------------------------------------------- comparisons
@@ -232,6 +237,7 @@ def comparisons(
     random_seed=None,
     chunk_size: int | None = None,
     progressbar: bool | None = None,
+    return_type: str | None = None,
 ) -> Interpretation:
     """How the prediction changes when a predictor changes, per row of ``data`` or averaged.
 
@@ -253,7 +259,7 @@ def comparisons(
         ``"difference"`` (high - low), ``"ratio"`` (high / low), ``"lift"``
         ((high - low) / low) or a function ``f(high, low)`` of two arrays of draws.
     data, by, average, wts, target, prob, include_group_specific, sample_new_groups,
-    random_seed, chunk_size, progressbar
+    random_seed, chunk_size, progressbar, return_type
         As for `predictions`.
 
     Returns
@@ -288,6 +294,7 @@ def comparisons(
         random_seed=random_seed,
         chunk_size=chunk_size,
         progressbar=progressbar,
+        return_type=return_type,
     )
     known = model_variables(model)
     tables = []
@@ -298,7 +305,7 @@ def comparisons(
                 draws = call.evaluate(sides, lambda lo, hi: function(hi, lo))
             text = label.format(hi=_operand(contrast.high, label), lo=_operand(contrast.low, label))
             tables.append(call.table(draws, {"term": name, "contrast": text}))
-    return call.concat(tables)
+    return call.result(call.concat(tables))
 
 
 def _operand(text: str, label: str) -> str:

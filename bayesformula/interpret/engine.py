@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayesformula.core.frames import to_pandas
+from bayesformula.core.frames import RETURN_TYPES, as_kind, to_pandas
 from bayesformula.core.validate import check_bool, check_int, check_prob, check_seed
 from bayesformula.errors import PredictionError, did_you_mean
 from bayesformula.interpret.grid import training_frame
@@ -158,13 +158,14 @@ def _options(where, *, prob, include_group_specific, sample_new_groups, chunk_si
     }
 
 
-def _frame(model, data, where: str) -> pd.DataFrame:
+def _frame(model, data, where: str) -> tuple[pd.DataFrame, str]:
+    """The rows as pandas, and the kind of frame they came as."""
     if data is None:
-        return training_frame(model)
-    data = to_pandas(data, "data", where)[0]  # polars, pyarrow, a dict of columns
+        return training_frame(model), "pandas"
+    data, kind = to_pandas(data, "data", where)  # polars, pyarrow, a dict of columns
     if data.empty:
         raise PredictionError(f"{where}: data has no rows.")
-    return data
+    return data, kind
 
 
 def _grouping(frame: pd.DataFrame, by, average: bool, wts, where: str):
@@ -272,6 +273,8 @@ class Request:
     groups: np.ndarray | None
     labels: pd.DataFrame | None
     weights: np.ndarray | None
+    kind: str = "pandas"
+    return_type: str | None = None
 
     def side(self, frame: pd.DataFrame) -> _Rows:
         """``frame`` (the request's rows with other values) prepared for evaluation."""
@@ -299,6 +302,10 @@ class Request:
         leading = {name: [value] * n for name, value in (labels or {}).items()}
         return _table(self.model, draws, {**leading, **units}, n, self.options["prob"], index)
 
+    def result(self, table: Interpretation):
+        """``table`` in the caller's kind of frame (``data``'s, or ``return_type``)."""
+        return as_kind(table, self.kind, self.return_type)
+
     def concat(self, tables: list[Interpretation]) -> Interpretation:
         """One table of several quantities' tables, with their draws side by side."""
         if len(tables) == 1:
@@ -312,12 +319,31 @@ class Request:
 
 def request(model, idata, data, *, where, target, by, average, wts, **options) -> Request:
     """Check a call's arguments (``options``: prob, include_group_specific,
-    sample_new_groups, random_seed, chunk_size, progressbar) into a `Request`."""
+    sample_new_groups, random_seed, chunk_size, progressbar, return_type) into a `Request`."""
     check_model(model, where)
+    return_type = options.pop("return_type", None)
+    if return_type is not None and return_type not in RETURN_TYPES:
+        raise PredictionError(
+            f"{where}: return_type must be one of {list(RETURN_TYPES)} or None, got "
+            f"{return_type!r}."
+        )
     check_idata(idata, "posterior", where, "pass the result of model.fit().")
     target = _check_target(model, target, where)
     seed = _seed(options.pop("random_seed"), where)
     options = _options(where, **options)
-    frame = _frame(model, data, where)
+    frame, kind = _frame(model, data, where)
     by_columns, groups, labels, weights = _grouping(frame, by, average, wts, where)
-    return Request(model, idata, target, options, seed, frame, by_columns, groups, labels, weights)
+    return Request(
+        model,
+        idata,
+        target,
+        options,
+        seed,
+        frame,
+        by_columns,
+        groups,
+        labels,
+        weights,
+        kind,
+        return_type,
+    )

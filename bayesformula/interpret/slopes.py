@@ -102,6 +102,7 @@ def slopes(
     random_seed=None,
     chunk_size: int | None = None,
     progressbar: bool | None = None,
+    return_type: str | None = None,
 ) -> Interpretation:
     """The derivative of the prediction in a numeric predictor, per row of ``data`` or
     averaged (marginaleffects' ``slopes`` / ``avg_slopes``).
@@ -126,7 +127,7 @@ def slopes(
         The step of the design's central difference (default: 1e-4 times the predictor's
         range in the fitting data).
     data, by, average, wts, prob, include_group_specific, sample_new_groups, random_seed,
-    chunk_size, progressbar
+    chunk_size, progressbar, return_type
         As for `predictions`.
 
     Returns
@@ -154,6 +155,7 @@ def slopes(
         random_seed=random_seed,
         chunk_size=chunk_size,
         progressbar=progressbar,
+        return_type=return_type,
     )
     if call.target == "response":
         raise PredictionError(
@@ -177,7 +179,7 @@ def slopes(
         step = _step(known.data[name], eps, where)
         draws = call.evaluate([_slope_rows(call, name, slope, step)], lambda v: v)
         tables.append(call.table(draws, {"term": name, "slope": slope}))
-    return call.concat(tables)
+    return call.result(call.concat(tables))
 
 
 def _step(series: pd.Series, eps, where: str) -> float:
