@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bayesformula.core import progress
 from bayesformula.core.frames import RETURN_TYPES, as_kind, to_pandas
 from bayesformula.core.validate import check_bool, check_int, check_prob, check_seed
 from bayesformula.errors import PredictionError, did_you_mean
@@ -29,7 +30,7 @@ from bayesformula.interpret.result import Interpretation, summarise
 from bayesformula.plots._checks import check_idata, check_model
 from bayesformula.plots.grid import model_variables
 from bayesformula.results.predict import LINPRED, param_draws, prepare, response_draws
-from bayesformula.results.tables import CHUNK_CELLS, _progress
+from bayesformula.results.tables import CHUNK_CELLS
 
 __all__ = ["TARGETS", "Request", "request"]
 
@@ -109,7 +110,7 @@ def _evaluate(sides, combine, groups, n_groups, weights, options, seed) -> np.nd
     show = len(starts) > 1 if show is None else show
     parts: list[np.ndarray] = []
     totals = weight_sums = None
-    with _progress(len(starts), show) as bar:
+    with progress.bar(len(starts), show) as bar:
         task = bar.add_task("interpreting", total=len(starts)) if bar is not None else None
         for chunk, start in enumerate(starts):
             rows = slice(start, min(start + chunk_size, n))

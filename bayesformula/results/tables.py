@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesformula.core import progress
 from bayesformula.core.frames import as_kind, to_pandas
 from bayesformula.core.tree import groups, has_group, is_tree
 from bayesformula.core.validate import (
@@ -346,23 +347,6 @@ def conf_int(
     return out
 
 
-def _progress(total: int, show: bool):
-    """A rich progress bar over row chunks (a no-op context when hidden)."""
-    from contextlib import nullcontext
-
-    if not show:
-        return nullcontext(None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    )
-
-
 def prediction_table(
     spec,
     idata,
@@ -417,7 +401,7 @@ def prediction_table(
         parts.setdefault(name, []).append(values)
 
     levels = spec.response_data.levels if spec.family.parent_over_levels else None
-    with _progress(len(starts), progressbar) as bar:
+    with progress.bar(len(starts), progressbar) as bar:
         task = bar.add_task("predicting", total=len(starts)) if bar is not None else None
         for start in starts:
             rows = slice(start, min(start + chunk_size, n))

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesformula.core.progress import spinner
 from bayesformula.core.tree import groups, has_group, make_tree, set_group
 from bayesformula.density.model import DensityModel
 from bayesformula.errors import ArgumentTypeError, SamplerError
@@ -122,13 +123,14 @@ class NutpieSampler:
     )
     _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def compile(self, model: Any, backend: str = "numba"):
+    def compile(self, model: Any, backend: str = "numba", progressbar: bool = False):
         require("nutpie", method=self.name)
         import nutpie
 
         cache = self._compiled.setdefault(model, {})
         if backend not in cache:
-            cache[backend] = nutpie.compile_pymc_model(model, backend=backend)
+            with spinner(f"compiling the model's graph for nutpie ({backend})", progressbar):
+                cache[backend] = nutpie.compile_pymc_model(model, backend=backend)
         return cache[backend]
 
     def sample(
@@ -184,7 +186,7 @@ class NutpieSampler:
             )
             logger.debug("nutpie on the fast path: %s.", threads_note)
         else:
-            compiled, renamed = _comma_free_dims(self.compile(model, backend))
+            compiled, renamed = _comma_free_dims(self.compile(model, backend, progressbar))
         if "low_rank_modified_mass_matrix" in kwargs:  # nutpie < 0.16.9's name for it
             low_rank = kwargs.pop("low_rank_modified_mass_matrix")
             kwargs["adaptation"] = "low_rank" if low_rank else "diag"
