@@ -29,6 +29,7 @@ from bayesformula.interpret import (
 )
 from bayesformula.io import load, save
 from bayesformula.log import set_verbose
+from bayesformula.many import ManyFits, fit_many
 from bayesformula.model import Model
 from bayesformula.plots import (
     plot_posterior,
@@ -53,6 +54,7 @@ __all__ = [
     "Interpretation",
     "InterruptedFitWarning",
     "Likelihood",
+    "ManyFits",
     "Link",
     "Model",
     "Prior",
@@ -64,6 +66,7 @@ __all__ = [
     "conf_int",
     "datagrid",
     "errors",
+    "fit_many",
     "get_family",
     "hypothesis",
     "inference_methods",

@@ -13,6 +13,8 @@ import pytest
 
 import bayesformula as bf
 from bayesformula.diagnostics import check
+from bayesformula.many import ManyFits
+from bayesformula.many.run import Outcome
 from bayesformula.results.describe import WIDTH
 from tests import browser
 from tests.helpers import fit_tree
@@ -43,6 +45,21 @@ def diagnostics():
         sample_stats={"diverging": diverging, "energy": rng.normal(size=(2, 300))},
     )
     return check(idata)
+
+
+@pytest.fixture(scope="module")
+def many():
+    """A `ManyFits` of three datasets, one failed (from workers' outcomes, no sampling)."""
+    rng = np.random.default_rng(2)
+    outcomes = []
+    for name in ("north", "south"):
+        table = bf.summary(
+            fit_tree(posterior={"a": rng.normal(size=(2, 100)), "b": rng.normal(size=(2, 100))})
+        )
+        diagnostics = {"ok": True, "divergences": 0, "problems": "", "engine": "nutpie"}
+        outcomes.append(Outcome(name, pd.DataFrame(table), diagnostics, seconds=0.2))
+    outcomes.append(Outcome("west", error="ResponseError: 'y' needs 0/1 responses"))
+    return ManyFits.from_outcomes(outcomes, ["region"], seconds=0.5, executor="this process")
 
 
 def test_print_fits_a_terminal(models):
@@ -78,13 +95,21 @@ def _cells(table: dict) -> list[list[str]]:
     return [[cell["text"].strip() for cell in row] for row in table["rows"]]
 
 
-def test_html_renders_in_a_headless_browser(models, diagnostics, tmp_path):
+def test_many_fits_show_counts_failures_and_the_summary(many):
+    text = repr(many)
+    assert "Datasets: 3" in text and "Failed: 1" in text and "failed 'west'" in text
+    page = many._repr_html_()
+    assert ">west<" in page and ">north<" in page and "<script" not in page
+
+
+def test_html_renders_in_a_headless_browser(models, diagnostics, many, tmp_path):
     summary = bf.summary(
         fit_tree(posterior={"theta": np.random.default_rng(1).normal(size=(2, 200))})
     )
     cells = {name: model._repr_html_() for name, model in models.items()}
     cells["diagnostics"] = diagnostics._repr_html_()
     cells["summary"] = summary._repr_html_()
+    cells["many"] = many._repr_html_()
     shot = Path(os.environ.get("BAYESFORMULA_SCREENSHOTS", tmp_path)) / "notebook.png"
     layout = browser.render(browser.notebook_page(cells, width=900), shot)
 
@@ -116,6 +141,11 @@ def test_html_renders_in_a_headless_browser(models, diagnostics, tmp_path):
     assert f"{len(diagnostics.problems)} problem(s)" in report["text"]
     assert _cells(report["tables"][0])[1][0] == "problem"
     assert ["theta"] in [row[:1] for row in _cells(layout["summary"]["tables"][0])]
+    fits = {t["className"]: _cells(t) for t in layout["many"]["tables"]}
+    assert fits["header"][0] == ["Datasets", "3"]
+    assert fits["errors"][1][0] == "west"
+    assert fits["summary"][0][:3] == ["region", "parameter", "mean"]
+    assert [row[0] for row in fits["summary"][1:]] == ["north", "north", "south", "south"]
 
     for name, out in layout.items():
         for table in out["tables"]:
