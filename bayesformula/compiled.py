@@ -28,6 +28,7 @@ __all__ = [
     "loglik",
     "predictor",
     "slope_predictor",
+    "use_row_loop",
 ]
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -59,15 +60,22 @@ def built_graph(spec, *, build: bool = True):
     return _cached(spec, "graph", make)
 
 
-def _density_or_reason(spec) -> tuple[DensityModel | None, str]:
+def _density_or_reason(spec, kernel: bool | None = None) -> tuple[DensityModel | None, str]:
     def make():
         try:
-            dens = density_of_spec(spec)
+            dens = density_of_spec(spec, kernel=kernel)
         except Unsupported as why:
             return None, f"not available ({why}); the PyMC graph is compiled"
         return dens, dens.description
 
     return _cached(spec, "density", make)
+
+
+def use_row_loop(spec) -> None:
+    """Build the spec's density with the compiled row loop whatever the number of rows, where
+    the family has one: for many fits in one process, which load the loop once. Only before
+    anything else has built the density (it is built once per spec)."""
+    _density_or_reason(spec, kernel=True)
 
 
 def density(spec) -> DensityModel | None:

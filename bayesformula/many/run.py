@@ -3,9 +3,8 @@ pool, or on a Dask cluster.
 
 The work is split so that only data and settings travel: each task is one dataset's frame
 with the model's and the fit's keywords, and a worker builds the model itself (a `Model` holds
-no compiled object worth sending). A worker keeps what it built for a model structure (the
-compiled row loop of the fast path; `bayesformula.compiled` caches per spec) for the datasets
-after the first.
+no compiled object worth sending). The fast path's models run in its compiled row loop,
+which a worker loads once and keeps for the datasets after the first.
 
 Every dataset gets its own seed from ``numpy.random.SeedSequence(random_seed).spawn(n)``, in
 the order of the datasets, so the same ``random_seed`` gives the same draws whatever runs the
@@ -77,6 +76,7 @@ class Outcome:
 
 def fit_one(task: Task) -> Outcome:
     """Fit one dataset (in a worker): build the model, sample quietly, summarise."""
+    from bayesformula import compiled
     from bayesformula.diagnostics import check
     from bayesformula.model import Model
     from bayesformula.results.tables import summary
@@ -84,6 +84,9 @@ def fit_one(task: Task) -> Outcome:
     start = time.perf_counter()
     try:
         model = Model(task.formula, task.frame, **task.model_kwargs)
+        # every dataset in the compiled row loop, loaded once per worker: whatever the size,
+        # so that a dataset's draws do not depend on the worker that fits it
+        compiled.use_row_loop(model.spec)
         idata = model.fit(
             random_seed=task.seed,
             progressbar=False,
