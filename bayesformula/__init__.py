@@ -29,7 +29,7 @@ from bayesformula.interpret import (
 )
 from bayesformula.io import load, save
 from bayesformula.log import set_verbose
-from bayesformula.many import ManyFits, fit_many
+from bayesformula.many import ManyFits, SBCResult, fit_many, sbc
 from bayesformula.model import Model
 from bayesformula.plots import (
     plot_posterior,
@@ -58,6 +58,7 @@ __all__ = [
     "Link",
     "Model",
     "Prior",
+    "SBCResult",
     "check_density",
     "check_family",
     "check_sampler",
@@ -90,6 +91,7 @@ __all__ = [
     "register_family",
     "register_sampler",
     "save",
+    "sbc",
     "set_verbose",
     "slopes",
     "summary",
