@@ -46,7 +46,7 @@ from bayesformula.density.parts import (
     centered_effects,
     coefficient_block,
     first_rows,
-    full_design,
+    gram,
     group_backward,
     group_terms,
     merge_priors,
@@ -64,11 +64,14 @@ __all__ = ["KERNEL_MIN_ROWS", "Unsupported", "build_density", "density_of_spec"]
 _LOG_2PI = math.log(2 * math.pi)
 
 
-#: Gaussian models with group effects use sufficient statistics when the coefficients
-#: (intercept, slopes, group effects) number at most this many...
+#: Gaussian models with group effects use sufficient statistics (a gradient costs the square
+#: of the coefficients: intercept, slopes, group effects) when the coefficients number at most
+#: this many...
 _MAX_SUFF_COEF = 400
-#: ...and the rows x coefficients design they are computed from stays this small.
-_MAX_SUFF_CELLS = 20_000_000
+#: ...or, with many rows, up to this many while their square stays under `_SUFF_ROW_COST`
+#: times the rows (a gradient over the rows costs tens of operations per row).
+_MAX_SUFF_COEF_MANY_ROWS = 2_000
+_SUFF_ROW_COST = 20
 
 #: Non-gaussian likelihoods over at least this many rows (after merging) run in the compiled
 #: row loop of `bayesformula.density.kernels`; smaller ones stay in numpy, where loading the
@@ -159,7 +162,11 @@ def build_density(
     trials = None if response.trials is None else np.asarray(response.trials, dtype=float)
     offset = None if design.offset is None else np.asarray(design.offset, dtype=float)
     n_coef = int(design.intercept) + p + sum(g.n_levels * g.n_cols for g in groups)
-    suff = gaussian and (not groups or (n_coef <= _MAX_SUFF_COEF and n * n_coef <= _MAX_SUFF_CELLS))
+    suff = gaussian and (
+        not groups
+        or n_coef <= _MAX_SUFF_COEF
+        or (n_coef <= _MAX_SUFF_COEF_MANY_ROWS and n_coef**2 <= _SUFF_ROW_COST * n)
+    )
     if suff:
         rows = None
     else:
@@ -184,11 +191,8 @@ def build_density(
             ybar = float(np.mean(resp))
         resp = resp - ybar
     if suff:
-        A = full_design(design.intercept, Xc, groups, n)
-        S = A.T @ A
-        t = A.T @ resp
+        S, t = gram(design.intercept, Xc, groups, resp, n)
         rr = float(resp @ resp)
-        del A
         description = (
             f"sufficient statistics X'X, X'y, y'y ({n:,} rows -> a {n_coef}x{n_coef} matrix"
             + (", group effects included)" if groups else ")")

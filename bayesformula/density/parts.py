@@ -19,7 +19,7 @@ __all__ = [
     "coefficient_block",
     "centered_effects",
     "first_rows",
-    "full_design",
+    "gram",
     "group_backward",
     "group_sigma",
     "group_terms",
@@ -208,17 +208,88 @@ def reduce_rows(columns: list[np.ndarray], n: int):
     return inverse, n_unique
 
 
-def full_design(intercept, Xc, groups, n):
-    """Rows x coefficients design of intercept, common columns and every group effect."""
-    blocks = [np.ones((n, 1))] if intercept else []
-    blocks.append(Xc)
+#: A pair of grouping factors whose levels cross in more cells than this has its cross block
+#: of the Gram matrix summed in chunks of rows by matrix products instead of one `bincount`.
+_MAX_CROSS_CELLS = 4_000_000
+
+
+def gram(intercept, Xc, groups, resp, n):
+    """``A'A`` and ``A'resp`` for the rows x coefficients design ``A`` of the intercept, the
+    common columns and every group effect (a group term's block has, for each level and column,
+    the column's values on that level's rows and zeros elsewhere), without building ``A``: the
+    common columns' products directly, each group effect's by `numpy.bincount` over its levels.
+    Memory grows with the coefficients, not the rows times the levels."""
+    common = ([np.ones(n)] if intercept else []) + [Xc[:, j] for j in range(Xc.shape[1])]
+    # every column of A as (rows' values or None for ones, level index or None, levels)
+    columns = [(c, None, 1) for c in common]
     for g in groups:
-        block = np.zeros((n, g.n_levels * g.n_cols))
-        rows = np.arange(n)
         for j in range(g.n_cols):
-            block[rows, g.idx * g.n_cols + j] = 1.0 if g.Z is None else g.Z[:, j]
-        blocks.append(block)
-    return np.column_stack(blocks)
+            columns.append((None if g.Z is None else g.Z[:, j], (g, j), g.n_levels))
+    starts = np.cumsum([0] + [levels for _, _, levels in columns])
+    size = int(starts[-1])
+    S = np.zeros((size, size))
+    t = np.zeros(size)
+    positions = []  # each column's coefficient positions in the groups' (level, col) order
+    for k, (_, where, levels) in enumerate(columns):
+        if where is None:
+            positions.append(np.array([starts[k]]))
+        else:
+            g, j = where
+            positions.append(_group_start(starts, columns, g) + np.arange(levels) * g.n_cols + j)
+    for a, (va, wa, la) in enumerate(columns):
+        ia = None if wa is None else wa[0].idx
+        t[positions[a]] = _sums(ia, la, _times(va, resp, n), n)
+        for b in range(a, len(columns)):
+            vb, wb, lb = columns[b]
+            ib = None if wb is None else wb[0].idx
+            block = _cross(ia, la, ib, lb, _times(va, vb, n), n)
+            S[np.ix_(positions[a], positions[b])] = block
+            S[np.ix_(positions[b], positions[a])] = block.T
+    return S, t
+
+
+def _group_start(starts, columns, g):
+    """Where group term ``g``'s coefficients start (its first column's block)."""
+    for k, (_, where, _) in enumerate(columns):
+        if where is not None and where[0] is g:
+            return starts[k]
+    raise ValueError("group term not in the columns")
+
+
+def _times(a, b, n):
+    """The product of two columns (None: a column of ones)."""
+    if a is None and b is None:
+        return np.ones(n)
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a * b
+
+
+def _sums(index, levels, values, n):
+    """``values`` summed over all rows (``index`` None) or per level."""
+    if index is None:
+        return np.array([values.sum()])
+    return np.bincount(index, weights=values, minlength=levels)
+
+
+def _cross(ia, la, ib, lb, values, n):
+    """The ``(la, lb)`` block of sums of ``values`` over rows, by the levels of each side."""
+    if ia is None and ib is None:
+        return np.array([[values.sum()]])
+    if ia is None:
+        return _sums(ib, lb, values, n)[None, :]
+    if ib is None:
+        return _sums(ia, la, values, n)[:, None]
+    if ia is ib:  # the same factor: only a level with itself
+        return np.diag(np.bincount(ia, weights=values, minlength=la))
+    if la * lb <= _MAX_CROSS_CELLS:
+        cells = np.bincount(ia * lb + ib, weights=values, minlength=la * lb)
+        return cells.reshape(la, lb)
+    out = np.zeros((la, lb))
+    np.add.at(out, (ia, ib), values)
+    return out
 
 
 def row_loop(code, Xr, ysum, weight, offset, groups, yaux=None):
