@@ -26,6 +26,7 @@ import contextvars
 import functools
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 
 __all__ = [
@@ -55,6 +56,10 @@ ENGINE_LOGGERS: tuple[str, ...] = ("pymc", "pytensor", "nutpie", "numpyro", "jax
 _process_default: bool | None = None
 _call = contextvars.ContextVar("bayesformula_verbose", default=None)
 _shown: set = set()
+#: The engines' loggers quieted now, with the level each had, and how many calls share that.
+_quieted: dict[str, int] = {}
+_quiet_users = [0]
+_quiet_lock = threading.Lock()
 
 
 def set_verbose(value: bool | None) -> None:
@@ -110,19 +115,27 @@ def forget_notes() -> None:
 def quiet_engines() -> Iterator[None]:
     """Only the errors of the engines' loggers (`ENGINE_LOGGERS`) while a quiet call runs;
     all of their messages when verbose. Only engines already imported are quieted (PyMC sets
-    its logger's level when it is imported): enter it after the import."""
+    its logger's level when it is imported): enter it after the import. Calls in several
+    threads at once share one quieting: the levels come back when the last one ends."""
     if verbose():
         yield
         return
-    loggers = [logging.getLogger(name) for name in ENGINE_LOGGERS if name in sys.modules]
-    levels = [item.level for item in loggers]
-    for item in loggers:
-        item.setLevel(logging.ERROR)
+    with _quiet_lock:
+        for name in ENGINE_LOGGERS:
+            if name in sys.modules and name not in _quieted:
+                engine = logging.getLogger(name)
+                _quieted[name] = engine.level
+                engine.setLevel(logging.ERROR)
+        _quiet_users[0] += 1
     try:
         yield
     finally:
-        for item, level in zip(loggers, levels, strict=True):
-            item.setLevel(level)
+        with _quiet_lock:
+            _quiet_users[0] -= 1
+            if not _quiet_users[0]:
+                for name, level in _quieted.items():
+                    logging.getLogger(name).setLevel(level)
+                _quieted.clear()
 
 
 def with_verbose(function: Callable) -> Callable:

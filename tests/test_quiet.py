@@ -172,3 +172,30 @@ def test_quiet_engines_restores_levels(fresh_notes):
     assert engine.level == before
     with log.verbosity(True), log.quiet_engines():
         assert engine.level == before
+
+
+def test_quiet_engines_in_overlapping_threads_restores_levels(fresh_notes):
+    """Two calls whose quiet periods overlap, the first ending first: the levels come back
+    only when the second ends, and then to what they were."""
+    import threading
+
+    pytest.importorskip("pymc")
+    engine = logging.getLogger("pymc")
+    before = engine.level
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with log.quiet_engines():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(5)
+    with log.quiet_engines():
+        second_in.set()
+        first_out.wait(5)
+        assert engine.level == logging.ERROR  # still quiet while this call runs
+    thread.join()
+    assert engine.level == before
