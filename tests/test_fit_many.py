@@ -4,6 +4,7 @@ is the one its own `Model().fit()` gives."""
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -126,3 +127,14 @@ def test_bad_arguments_say_what_to_do(markets):
         bf.fit_many(FORMULA, markets, by="market", **{"diagnostics": False})
     with pytest.raises(ArgumentTypeError, match="executor must be"):
         bf.fit_many(FORMULA, markets.head(300), by="market", executor=object(), **FIT)
+
+
+def test_warnings_about_a_dataset_go_to_its_diagnostics(caplog):
+    """A model's separation warning is kept with its dataset, not shown once per dataset."""
+    frame = pd.DataFrame({"x": [0.0, 0, 0, 1, 1, 1] * 5, "g": ["a"] * 15 + ["b"] * 15})
+    frame["y"] = [0, 0, 0, 1, 1, 1] * 2 + [0, 0, 0] + [0, 1, 0, 1, 0, 1] * 2 + [1, 0, 1]
+    with caplog.at_level(logging.WARNING, logger="bayesformula"):
+        result = bf.fit_many("y ~ x", frame, by="g", random_seed=1, **FIT)
+    assert "complete separation by 'x'" in result.diagnostics.loc["a", "warnings"]
+    assert result.diagnostics.loc["b", "warnings"] == ""
+    assert "separation" not in caplog.text

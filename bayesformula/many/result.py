@@ -29,7 +29,9 @@ class ManyFits:
         ``mcse_*``, ``ess_bulk``, ``ess_tail``, ``r_hat``) and the dataset's ``divergences``.
     diagnostics : pandas.DataFrame
         One row per dataset fitted: ``ok`` (every sampler check passed), ``divergences``,
-        ``problems`` (the checks that failed), ``engine`` and ``seconds``.
+        ``problems`` (the checks that failed), ``engine``, ``warnings`` (what the package
+        warned about the dataset's model, such as separation, first lines joined by `` | ``)
+        and ``seconds``.
     errors : dict
         Dataset name -> why its fit failed (``errors="collect"``).
     posterior : xarray.Dataset or None

@@ -13,6 +13,8 @@ fits and however many workers there are.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,10 +23,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesformula import compiled
 from bayesformula.core import progress
 from bayesformula.core.frames import to_pandas
+from bayesformula.diagnostics import check
 from bayesformula.errors import ArgumentError, ArgumentTypeError, BayesformulaError
+from bayesformula.log import logger
 from bayesformula.many.result import ManyFits
+from bayesformula.model import Model
+from bayesformula.results.tables import summary
 
 __all__ = ["fit_many"]
 
@@ -74,13 +81,37 @@ class Outcome:
     seconds: float = 0.0
 
 
+class _Capture(logging.Filter):
+    """Keeps the warnings the package logs in one thread (a model's separation warning, say)
+    for that dataset's diagnostics, instead of showing them once per dataset."""
+
+    def __init__(self):
+        super().__init__()
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self.thread:
+            return True
+        if record.levelno >= logging.WARNING:
+            self.messages.append(record.getMessage().splitlines()[0])
+        return False
+
+
 def fit_one(task: Task) -> Outcome:
     """Fit one dataset (in a worker): build the model, sample quietly, summarise."""
-    from bayesformula import compiled
-    from bayesformula.diagnostics import check
-    from bayesformula.model import Model
-    from bayesformula.results.tables import summary
+    capture = _Capture()
+    logger.addFilter(capture)
+    try:
+        outcome = _fit(task)
+    finally:
+        logger.removeFilter(capture)
+    if outcome.error is None:
+        outcome.diagnostics["warnings"] = " | ".join(capture.messages)
+    return outcome
 
+
+def _fit(task: Task) -> Outcome:
     start = time.perf_counter()
     try:
         model = Model(task.formula, task.frame, **task.model_kwargs)
