@@ -572,7 +572,9 @@ def build_density(
         observed={design.response.name: (("__obs__",), y)},
         initial_point=initial_point,
         description=description,
-        releases_lock=loop is not None,
+        # a loop over few rows leaves most of a call to the Python around it, which holds
+        # the lock: such a density is left to the sampler's rules and measurement
+        releases_lock=loop is not None and n_rows >= KERNEL_MIN_ROWS,
     )
 
 

@@ -126,12 +126,15 @@ ROWS = {"gaussian-groups-merged", "gaussian-groups-noncentered"}
 
 def _density(model, rows: bool):
     """The model's density; ``rows=True`` disables the sufficient statistics for groups."""
-    saved = density_module._MAX_SUFF_COEF
-    density_module._MAX_SUFF_COEF = 0 if rows else saved
+    names = ("_MAX_SUFF_COEF", "_MAX_SUFF_COEF_MANY_ROWS")
+    saved = {name: getattr(density_module, name) for name in names}
+    for name in names:
+        setattr(density_module, name, 0 if rows else saved[name])
     try:
         return model.density()
     finally:
-        density_module._MAX_SUFF_COEF = saved
+        for name in names:
+            setattr(density_module, name, saved[name])
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import bayesformula as bf
+from bayesformula.density import density_of_spec
 from bayesformula.samplers import threads
 
 TWO_CORES = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
@@ -128,4 +129,9 @@ def test_the_density_says_whether_its_row_loop_releases_the_lock():
     assert bf.Model("y ~ x", frame, family="bernoulli").density().releases_lock
     small = bf.Model("y ~ x", frame.iloc[:50], family="bernoulli").density()
     assert not small.releases_lock  # numpy on 50 rows: measured instead
+    # a loop over 50 rows (fit_many's choice) leaves most of a call to Python, holding the lock
+    looped = density_of_spec(
+        bf.Model("y ~ x", frame.iloc[:50], family="bernoulli").spec, kernel=True
+    )
+    assert "compiled row loop" in looped.description and not looped.releases_lock
     assert not bf.Model("y ~ x", frame.assign(y=frame.x * 2.0)).density().releases_lock
