@@ -65,8 +65,7 @@ _LOG_2PI = math.log(2 * math.pi)
 
 
 #: Gaussian models with group effects use sufficient statistics (a gradient costs the square
-#: of the coefficients: intercept, slopes, group effects) when the coefficients number at most
-#: this many...
+#: of the coefficients) when the coefficients number at most this many...
 _MAX_SUFF_COEF = 400
 #: ...or, with many rows, up to this many while their square stays under `_SUFF_ROW_COST`
 #: times the rows (a gradient over the rows costs tens of operations per row).
@@ -572,9 +571,7 @@ def build_density(
         observed={design.response.name: (("__obs__",), y)},
         initial_point=initial_point,
         description=description,
-        # a loop over few rows leaves most of a call to the Python around it, which holds
-        # the lock: such a density is left to the sampler's rules and measurement
-        releases_lock=loop is not None and n_rows >= KERNEL_MIN_ROWS,
+        releases_lock=loop is not None and n_rows >= KERNEL_MIN_ROWS,  # else mostly Python
     )
 
 
