@@ -40,11 +40,11 @@ SCRIPT = textwrap.dedent(
 
     phase("loop")
     for i in range(100):
-        fit(bf.Model("y ~ x", df), draws=1000, random_seed=i)
+        fit(bf.Model("y ~ x", df), draws=300, random_seed=i)
     phase("pymc")
     model = bf.Model("y ~ x", df)
     for i in range(3):
-        fit(model, inference_method="pymc", draws=1000, tune=500, random_seed=i)
+        fit(model, inference_method="pymc", draws=300, tune=300, random_seed=i)
     phase("laplace")
     for i in range(3):
         model.fit(inference_method="laplace", progressbar=False, random_seed=i)
@@ -52,7 +52,7 @@ SCRIPT = textwrap.dedent(
     model.prior_predictive(draws=50, random_seed=1)
     phase("verbose")
     fit(model, draws=1000, random_seed=1, verbose=True)
-    fit(model, inference_method="pymc", draws=1000, tune=500, random_seed=1, verbose=True)
+    fit(model, inference_method="pymc", draws=300, tune=300, random_seed=1, verbose=True)
     phase("silent")
     bf.log.forget_notes()
     model.fit(draws=1000, random_seed=1, verbose=False, diagnostics=False, progressbar=False)
@@ -98,7 +98,7 @@ def test_a_loop_of_a_hundred_fits_shows_one_note(phases):
     rest = _without_reports(lines, problems)
     assert len(rest) == 1, rest
     assert rest[0].startswith("inference_method='auto' chose 'nutpie' on the model's")
-    assert problems < 10  # r_hat and ESS flag a few well-behaved fits by chance
+    assert problems < 30  # r_hat and ESS flag some well-behaved fits by chance at 300 draws
 
 
 def test_the_engines_own_messages_are_not_shown(phases):
