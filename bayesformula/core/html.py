@@ -33,8 +33,8 @@ def table(rows: Sequence, columns: Sequence[str] = (), css_class: str = "") -> s
     attribute = f' class="{escape(css_class)}"' if css_class else ""
     out = [f'<table{attribute} style="border-collapse:collapse;margin:0">']
     if columns:
-        out.append("<tr>" + "".join(f'<th style="{_HEAD}">{escape(c)}</th>' for c in columns))
-        out[-1] += "</tr>"
+        heads = "".join(f'<th style="{_HEAD}">{escape(c)}</th>' for c in columns)
+        out.append(f"<tr>{heads}</tr>")
     for row in rows:
         if isinstance(row, Section):
             out.append(f'<tr><th colspan="{width}" style="{_SECTION}">{row}</th></tr>')

@@ -221,10 +221,10 @@ def _flat(data, sample: str) -> pd.DataFrame:
             columns[name] = values.to_numpy()
             continue
         stacked = values.stack(_component=other).transpose(sample, "_component")
-        labels = stacked["_component"].to_index()
-        for k, label in enumerate(labels):
+        array = stacked.to_numpy()
+        for k, label in enumerate(stacked["_component"].to_index()):
             label = ",".join(map(str, label)) if isinstance(label, tuple) else str(label)
-            columns[f"{name}[{label}]"] = stacked.to_numpy()[:, k]
+            columns[f"{name}[{label}]"] = array[:, k]
     return pd.DataFrame(columns, index=data[sample].to_numpy())
 
 
