@@ -37,7 +37,7 @@ import numpy as np
 from scipy.special import expit
 
 from bayesformula.density.auxformula import aux_formulas
-from bayesformula.density.model import DensityModel
+from bayesformula.density.model import DensityModel, guarded
 from bayesformula.density.parts import (
     Block,
     Layout,
@@ -563,7 +563,7 @@ def build_density(
 
     return DensityModel(
         ndim=ndim,
-        logp_grad=logp_grad,
+        logp_grad=guarded(logp_grad, ndim),
         expand=expand,
         shapes=shapes,
         dims=dims,

@@ -9,12 +9,37 @@ variables ``expand`` returns.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DensityModel"]
+__all__ = ["DensityModel", "guarded"]
+
+
+def guarded(logp_grad: Callable, ndim: int) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """``logp_grad`` returning ``(-inf, zeros)`` wherever its value or gradient is not finite
+    or its arithmetic fails, quietly.
+
+    A sampler's first steps can propose points such as a log-scale of -800, where a scale
+    rounds to zero and a mean's exponential overflows. There the density is zero, as PyMC's
+    graph has it, and a sampler rejects the proposal: no exception ends the chain and no
+    numpy warning reaches the user.
+    """
+
+    def logp_grad_guarded(x: np.ndarray) -> tuple[float, np.ndarray]:
+        try:
+            with np.errstate(all="ignore"):
+                lp, grad = logp_grad(x)
+                total = float(lp) + float(grad.sum())
+        except (ArithmeticError, ValueError):  # ValueError: math's domain errors
+            return -math.inf, np.zeros(ndim)
+        if math.isfinite(total):
+            return lp, grad
+        return -math.inf, np.zeros(ndim)
+
+    return logp_grad_guarded
 
 
 @dataclass(frozen=True)

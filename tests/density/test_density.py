@@ -350,3 +350,49 @@ def test_compiled_cumulative_logit_equals_numpy_in_both_tails(weighted):
     assert np.isfinite(lp_c) and lp_c == pytest.approx(lp_n, rel=1e-12)
     np.testing.assert_allclose(deta_c, deta_n, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(daux_c["threshold"], daux_n["threshold"], rtol=1e-10)
+
+
+EXTREME_CASES = [
+    ("yg ~ x", "gaussian"),
+    ("yg ~ x + (1|g)", "gaussian"),
+    ("yb ~ x + (1|g)", "bernoulli"),
+    ("yp ~ x + (1|g)", "poisson"),
+    ("ybeta ~ x", "beta"),
+    ("yt ~ x + (1|g)", "t"),
+    ("yp ~ x", "negativebinomial"),
+    ("ypos ~ x", "lognormal"),
+    ("yo ~ x", "cumulative"),
+]
+
+
+@pytest.fixture(scope="module")
+def extreme_data():
+    rng = np.random.default_rng(0)
+    n = 300
+    data = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(list("abcdef"), n)})
+    data["yg"], data["yt"] = rng.normal(size=n), rng.standard_t(3, n)
+    data["yb"], data["yp"] = rng.integers(0, 2, n), rng.poisson(2, n)
+    data["ybeta"], data["ypos"] = rng.uniform(0.05, 0.95, n), rng.gamma(2.0, 1.0, n)
+    data["yo"] = rng.integers(1, 5, n)
+    return data
+
+
+@pytest.mark.parametrize(("formula", "family"), EXTREME_CASES)
+def test_extreme_points_give_minus_infinity_quietly(extreme_data, formula, family, recwarn):
+    """Where a scale rounds to zero or a mean overflows (a sampler's first proposals can go
+    there), the density is -inf with a zero gradient, or finite with a finite gradient: never
+    an exception, NaN or a numpy warning. Before the guard, -800 raised ValueError in the
+    gaussian and lognormal densities and ZeroDivisionError in the Student t's."""
+    from bayesformula.density.build import density_of_spec
+
+    density = density_of_spec(bf.Model(formula, extreme_data, family=family).spec)
+    for value in (-800.0, 800.0, -1e10, 1e10, np.nan, np.inf, -np.inf):
+        lp, grad = density.logp_grad(np.full(density.ndim, value))
+        assert lp == -np.inf or np.isfinite(lp), (value, lp)
+        assert grad.shape == (density.ndim,) and np.all(np.isfinite(grad)), value
+        if lp == -np.inf:
+            assert not grad.any()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    x = density.initial_point(np.random.default_rng(1))
+    lp, grad = density.logp_grad(x)
+    assert np.isfinite(lp) and np.all(np.isfinite(grad))
