@@ -4,6 +4,7 @@ LocalCluster.
 
     python benchmarks/fit_many.py [--datasets 1000] [--loop 40] [--bambi-loop 20]
                                   [--bambi-python .venv-bench/bin/python] [--json FILE]
+                                  [--link logit|probit]
 
 The datasets: bernoulli A/B tests of 200-2,000 rows (uniform), ``y ~ treatment + x`` with a
 treatment effect of 0.3 on the log-odds, each fitted with 2 chains x (300 tune + 500 draws),
@@ -11,6 +12,10 @@ every tool with its own defaults otherwise. Each way runs in a fresh process of 
 environment and is timed from its first fit to its last, imports and the cluster's start
 excluded (printed separately). The loops run on the first ``--loop`` / ``--bambi-loop``
 datasets only: their time per dataset does not change with the count.
+
+``--link probit`` fits the same data with the probit link, which is off bayesformula's fast
+path: each model is a compiled PyMC graph, so this measures `fit_many`'s one compile per
+structure and worker against a compile per fit.
 """
 
 from __future__ import annotations
@@ -38,17 +43,17 @@ CHILD = textwrap.dedent(
     FORMULA, DRAWS, TUNE, CHAINS = {formula!r}, {draws}, {tune}, {chains}
 
     def main():
-        way, path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+        way, path, count, link = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
         data = pd.read_csv(path)
         names = sorted(data["market"].unique())[:count]
         data = data[data["market"].isin(names)]
         frames = [g.drop(columns="market") for _, g in data.groupby("market")]
-        out = {{"way": way, "datasets": len(frames)}}
+        out = {{"way": way, "datasets": len(frames), "link": link}}
         if way == "bambi-loop":
             import bambi as bmb
             start = time.perf_counter()
             for i, frame in enumerate(frames):
-                model = bmb.Model(FORMULA, frame, family="bernoulli")
+                model = bmb.Model(FORMULA, frame, family="bernoulli", link=link)
                 model.fit(draws=DRAWS, tune=TUNE, chains=CHAINS, random_seed=i,
                           progressbar=False)
             out["seconds"] = time.perf_counter() - start
@@ -56,13 +61,13 @@ CHILD = textwrap.dedent(
             import bayesformula as bf
             start = time.perf_counter()
             for i, frame in enumerate(frames):
-                model = bf.Model(FORMULA, frame, family="bernoulli")
+                model = bf.Model(FORMULA, frame, family="bernoulli", link=link)
                 model.fit(draws=DRAWS, tune=TUNE, chains=CHAINS, random_seed=i,
                           progressbar=False)
             out["seconds"] = time.perf_counter() - start
         else:
             import bayesformula as bf
-            kwargs = dict(family="bernoulli", draws=DRAWS, tune=TUNE, chains=CHAINS,
+            kwargs = dict(family="bernoulli", link=link, draws=DRAWS, tune=TUNE, chains=CHAINS,
                           random_seed=1, progressbar=False)
             if way == "fit_many":
                 result = bf.fit_many(FORMULA, data, by="market", **kwargs)
@@ -80,6 +85,7 @@ CHILD = textwrap.dedent(
             out["seconds"] = result.seconds
             out["failed"] = len(result.errors)
             out["with_problems"] = int((~result.diagnostics["ok"]).sum())
+            out["engines"] = sorted(set(result.diagnostics["engine"]))
         out["per_dataset"] = out["seconds"] / out["datasets"]
         print(json.dumps(out))
 
@@ -110,9 +116,9 @@ def ab_tests(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def run(python: str, script: Path, way: str, path: Path, count: int) -> dict:
+def run(python: str, script: Path, way: str, path: Path, count: int, link: str) -> dict:
     done = subprocess.run(
-        [python, str(script), way, str(path), str(count)],
+        [python, str(script), way, str(path), str(count), link],
         capture_output=True,
         text=True,
         check=False,
@@ -129,6 +135,7 @@ def main() -> None:
     parser.add_argument("--bambi-loop", type=int, default=20)
     parser.add_argument("--bambi-python", default=None)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--link", default="logit", choices=["logit", "probit"])
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +152,7 @@ def main() -> None:
             (sys.executable, "fit_many-dask", args.datasets),
         ]
         for python, way, count in ways:
-            result = run(python, script, way, path, count)
+            result = run(python, script, way, path, count, args.link)
             results.append(result)
             extra = (
                 f", cluster start {result['cluster_seconds']:.1f} s"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -12,7 +14,28 @@ import numpy as np
 
 from bayesformula.errors import PriorError, did_you_mean
 
-__all__ = ["Prior"]
+__all__ = ["Prior", "shared_parameters", "sharing_parameters"]
+
+_SHARED: contextvars.ContextVar[bool] = contextvars.ContextVar("shared_parameters", default=False)
+
+
+@contextlib.contextmanager
+def shared_parameters() -> Iterator[None]:
+    """Within the block, `Prior.create_variable` puts numeric parameters in data containers
+    (``pm.Data`` named ``__prior_{variable}_{parameter}``) instead of constants, so that models
+    whose priors were scaled to different data compile to one function of their data
+    (`bayesformula.samplers.reuse`)."""
+    token = _SHARED.set(True)
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def sharing_parameters() -> bool:
+    """Whether models built here hold data-derived constants in containers
+    (`shared_parameters`)."""
+    return _SHARED.get()
 
 # Parameters that must be > 0 wherever PyMC uses them (exceptions listed below).
 _POSITIVE = {"sigma", "tau", "lam", "nu", "alpha", "beta", "b", "kappa", "s", "n", "eta"}
@@ -282,6 +305,14 @@ class Prior:
                 kwargs[key] = np.asarray(value, dtype=np.float64)
         kwargs.update(self._options)
         kwargs.update(extra)
+        if _SHARED.get():
+            shared = {
+                key: pm.Data(f"__prior_{name}_{key}", value)
+                for key, value in kwargs.items()
+                if key in self._args and isinstance(value, np.ndarray)
+            }
+            with contextlib.suppress(Exception):  # a distribution that needs constants
+                return getattr(pm, self.name)(name, dims=dims, **{**kwargs, **shared})
         return getattr(pm, self.name)(name, dims=dims, **kwargs)
 
 

@@ -40,7 +40,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesformula.core.prior import Prior
+from bayesformula.core.prior import Prior, sharing_parameters
 from bayesformula.families.family import Family, ResponseData
 from bayesformula.families.links import Link
 from bayesformula.graph.likelihood import observed_variable
@@ -203,7 +203,10 @@ def _common_part(
         prior = priors.common[name]
         shift = None
         if center and beta is not None:
-            shift = pt.dot(design.X.mean(axis=0), beta)
+            means = design.X.mean(axis=0)
+            if sharing_parameters():
+                means = pm.Data(data_name("Xmean", param), means)
+            shift = pt.dot(means, beta)
         if center and extra_mean is not None:
             shift = extra_mean if shift is None else shift + extra_mean
         if shift is not None:

@@ -20,6 +20,7 @@ from bayesformula.core.tree import groups, has_group, make_tree, set_group
 from bayesformula.density.model import DensityModel
 from bayesformula.errors import ArgumentTypeError, SamplerError
 from bayesformula.log import logger
+from bayesformula.samplers import reuse
 from bayesformula.samplers.base import register_sampler
 from bayesformula.samplers.defaults import DEFAULT_DRAWS, default_chains, default_tune
 from bayesformula.samplers.interrupt import Progress, drawn_per_chain, mark, settle
@@ -94,7 +95,8 @@ class NutpieSampler:
     ``pm.Model`` compiled by numba (``backend="jax"`` for JAX).
 
     The compiled model is cached per ``pm.Model``: a second fit of the same model object does
-    not compile again.
+    not compile again. Within `bayesformula.samplers.reuse.reusing`, models of the same
+    structure share one compile.
     """
 
     name = "nutpie"
@@ -129,8 +131,13 @@ class NutpieSampler:
 
         cache = self._compiled.setdefault(model, {})
         if backend not in cache:
-            with spinner(f"compiling the model's graph for nutpie ({backend})", progressbar):
-                cache[backend] = nutpie.compile_pymc_model(model, backend=backend)
+
+            def compile_():
+                with spinner(f"compiling the model's graph for nutpie ({backend})", progressbar):
+                    return nutpie.compile_pymc_model(model, backend=backend)
+
+            shared = reuse.enabled()
+            cache[backend] = reuse.compiled(model, backend, compile_) if shared else compile_()
         return cache[backend]
 
     def sample(
