@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
+import os
 import signal
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -292,6 +295,33 @@ class _Watch:
     def __init__(self) -> None:
         self.interrupted = False
         self.defer = False
+        #: the sampler raises at its next draw once ``interrupted`` is set, so an interrupt
+        #: that arrives inside an engine's compiled call can wait for it
+        self.raises_at_draws = False
+
+
+@functools.cache
+def _engine_roots() -> tuple[str, ...]:
+    """The folders of the packages whose compiled calls an interrupt must not break."""
+    roots = []
+    for name in ("pytensor", "numba"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            roots += [str(Path(p)) + os.sep for p in spec.submodule_search_locations]
+    return tuple(roots)
+
+
+def in_compiled_call(frame, depth: int = 60) -> bool:
+    """Whether Python code run from inside PyTensor's or numba's functions (an op evaluated in
+    numba's object mode, say) is on the stack at ``frame``: a ``KeyboardInterrupt`` raised
+    there leaves the compiled function "returning a result with an exception set", a
+    ``SystemError`` no engine catches."""
+    roots = _engine_roots()
+    while frame is not None and depth > 0 and roots:
+        if frame.f_code.co_filename.startswith(roots):
+            return True
+        frame, depth = frame.f_back, depth - 1
+    return False
 
 
 _ACTIVE: ContextVar[_Watch | None] = ContextVar("bayesformula_interrupt_watch", default=None)
@@ -302,7 +332,9 @@ def watch_interrupts() -> Iterator[_Watch]:
     """Note a Ctrl-C (SIGINT) even where an engine swallows the ``KeyboardInterrupt``.
 
     While active, SIGINT sets ``watch.interrupted`` and then raises ``KeyboardInterrupt`` as
-    Python's default handler does (unless ``watch.defer`` is set, see `_Watch`). The handler is
+    Python's default handler does (unless ``watch.defer`` is set, see `_Watch`, or the first
+    SIGINT arrives inside a PyTensor or numba call, `in_compiled_call`, of a sampler that
+    raises at its next draw, ``watch.raises_at_draws``). The handler is
     only installed in the main thread, and only when Python's default handler is in place (an
     application's own handler is left alone).
     """
@@ -317,7 +349,10 @@ def watch_interrupts() -> Iterator[_Watch]:
             def handler(signum, frame):
                 first = not watch.interrupted
                 watch.interrupted = True
-                if not (watch.defer and first):
+                # deferred to the sampler's next safe point: where it defers all interrupts
+                # (`_Watch.defer`), and inside an engine's compiled call
+                wait = watch.defer or (watch.raises_at_draws and in_compiled_call(frame))
+                if not (first and wait):
                     signal.default_int_handler(signum, frame)
 
             signal.signal(signal.SIGINT, handler)

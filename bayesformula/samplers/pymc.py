@@ -157,8 +157,9 @@ class _DrawCounter:
 
     When PyMC samples the chains in this process (one after another), Ctrl-C is deferred to the
     next draw (`_Watch`), where ``KeyboardInterrupt`` is raised here: it ends the running chain,
-    and each later chain at its first draw. When worker processes sample, Ctrl-C interrupts at
-    once: this process only collects their draws.
+    and each later chain at its first draw. When worker processes sample, this process only
+    collects their draws and Ctrl-C interrupts at once, unless it arrives while a draw is
+    recorded (a compiled call): then at the next draw.
     """
 
     def __init__(self, callback, watch) -> None:
@@ -182,6 +183,7 @@ class _DrawCounter:
         if not self.started:
             self.started = True
             self.watch.defer = not multiprocessing.active_children()
+            self.watch.raises_at_draws = True
         self.counts[draw.chain] = max(self.counts.get(draw.chain, 0), draw.draw_idx + 1)
         if self.watch.interrupted:
             raise KeyboardInterrupt

@@ -475,3 +475,41 @@ def test_warning_category_is_a_user_warning():
         fit = _padded_fit([3, 3], n_draws=3)
         with pytest.raises(InterruptedFitWarning):
             mark(fit, Progress(5, (3, 3), True), (0, 1), 3, engine="nutpie")
+
+
+def _sigint_in(filename: str) -> dict:
+    """Send this process SIGINT from code compiled as if it lived in ``filename``; return
+    that code's namespace (``reached`` is set when the interrupt did not stop it)."""
+    code = compile(
+        "os.kill(os.getpid(), signal.SIGINT)\nfor _ in range(10_000):\n    pass\nreached = True",
+        filename,
+        "exec",
+    )
+    namespace = {"os": os, "signal": signal}
+    exec(code, namespace)
+    return namespace
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(), reason="signals: main thread"
+)
+def test_an_interrupt_inside_a_compiled_call_waits_for_the_next_draw():
+    """A first Ctrl-C that arrives in Python code run from PyTensor (an op evaluated in
+    numba's object mode, say) is noted, not raised there, when the sampler raises at its next
+    draw; a second raises at once, and so does a first one anywhere else or when the sampler
+    has no such draws (PyMC's ADVI loop)."""
+    import pytensor
+
+    from bayesformula.samplers.interrupt import watch_interrupts
+
+    inside = os.path.join(os.path.dirname(pytensor.__file__), "_op_in_object_mode.py")
+    with watch_interrupts() as watch:
+        watch.raises_at_draws = True
+        assert _sigint_in(inside)["reached"] and watch.interrupted
+        with pytest.raises(KeyboardInterrupt):
+            _sigint_in(inside)
+    for raises_at_draws, filename in ((True, __file__), (False, inside)):
+        with watch_interrupts() as watch, pytest.raises(KeyboardInterrupt):
+            watch.raises_at_draws = raises_at_draws
+            _sigint_in(filename)
+        assert watch.interrupted
