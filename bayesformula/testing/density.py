@@ -154,10 +154,15 @@ def check_density(
         report.passed.append(f"not claimed ({why}): the graph is sampled")
         return report
     report.claimed = True
-    graph = _GRAPHS.get(spec)
-    if graph is None:
-        graph = _GRAPHS[spec] = _Graph(spec)
-    _check_names(report, dens, graph.model)
+    import pytensor
+
+    # the few evaluations of shapes and initial points a check makes run in Python: compiling
+    # them with numba took most of a check's time
+    with pytensor.config.change_flags(mode="FAST_COMPILE"):
+        graph = _GRAPHS.get(spec)
+        if graph is None:
+            graph = _GRAPHS[spec] = _Graph(spec)
+        _check_names(report, dens, graph.model)
     rng = np.random.default_rng(seed)
     inside = [
         _check_point(report, dens, graph, _point(dens, graph, rng), i, rtol) for i in range(points)

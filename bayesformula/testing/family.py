@@ -226,6 +226,8 @@ def _run(report: FamilyReport, family: Family, data, formula, draws: int, seed: 
     # one forward draw: numpy's own generators through PyTensor's Python linker (numba would
     # fall back to object mode, with a warning, for wald, skewnormal and beta_binomial draws)
     forward = Mode(linker="py", optimizer="fast_compile")
+    if _has_scan(dist):  # a rejection loop (truncated counts) copies its state each step there
+        forward = None
     pymc_draws = np.asarray(pm.draw(dist, random_seed=seed + 1, mode=forward), dtype=float)
     if not shape_ok or pymc_draws.shape != y_shape:
         return
@@ -333,3 +335,22 @@ def _fits_support(
         trials=trials,
     )
     family.check_response(response, pd.RangeIndex(len(y)))
+
+
+def _has_scan(graphs) -> bool:
+    """Whether ``graphs`` loop (a PyTensor ``Scan``, also inside a symbolic random variable
+    such as a truncated count's): such draws took half a minute through the Python linker,
+    against seconds to compile with numba."""
+    from pytensor.graph.traversal import ancestors
+
+    for v in ancestors(graphs if isinstance(graphs, list) else [graphs]):
+        op = v.owner.op if v.owner is not None else None
+        if type(op).__name__ == "Scan":
+            return True
+        if (
+            op is not None
+            and getattr(op, "inner_outputs", None)
+            and _has_scan(list(op.inner_outputs))
+        ):
+            return True
+    return False

@@ -35,7 +35,7 @@ from bayesformula.testing import check_density
 pytestmark = pytest.mark.slow
 
 #: models generated per run (seeded: the same models every run)
-N_SPECS = int(__import__("os").environ.get("BF_N_SPECS", 150))
+N_SPECS = int(__import__("os").environ.get("BF_N_SPECS", 130))
 
 
 def _claimed_pairs() -> list[tuple[str, str]]:
