@@ -37,6 +37,7 @@ def sharing_parameters() -> bool:
     (`shared_parameters`)."""
     return _SHARED.get()
 
+
 # Parameters that must be > 0 wherever PyMC uses them (exceptions listed below).
 _POSITIVE = {"sigma", "tau", "lam", "nu", "alpha", "beta", "b", "kappa", "s", "n", "eta"}
 _SIGNED = {("SkewNormal", "alpha"), ("AsymmetricLaplace", "mu"), ("Cauchy", "alpha")}

@@ -20,7 +20,8 @@ def _data(seed: int, n: int, levels: str = "abcd") -> pd.DataFrame:
     data = pd.DataFrame(
         {"x": rng.normal(size=n) * rng.uniform(0.5, 3.0), "g": rng.choice(list(levels), n)}
     )
-    eta = -0.2 + 0.5 * data.x + data.g.map(dict(zip(levels, rng.normal(0, 0.5, 4))))
+    effects = dict(zip(levels, rng.normal(0, 0.5, len(levels)), strict=True))
+    eta = -0.2 + 0.5 * data.x + data.g.map(effects)
     data["y"] = (rng.normal(size=n) < eta).astype(int)
     return data
 
