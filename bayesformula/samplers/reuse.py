@@ -39,8 +39,9 @@ MAX_CACHED = 8
 
 _ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("reuse_compiles", default=False)
 _LOCK = threading.Lock()  # the cache, and a cached model's containers while they hold new values
-#: key -> [(model, its outputs: log-density and deterministics, its compile), ...]
-_CACHE: OrderedDict[tuple, list[tuple[Any, list, Any]]] = OrderedDict()
+#: key -> [(model, its outputs: log-density and deterministics, its compile, nutpie's own
+#: initial-point function of that compile), ...]
+_CACHE: OrderedDict[tuple, list[tuple[Any, list, Any, Callable]]] = OrderedDict()
 _STATS = {"compiled": 0, "reused": 0}
 
 
@@ -131,8 +132,9 @@ def _same_function(cached, model, outputs: list | None = None) -> bool:
         return False
 
 
-def _swapped(compiled_model, cached, model):
-    """``compiled_model`` (of ``cached``) with ``model``'s data, labels and initial points."""
+def _swapped(compiled_model, cached, model, initial: Callable):
+    """``compiled_model`` (of ``cached``) with ``model``'s data, labels and initial points
+    (``initial``: nutpie's initial-point function of ``cached``, which reads its containers)."""
     theirs = _containers(model)
     values = {name: var.get_value() for name, var in theirs.items()}
     known = {var.name for var in compiled_model.shared_var_keys}
@@ -140,7 +142,6 @@ def _swapped(compiled_model, cached, model):
     coords = dict(compiled_model.coords or {})
     coords.update({k: pd.Index(v) for k, v in model.coords.items() if k in coords})
     mine = _containers(cached)
-    initial = compiled_model.initial_point_func
 
     def initial_point(seed):
         # the cached model's initial-point function reads its own containers: give them this
@@ -166,17 +167,22 @@ def compiled(model, backend: str, compile_: Callable[[], Any]):
         candidates = list(_CACHE.get(key, ()))
         if candidates:
             _CACHE.move_to_end(key)
-    for cached, outputs, compiled_model in candidates:
+    for cached, outputs, compiled_model, initial in candidates:
         if cached is model:
             return compiled_model
         if _same_function(cached, model, outputs):
             with _LOCK:
                 _STATS["reused"] += 1
-            return _swapped(compiled_model, cached, model)
-    result = compile_()
+            return _swapped(compiled_model, cached, model, initial)
+    # its initial points read its containers under the lock too, while a model reusing it may
+    # have filled them with its own values
+    fresh = compile_()
+    result = _swapped(fresh, model, model, fresh.initial_point_func)
     with _LOCK:
         _STATS["compiled"] += 1
-        _CACHE.setdefault(key, []).append((model, _outputs(model), result))
+        _CACHE.setdefault(key, []).append(
+            (model, _outputs(model), result, fresh.initial_point_func)
+        )
         _CACHE.move_to_end(key)
         while len(_CACHE) > MAX_CACHED:
             _CACHE.popitem(last=False)

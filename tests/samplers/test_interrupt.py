@@ -491,7 +491,9 @@ def _sigint_in(filename: str) -> dict:
 
 
 @pytest.mark.skipif(
-    threading.current_thread() is not threading.main_thread(), reason="signals: main thread"
+    signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    or threading.current_thread() is not threading.main_thread(),
+    reason="needs Python's default SIGINT handler in the main thread",
 )
 def test_an_interrupt_inside_a_compiled_call_waits_for_the_next_draw():
     """A first Ctrl-C that arrives in Python code run from PyTensor (an op evaluated in
