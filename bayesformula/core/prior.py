@@ -3,39 +3,34 @@
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import inspect
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 import numpy as np
 
+from bayesformula.core.switch import Switch
 from bayesformula.errors import PriorError, did_you_mean
 
 __all__ = ["Prior", "shared_parameters", "sharing_parameters"]
 
-_SHARED: contextvars.ContextVar[bool] = contextvars.ContextVar("shared_parameters", default=False)
+_SHARED = Switch("shared_parameters")
 
 
-@contextlib.contextmanager
-def shared_parameters() -> Iterator[None]:
+def shared_parameters() -> contextlib.AbstractContextManager[None]:
     """Within the block, `Prior.create_variable` puts numeric parameters in data containers
     (``pm.Data`` named ``__prior_{variable}_{parameter}``) instead of constants, so that models
     whose priors were scaled to different data compile to one function of their data
     (`bayesformula.samplers.reuse`)."""
-    token = _SHARED.set(True)
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
+    return _SHARED.on()
 
 
 def sharing_parameters() -> bool:
     """Whether models built here hold data-derived constants in containers
     (`shared_parameters`)."""
-    return _SHARED.get()
+    return _SHARED.is_on()
 
 
 # Parameters that must be > 0 wherever PyMC uses them (exceptions listed below).
@@ -306,7 +301,7 @@ class Prior:
                 kwargs[key] = np.asarray(value, dtype=np.float64)
         kwargs.update(self._options)
         kwargs.update(extra)
-        if _SHARED.get():
+        if _SHARED.is_on():
             shared = {
                 key: pm.Data(f"__prior_{name}_{key}", value)
                 for key, value in kwargs.items()

@@ -23,21 +23,22 @@ same seed (tested). A model that fails either check is compiled, and cached for 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import dataclasses
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+
+from bayesformula.core.switch import Switch
 
 __all__ = ["MAX_CACHED", "cache_info", "clear", "compiled", "enabled", "reusing"]
 
 #: Structures kept per process (a Dask worker keeps its own), the least recently used dropped.
 MAX_CACHED = 8
 
-_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("reuse_compiles", default=False)
+_ENABLED = Switch("reuse_compiles")
 _LOCK = threading.Lock()  # the cache, and a cached model's containers while they hold new values
 #: key -> [(model, its outputs: log-density and deterministics, its compile, nutpie's own
 #: initial-point function of that compile), ...]
@@ -45,20 +46,15 @@ _CACHE: OrderedDict[tuple, list[tuple[Any, list, Any, Callable]]] = OrderedDict(
 _STATS = {"compiled": 0, "reused": 0}
 
 
-@contextlib.contextmanager
-def reusing() -> Iterator[None]:
+def reusing() -> contextlib.AbstractContextManager[None]:
     """Within the block (in this thread or task), nutpie compiles of PyMC models are shared
     between models of the same structure."""
-    token = _ENABLED.set(True)
-    try:
-        yield
-    finally:
-        _ENABLED.reset(token)
+    return _ENABLED.on()
 
 
 def enabled() -> bool:
     """Whether compiles are being shared here (`reusing`)."""
-    return _ENABLED.get()
+    return _ENABLED.is_on()
 
 
 def clear() -> None:
@@ -178,11 +174,10 @@ def compiled(model, backend: str, compile_: Callable[[], Any]):
     # have filled them with its own values
     fresh = compile_()
     result = _swapped(fresh, model, model, fresh.initial_point_func)
+    entry = (model, _outputs(model), result, fresh.initial_point_func)
     with _LOCK:
         _STATS["compiled"] += 1
-        _CACHE.setdefault(key, []).append(
-            (model, _outputs(model), result, fresh.initial_point_func)
-        )
+        _CACHE.setdefault(key, []).append(entry)
         _CACHE.move_to_end(key)
         while len(_CACHE) > MAX_CACHED:
             _CACHE.popitem(last=False)
