@@ -4,7 +4,7 @@ LocalCluster.
 
     python benchmarks/fit_many.py [--datasets 1000] [--loop 40] [--bambi-loop 20]
                                   [--bambi-python .venv-bench/bin/python] [--json FILE]
-                                  [--link logit|probit]
+                                  [--link logit|probit] [--graph]
 
 The datasets: bernoulli A/B tests of 200-2,000 rows (uniform), ``y ~ treatment + x`` with a
 treatment effect of 0.3 on the log-odds, each fitted with 2 chains x (300 tune + 500 draws),
@@ -13,9 +13,10 @@ environment and is timed from its first fit to its last, imports and the cluster
 excluded (printed separately). The loops run on the first ``--loop`` / ``--bambi-loop``
 datasets only: their time per dataset does not change with the count.
 
-``--link probit`` fits the same data with the probit link, which is off bayesformula's fast
-path: each model is a compiled PyMC graph, so this measures `fit_many`'s one compile per
-structure and worker against a compile per fit.
+``--link probit`` fits the same data with the probit link. ``--graph`` has bayesformula sample
+each model's compiled PyMC graph instead of its fast path (``fit(fast_path=False)``, as for a
+model the fast path does not compute): this measures `fit_many`'s one compile per structure
+and worker against a compile per fit.
 """
 
 from __future__ import annotations
@@ -44,18 +45,19 @@ CHILD = textwrap.dedent(
 
     def main():
         way, path, count, link = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        graph = {{"fast_path": False}} if sys.argv[5] == "graph" else {{}}
         data = pd.read_csv(path)
         names = sorted(data["market"].unique())[:count]
         data = data[data["market"].isin(names)]
         frames = [g.drop(columns="market") for _, g in data.groupby("market")]
-        out = {{"way": way, "datasets": len(frames), "link": link}}
+        out = {{"way": way, "datasets": len(frames), "link": link, "graph": bool(graph)}}
         if way == "bambi-loop":
             import bambi as bmb
             start = time.perf_counter()
             for i, frame in enumerate(frames):
                 model = bmb.Model(FORMULA, frame, family="bernoulli", link=link)
                 model.fit(draws=DRAWS, tune=TUNE, chains=CHAINS, random_seed=i,
-                          progressbar=False)
+                          progressbar=False, **graph)
             out["seconds"] = time.perf_counter() - start
         elif way == "bf-loop":
             import bayesformula as bf
@@ -63,12 +65,12 @@ CHILD = textwrap.dedent(
             for i, frame in enumerate(frames):
                 model = bf.Model(FORMULA, frame, family="bernoulli", link=link)
                 model.fit(draws=DRAWS, tune=TUNE, chains=CHAINS, random_seed=i,
-                          progressbar=False)
+                          progressbar=False, **graph)
             out["seconds"] = time.perf_counter() - start
         else:
             import bayesformula as bf
             kwargs = dict(family="bernoulli", link=link, draws=DRAWS, tune=TUNE, chains=CHAINS,
-                          random_seed=1, progressbar=False)
+                          random_seed=1, progressbar=False, **graph)
             if way == "fit_many":
                 result = bf.fit_many(FORMULA, data, by="market", **kwargs)
             else:
@@ -116,9 +118,11 @@ def ab_tests(n: int, seed: int = 0) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def run(python: str, script: Path, way: str, path: Path, count: int, link: str) -> dict:
+def run(
+    python: str, script: Path, way: str, path: Path, count: int, link: str, graph: bool
+) -> dict:
     done = subprocess.run(
-        [python, str(script), way, str(path), str(count), link],
+        [python, str(script), way, str(path), str(count), link, "graph" if graph else "fast"],
         capture_output=True,
         text=True,
         check=False,
@@ -136,6 +140,7 @@ def main() -> None:
     parser.add_argument("--bambi-python", default=None)
     parser.add_argument("--json", default=None)
     parser.add_argument("--link", default="logit", choices=["logit", "probit"])
+    parser.add_argument("--graph", action="store_true", help="bayesformula: fast_path=False")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,7 +157,7 @@ def main() -> None:
             (sys.executable, "fit_many-dask", args.datasets),
         ]
         for python, way, count in ways:
-            result = run(python, script, way, path, count, args.link)
+            result = run(python, script, way, path, count, args.link, args.graph)
             results.append(result)
             extra = (
                 f", cluster start {result['cluster_seconds']:.1f} s"

@@ -1,7 +1,8 @@
 """Simulation-based calibration of ``y ~ x + (1|g)`` in several families, with `bf.sbc`.
 
     python benchmarks/sbc.py [--simulations 200] [--families gaussian bernoulli poisson
-                             negativebinomial bernoulli:probit ...] [--workers 2] [--json FILE]
+                             negativebinomial bernoulli:probit ...] [--graph] [--workers 2]
+                             [--json FILE]
 
 Each family's model is specified on 60 rows (x standard normal, 6 groups of 10) with a response
 drawn from the family, so that its default priors are scaled as a user's would be; `bf.sbc` then
@@ -10,8 +11,9 @@ each (2 chains x 500 draws after the default warm-up, on a Dask LocalCluster of 
 workers) and tests the ranks of the prior draws among 99 thinned posterior draws for
 uniformity (chi-square per parameter, Bonferroni over parameters, family-wise level 0.01).
 Printed per family: simulations fitted and failed, parameters, the family-wise p-value, the
-verdict, and the time. ``family:link`` names a link other than the family's default:
-``bernoulli:probit`` is off the fast path, a compiled PyMC graph (compiled once per worker).
+verdict, and the time. ``family:link`` names a link other than the family's default.
+``--graph`` fits every model from its compiled PyMC graph (``fast_path=False``, compiled once
+per worker) instead of the fast path.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def main() -> None:
     parser.add_argument("--families", nargs="+", default=list(DEFAULT))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--graph", action="store_true", help="fit with fast_path=False")
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 
@@ -81,12 +84,18 @@ def main() -> None:
             model = model_for(family)
             start = time.perf_counter()
             result = bf.sbc(
-                model, n=args.simulations, executor=client, random_seed=100 + i, progressbar=False
+                model,
+                n=args.simulations,
+                executor=client,
+                random_seed=100 + i,
+                progressbar=False,
+                **({"fast_path": False} if args.graph else {}),
             )
             seconds = time.perf_counter() - start
             worst = result.tests["p_value"].idxmin()
             row = {
                 "family": family,
+                "graph": args.graph,
                 "simulations": len(result.ranks),
                 "failed": len(result.failed),
                 "parameters": result.ranks.shape[1],

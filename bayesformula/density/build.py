@@ -37,7 +37,7 @@ import numpy as np
 from scipy.special import expit
 
 from bayesformula.density.auxformula import aux_formulas
-from bayesformula.density.model import DensityModel, guarded
+from bayesformula.density.model import DensityModel, guarded, inside
 from bayesformula.density.parts import (
     Block,
     Layout,
@@ -561,15 +561,16 @@ def build_density(
     def initial_point(rng):
         return start + rng.uniform(-1.0, 1.0, ndim) * scale
 
+    logp_grad = guarded(logp_grad, ndim)
     return DensityModel(
         ndim=ndim,
-        logp_grad=guarded(logp_grad, ndim),
+        logp_grad=logp_grad,
         expand=expand,
         shapes=shapes,
         dims=dims,
         coords=coords,
         observed={design.response.name: (("__obs__",), y)},
-        initial_point=initial_point,
+        initial_point=inside(initial_point, logp_grad, start),
         description=description,
         releases_lock=loop is not None and n_rows >= KERNEL_MIN_ROWS,  # else mostly Python
     )

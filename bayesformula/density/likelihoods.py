@@ -121,7 +121,7 @@ def poisson_constant(y, trials) -> float:
     return -float(np.sum(gammaln(y + 1)))
 
 
-def _binomial_constant(y, trials):
+def binomial_constant(y, trials):
     return float(np.sum(gammaln(trials + 1) - gammaln(y + 1) - gammaln(trials - y + 1)))
 
 
@@ -150,12 +150,11 @@ register_fast_likelihood(
 )
 register_fast_likelihood(
     FastLikelihood(
-        "binomial", "Binomial", "logit", "glm", _binomial_constant, _logistic, _kernel_code("b")
+        "binomial", "Binomial", "logit", "glm", binomial_constant, _logistic, _kernel_code("b")
     )
 )
-# the probit link stays on the graph: PyMC computes log(1 - p) from p = Phi(eta), which loses
-# all precision once p rounds to 1, so an accurate log Phi(-eta) here would not equal it
-for _family, _constant in (("bernoulli", lambda y, t: 0.0), ("binomial", _binomial_constant)):
+# the probit and identity links are row likelihoods (`rows.py`), computed as PyMC computes them
+for _family, _constant in (("bernoulli", lambda y, t: 0.0), ("binomial", binomial_constant)):
     register_fast_likelihood(
         FastLikelihood(_family, _family.title(), "cloglog", "glm", _constant, _cloglog)
     )

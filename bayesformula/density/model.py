@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DensityModel", "guarded"]
+__all__ = ["DensityModel", "guarded", "inside"]
 
 
 def guarded(logp_grad: Callable, ndim: int) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
@@ -40,6 +40,31 @@ def guarded(logp_grad: Callable, ndim: int) -> Callable[[np.ndarray], tuple[floa
         return -math.inf, np.zeros(ndim)
 
     return logp_grad_guarded
+
+
+def inside(
+    jittered: Callable[[np.random.Generator], np.ndarray],
+    logp_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    start: np.ndarray,
+    tries: int = 12,
+) -> Callable[[np.random.Generator], np.ndarray]:
+    """``jittered`` (a starting point ``start`` plus random jitter) moved towards ``start``,
+    halving the jitter, until the log-density there is finite.
+
+    A link that can leave its parameter's support (the identity for a probability or a rate)
+    puts part of the jittered points outside it; a point whose log-density is finite is
+    returned as drawn, so the draws of every other model are unchanged.
+    """
+
+    def initial_point(rng: np.random.Generator) -> np.ndarray:
+        x = jittered(rng)
+        for _ in range(tries):
+            if math.isfinite(logp_grad(x)[0]):
+                return x
+            x = start + 0.5 * (x - start)
+        return x
+
+    return initial_point
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln, i0e, i1e, xlogy
 
-from bayesformula.density.likelihoods import fast_likelihood, poisson_constant
+from bayesformula.density.likelihoods import binomial_constant, fast_likelihood, poisson_constant
 from bayesformula.density.links import LINK_INVERSES, link_inverse
 from bayesformula.density.priors import Unsupported
 
@@ -410,6 +410,25 @@ def _negative_binomial(mu, d, aux):
     return lp, dmu, {"alpha": float(dalpha)}
 
 
+def _success_sums(log1m):
+    """Bernoulli or binomial successes ``y`` of ``trials`` (summed over merged rows) with
+    probability ``mu`` from any link, computed as PyMC's graph computes them: ``log(p)`` and
+    ``log1m(p)``, the Bernoulli's ``log1p(-p)`` or the Binomial's ``log(1 - p)``. Those lose
+    precision where ``p`` rounds to 1 (a probit link beyond 8.3), as the graph's do; the
+    logit and cloglog links have likelihoods of their own (`likelihoods.py`)."""
+
+    def loglik(mu, d, aux):
+        ysum, trials = d["y"], d["trials"]
+        fail = trials - ysum
+        log_p = np.log(mu)
+        log_q = log1m(mu)
+        lp = float(np.sum(np.where(ysum > 0, ysum * log_p, 0.0)))
+        lp += float(np.sum(np.where(fail > 0, fail * log_q, 0.0)))
+        return lp, ysum / mu - fail / (1.0 - mu), {}
+
+    return loglik
+
+
 def _poisson_sums(mu, d, aux):
     ysum, count = d["y"], d["trials"]
     lp = float(np.sum(xlogy(ysum, mu))) - float(count @ mu)
@@ -445,5 +464,25 @@ for _entry in (
         "positive",
     ),
     RowFamily("poisson", "Poisson", (), rows_of, _poisson_sums, "positive", True, poisson_constant),
+    RowFamily(
+        "bernoulli",
+        "Bernoulli",
+        (),
+        rows_of,
+        _success_sums(lambda p: np.log1p(-p)),
+        "unit",
+        True,
+        lambda y, trials: 0.0,
+    ),
+    RowFamily(
+        "binomial",
+        "Binomial",
+        (),
+        rows_of,
+        _success_sums(lambda p: np.log(1.0 - p)),
+        "unit",
+        True,
+        binomial_constant,
+    ),
 ):
     register_row_family(_entry)

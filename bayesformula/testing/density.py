@@ -181,9 +181,16 @@ def check_density(
 def _point(dens, graph: _Graph, rng, tries: int = 20) -> np.ndarray:
     """A random point near the sampler's start where the graph's log-density is finite, when
     one is found in ``tries`` (a link such as the identity for a positive mean leaves part of
-    the space outside the parameter's support)."""
-    for _ in range(tries):
+    the space outside the parameter's support). After half the tries the points are drawn
+    ever closer to the start (an identity link for a probability leaves the support within a
+    unit of it)."""
+    center = None
+    for i in range(tries):
         x = dens.initial_point(rng) + rng.normal(0.0, 0.5, dens.ndim)
+        if i >= tries // 2:
+            if center is None:  # the start: the jittered points' mean
+                center = np.mean([dens.initial_point(rng) for _ in range(64)], axis=0)
+            x = center + 0.5 ** (i - tries // 2 + 1) * (x - center)
         try:
             lp = float(graph.logp_dlogp(graph.point(dens.expand(x)))[0])
         except KeyError:  # reported by the point's check

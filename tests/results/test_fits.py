@@ -108,6 +108,23 @@ def test_binomial_logistic_matches_statsmodels_mle():
     _close(idata, "w", glm.params["w"], glm.bse["w"], 0.1)
 
 
+def test_probit_bernoulli_matches_statsmodels_mle():
+    """The probit link on the fast path: posterior means at statsmodels' Probit MLE."""
+    from scipy.special import ndtr
+
+    rng = np.random.default_rng(21)
+    n = 800
+    df = pd.DataFrame({"x": rng.normal(size=n), "w": rng.normal(size=n)})
+    df["y"] = rng.binomial(1, ndtr(0.2 + 0.6 * df.x - 0.3 * df.w))
+    mle = smf.probit("y ~ x + w", df).fit(disp=0)
+    model = bf.Model("y ~ x + w", df, family="bernoulli", link="probit", priors=WIDE)
+    assert model.density() is not None
+    idata = model.fit(random_seed=3, **FIT)
+    assert idata["posterior"].attrs["inference_method"] == "nutpie"
+    for name in ("Intercept", "x", "w"):  # mean vs MLE: O(1/n) of the SE, as above
+        _close(idata, name, mle.params[name], mle.bse[name], 0.1)
+
+
 @pytest.mark.parametrize("family", ["poisson", "bernoulli"])
 def test_known_truth_is_recovered(family):
     rng = np.random.default_rng(30)

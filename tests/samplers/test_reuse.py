@@ -79,6 +79,7 @@ def test_a_reused_compile_draws_what_a_fresh_compile_draws():
     own compile (same seed); a model of another structure is compiled anew."""
     reuse.clear()
     fit = {"inference_method": "nutpie", "draws": 200, "tune": 200, "progressbar": False}
+    fit["fast_path"] = False  # the compiled graph, as for a model the fast path does not compute
     a, b = _data(1, 300), _data(2, 450, "wxyz")
     with shared_parameters(), reuse.reusing():
         bf.Model("y ~ x + (1|g)", a, family="bernoulli", link="probit", noncentered=True).fit(
@@ -101,12 +102,12 @@ def test_a_reused_compile_draws_what_a_fresh_compile_draws():
 
 
 def test_fit_many_compiles_a_graph_model_once():
-    """fit_many on a model off the fast path: one compile for three datasets, and each
-    dataset's posterior means within five Monte Carlo standard errors of the two of its own
-    plain fit's (PyMC's sampler, priors as constants)."""
+    """fit_many on a model sampled from its graph (``fast_path=False``): one compile for
+    three datasets, and each dataset's posterior means within five Monte Carlo standard errors
+    of the two of its own plain fit's (PyMC's sampler, priors as constants)."""
     reuse.clear()
     frames = {i: _data(10 + i, 300) for i in range(3)}
-    fit = {"draws": 500, "tune": 300, "progressbar": False}
+    fit = {"draws": 500, "tune": 300, "progressbar": False, "fast_path": False}
     result = bf.fit_many(
         "y ~ x", datasets=frames, family="bernoulli", link="probit", random_seed=3, **fit
     )
