@@ -51,6 +51,7 @@ from bayesformula.density.parts import (
     group_terms,
     merge_priors,
     ordered_transform,
+    prior_terms,
     reduce_rows,
     row_loop,
     times,
@@ -271,30 +272,7 @@ def build_density(
     def logp_grad(x):
         x = np.asarray(x, dtype=float)
         grad = np.zeros(ndim)
-        lp = const
-        values = {}
-        for prior, where, parts in merged:
-            u = x[where]
-            if prior.positive:
-                v = np.exp(u)
-                lb, gb = prior.logp_grad(v)
-                lp += lb + float(u.sum())
-                grad[where] += gb * v + 1.0
-                for name, part in parts:
-                    values[name] = v[part]
-            elif prior.unit:  # sampled on logit(value)
-                v = expit(u)
-                lb, gb = prior.logp_grad(v)
-                lp += lb - float(np.sum(np.logaddexp(0.0, u) + np.logaddexp(0.0, -u)))
-                grad[where] += gb * v * (1.0 - v) + 1.0 - 2.0 * v
-                for name, part in parts:
-                    values[name] = v[part]
-            else:
-                lb, gb = prior.logp_grad(u)
-                lp += lb
-                grad[where] += gb
-                for name, part in parts:
-                    values[name] = u[part]
+        lp, values = prior_terms(merged, x, grad, const)
         alpha = x[i_int] if i_int is not None else 0.0
         beta = x[beta_slice] if beta_slice is not None else None
 
@@ -586,6 +564,20 @@ def density_of_spec(spec, *, kernel: bool | None = None) -> DensityModel:
     """
     if spec.response_helper is not None:
         raise Unsupported(f"the response helper {spec.response_helper.text}")
+    if spec.family.per_category:
+        if spec.aux_parts:
+            raise Unsupported(f"a formula for {', '.join(spec.aux_parts)}")
+        from bayesformula.density.categorical import build_per_category
+
+        return build_per_category(
+            spec.design,
+            spec.family,
+            spec.link,
+            spec.priors,
+            spec.response_data,
+            spec.parameterization,
+            center_predictors=spec.center_predictors,
+        )
     return build_density(
         spec.design,
         spec.family,

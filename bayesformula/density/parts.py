@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 
 from bayesformula.core.prior import Prior
 from bayesformula.density.priors import PRIOR_KINDS, NumericPrior, Unsupported, numeric_prior
@@ -26,6 +27,7 @@ __all__ = [
     "merge_priors",
     "ordered_transform",
     "prior_block",
+    "prior_terms",
     "reduce_rows",
     "row_loop",
     "times",
@@ -344,6 +346,33 @@ def merge_priors(blocks):
             offset += b.size
         merged.append((NumericPrior(name, params, positive, members[0].prior.unit), where, parts))
     return merged
+
+
+def prior_terms(merged, x, grad, lp: float = 0.0) -> tuple[float, dict]:
+    """``lp`` plus the priors' log-density at ``x`` (Jacobians of the log and logit scales
+    included), its gradient added to ``grad``, and each prior's block's values by name
+    (`merge_priors`)."""
+    values = {}
+    for prior, where, parts in merged:
+        u = x[where]
+        if prior.positive:
+            v = np.exp(u)
+            lb, gb = prior.logp_grad(v)
+            lp += lb + float(u.sum())
+            grad[where] += gb * v + 1.0
+        elif prior.unit:  # sampled on logit(value)
+            v = expit(u)
+            lb, gb = prior.logp_grad(v)
+            lp += lb - float(np.sum(np.logaddexp(0.0, u) + np.logaddexp(0.0, -u)))
+            grad[where] += gb * v * (1.0 - v) + 1.0 - 2.0 * v
+        else:
+            v = u
+            lb, gb = prior.logp_grad(u)
+            lp += lb
+            grad[where] += gb
+        for name, part in parts:
+            values[name] = v[part]
+    return lp, values
 
 
 def anchor_effects(groups, design, anchor, intercept, common, X, xbar):

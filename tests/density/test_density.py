@@ -247,7 +247,11 @@ def _loglog_inv(eta):
             {"link": bf.Link("loglog", link=lambda p: -np.log(-np.log(p)), linkinv=_loglog_inv)},
             "link 'loglog'",
         ),
-        ("categorical", {}, "per category"),
+        (
+            "poisson",
+            {"priors": {"xd": bf.Prior("Normal", sigma=bf.Prior("HalfNormal", sigma=1))}},
+            "hyperprior",
+        ),
         ("poisson", {"priors": {"xd": bf.Prior("HalfNormal", sigma=1)}}, "bounds it"),
         ("gaussian", {"priors": {"xd": bf.Prior("Laplace", mu=0, b=1)}}, "Laplace"),
     ],
@@ -363,6 +367,7 @@ EXTREME_CASES = [
     ("yp ~ x", "negativebinomial"),
     ("ypos ~ x", "lognormal"),
     ("yo ~ x", "cumulative"),
+    ("yo ~ x + (1|g)", "categorical"),
 ]
 
 

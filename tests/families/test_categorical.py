@@ -550,7 +550,7 @@ def test_reference_level_printout_r2_and_fast_path():
     text = " ".join(str(model).split())  # long lines wrap to fit a terminal
     assert "Link: p = softmax" in text
     assert "coefficients compare each with the reference 'dog'" in text
-    assert model.density() is None and "per category" in model.fast_path_note
+    assert model.density() is not None and "exact numpy" in model.fast_path_note
     # numbers as categories: sorted, the smallest is the reference
     numeric = bf.Model("k ~ x", DATA.assign(k=CODES * 10), family="categorical")
     assert numeric.response_data.levels == ("0", "10", "20")

@@ -125,6 +125,26 @@ def test_probit_bernoulli_matches_statsmodels_mle():
         _close(idata, name, mle.params[name], mle.bse[name], 0.1)
 
 
+def test_categorical_matches_statsmodels_mnlogit():
+    """Multinomial logistic regression on the fast path: posterior means at statsmodels'
+    MNLogit MLE (the same reference category, the first)."""
+    rng = np.random.default_rng(22)
+    n = 900
+    df = pd.DataFrame({"x": rng.normal(size=n), "w": rng.normal(size=n)})
+    eta = np.column_stack([np.zeros(n), 0.3 + 0.9 * df.x, -0.4 - 0.6 * df.x + 0.5 * df.w])
+    prob = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    df["y"] = np.array(["a", "b", "c"])[[rng.choice(3, p=q) for q in prob]]
+    mle = sm.MNLogit(pd.Categorical(df["y"]).codes, sm.add_constant(df[["x", "w"]])).fit(disp=0)
+    model = bf.Model("y ~ x + w", df, family="categorical", priors=WIDE)
+    assert model.density() is not None
+    idata = model.fit(random_seed=5, **FIT)
+    assert idata["posterior"].attrs["inference_method"] == "nutpie"
+    for j, level in enumerate(("b", "c")):
+        for name, row in (("Intercept", "const"), ("x", "x"), ("w", "w")):
+            coord = {idata.posterior[name].dims[-1]: level}
+            _close(idata, name, mle.params.loc[row, j], mle.bse.loc[row, j], 0.1, coord)
+
+
 @pytest.mark.parametrize("family", ["poisson", "bernoulli"])
 def test_known_truth_is_recovered(family):
     rng = np.random.default_rng(30)
