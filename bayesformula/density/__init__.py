@@ -8,10 +8,11 @@ equal at random points.
 
 # the row likelihoods register themselves on import
 from bayesformula.density import rows, rows_mixture, rows_ordinal, rows_shapes  # noqa: F401
-from bayesformula.density.build import build_density, density_of_spec
+from bayesformula.density.build import build_density
 from bayesformula.density.likelihoods import FAST_LIKELIHOODS, register_fast_likelihood
 from bayesformula.density.model import DensityModel
 from bayesformula.density.priors import Unsupported
+from bayesformula.density.spec import density_of_spec
 
 __all__ = [
     "FAST_LIKELIHOODS",

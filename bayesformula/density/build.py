@@ -60,7 +60,7 @@ from bayesformula.density.priors import Unsupported
 from bayesformula.density.rows import claimed_likelihood
 from bayesformula.spec.names import design_coords
 
-__all__ = ["KERNEL_MIN_ROWS", "Unsupported", "build_density", "density_of_spec"]
+__all__ = ["KERNEL_MIN_ROWS", "Unsupported", "build_density"]
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -91,6 +91,7 @@ def build_density(
     anchor: str | None = None,
     kernel: bool | None = None,
     parts: dict | None = None,
+    weights: np.ndarray | None = None,
 ) -> DensityModel:
     """The model's posterior as a `DensityModel` (see the module docstring).
 
@@ -109,6 +110,9 @@ def build_density(
         Evaluate a likelihood that has a compiled row loop (bernoulli, binomial, poisson,
         cumulative logit, beta) there (True) or in numpy (False). By default the loop is used from
         `KERNEL_MIN_ROWS` rows on.
+    weights : ndarray, optional
+        Each row's log-likelihood multiplied by its weight (``weighted()``): the rows are then
+        merged rows whose counts are the weights.
 
     Raises
     ------
@@ -162,10 +166,16 @@ def build_density(
     trials = None if response.trials is None else np.asarray(response.trials, dtype=float)
     offset = None if design.offset is None else np.asarray(design.offset, dtype=float)
     n_coef = int(design.intercept) + p + sum(g.n_levels * g.n_cols for g in groups)
-    suff = gaussian and (
-        not groups
-        or n_coef <= _MAX_SUFF_COEF
-        or (n_coef <= _MAX_SUFF_COEF_MANY_ROWS and n_coef**2 <= _SUFF_ROW_COST * n)
+    wt = 1.0 if weights is None else np.asarray(weights, dtype=float)
+    n_lik = float(n) if weights is None else float(np.sum(wt))  # the likelihood's row count
+    suff = (
+        gaussian
+        and weights is None
+        and (
+            not groups
+            or n_coef <= _MAX_SUFF_COEF
+            or (n_coef <= _MAX_SUFF_COEF_MANY_ROWS and n_coef**2 <= _SUFF_ROW_COST * n)
+        )
     )
     if suff:
         rows = None
@@ -179,11 +189,15 @@ def build_density(
         if rowwise and not lik.entry.sums:  # merged rows must have equal responses too
             pattern += [y] + ([trials] if trials is not None else [])
         rows = reduce_rows(pattern, n)
+        if rows is None and weights is not None:  # every row its own, counted by its weight
+            rows = np.arange(n), n
 
-    if rowwise:
-        const = lik.entry.constant(y, trials) if lik.entry.constant is not None else 0.0
+    # the terms free of parameters, each row's weighted
+    constant = lik.entry.constant if rowwise else lik.constant
+    if constant is None:
+        const = 0.0
     else:
-        const = lik.constant(y, trials)
+        const = constant(y, trials) if weights is None else constant(y, trials, wt)
     ybar = 0.0
     if gaussian:
         resp = y - (offset if offset is not None else 0.0)
@@ -214,17 +228,19 @@ def build_density(
                 if g.Z is not None:
                     g.Z = np.ascontiguousarray(g.Z[first])
             off_r = None if offset is None or gaussian else offset[first]
-            counts = np.bincount(inverse, minlength=k).astype(float)
+            counts = np.bincount(inverse, weights, minlength=k).astype(float)
             if gaussian:
-                S1 = np.bincount(inverse, weights=resp, minlength=k)
-                S2 = np.bincount(inverse, weights=resp * resp, minlength=k)
+                S1 = np.bincount(inverse, weights=resp * wt, minlength=k)
+                S2 = np.bincount(inverse, weights=resp * resp * wt, minlength=k)
             elif rowwise and not lik.entry.sums:
                 t_first = None if trials is None else trials[first]
                 row_data = lik.entry.prepare(y[first], t_first, counts)
             else:
-                Ysum = np.bincount(inverse, weights=y, minlength=k)
-                weight = counts if trials is None else np.bincount(inverse, trials, minlength=k)
+                Ysum = np.bincount(inverse, weights=y * wt, minlength=k)
+                weight = counts if trials is None else np.bincount(inverse, trials * wt, k)
             description = f"identical covariate patterns merged ({n:,} rows -> {k:,})"
+            if k == n:  # weighted, none merged
+                description = f"{n:,} weighted rows"
         else:
             Xr = np.ascontiguousarray(Xc)
             off_r = None if offset is None or gaussian else offset
@@ -316,7 +332,7 @@ def build_density(
                 theta[where] = b.reshape(-1)
             St = S @ theta
             Q = rr - 2.0 * float(theta @ t) + float(theta @ St)
-            ll, dq, dsig = lik.loglik(Q, n, aux_value(values, "sigma"))
+            ll, dq, dsig = lik.loglik(Q, n_lik, aux_value(values, "sigma"))
             lp += ll
             dtheta = -2.0 * dq * (t - St)
             if design.intercept:
@@ -369,7 +385,7 @@ def build_density(
             else:
                 resid = S1 - counts * eta
                 Q = float(np.sum(S2) - 2.0 * (eta @ S1) + (counts * eta) @ eta)
-            ll, dq, dsig = lik.loglik(Q, n, aux_value(values, "sigma"))
+            ll, dq, dsig = lik.loglik(Q, n_lik, aux_value(values, "sigma"))
             lp += ll
             deta = -2.0 * dq * resid
             aux_grad(grad, values, "sigma", dsig)
@@ -551,42 +567,4 @@ def build_density(
         initial_point=inside(initial_point, logp_grad, start),
         description=description,
         releases_lock=loop is not None and n_rows >= KERNEL_MIN_ROWS,  # else mostly Python
-    )
-
-
-def density_of_spec(spec, *, kernel: bool | None = None) -> DensityModel:
-    """`build_density` for a `bayesformula.spec.ModelSpec`.
-
-    Raises
-    ------
-    Unsupported
-        Also for response helpers.
-    """
-    if spec.response_helper is not None:
-        raise Unsupported(f"the response helper {spec.response_helper.text}")
-    if spec.family.per_category:
-        if spec.aux_parts:
-            raise Unsupported(f"a formula for {', '.join(spec.aux_parts)}")
-        from bayesformula.density.categorical import build_per_category
-
-        return build_per_category(
-            spec.design,
-            spec.family,
-            spec.link,
-            spec.priors,
-            spec.response_data,
-            spec.parameterization,
-            center_predictors=spec.center_predictors,
-        )
-    return build_density(
-        spec.design,
-        spec.family,
-        spec.link,
-        spec.priors,
-        spec.response_data,
-        spec.parameterization,
-        center_predictors=spec.center_predictors,
-        anchor=spec.anchor,
-        kernel=kernel,
-        parts=spec.aux_parts,
     )

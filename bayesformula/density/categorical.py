@@ -155,7 +155,14 @@ def _block(layout, name, prior, width, n_cat, what, *, positive=False):
 
 
 def build_per_category(
-    design, family, link, priors, response, choices: dict, *, center_predictors: bool = True
+    design,
+    family,
+    link,
+    priors,
+    response,
+    choices: dict,
+    *,
+    center_predictors: bool = True,
 ) -> DensityModel:
     """The posterior of a categorical, multinomial or dirichlet-multinomial model (see the
     module docstring), or `Unsupported`."""

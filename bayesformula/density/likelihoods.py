@@ -40,7 +40,9 @@ class FastLikelihood:
     likelihood: str
     link: str
     kind: str  # "gaussian" or "glm"
-    constant: Callable[[np.ndarray, np.ndarray | None], float]
+    #: ``(y, trials[, weights]) -> float``, the rows' terms free of parameters (each row's
+    #: times its weight where weights are given)
+    constant: Callable[..., float]
     #: gaussian: ``(Q, n, sigma) -> (lp, dlp/dQ, dlp/dsigma)``;
     #: glm: ``(eta, ysum, weight, unit_weights) -> (lp, dlp/deta)``
     loglik: Callable
@@ -116,13 +118,25 @@ def _cloglog(eta, ysum, weight, unit_weights: bool):
     return lp, ysum * slope - fail * e
 
 
-def poisson_constant(y, trials) -> float:
-    """The Poisson log-likelihood's terms free of the mean: ``-sum(log(y!))``."""
-    return -float(np.sum(gammaln(y + 1)))
+def _sum(values, w) -> float:
+    """``sum(values)``, each row's weighted by ``w`` (None: unweighted)."""
+    return float(np.sum(values)) if w is None else float(values @ w)
 
 
-def binomial_constant(y, trials):
-    return float(np.sum(gammaln(trials + 1) - gammaln(y + 1) - gammaln(trials - y + 1)))
+def zero_constant(y, trials, w=None) -> float:
+    """No terms free of the parameters (the bernoulli's)."""
+    return 0.0
+
+
+def poisson_constant(y, trials, w=None) -> float:
+    """The Poisson log-likelihood's terms free of the mean: ``-sum(log(y!))`` (each row's
+    times its weight ``w``)."""
+    return -_sum(gammaln(y + 1), w)
+
+
+def binomial_constant(y, trials, w=None) -> float:
+    """``sum(log(n choose y))`` (each row's times its weight ``w``)."""
+    return _sum(gammaln(trials + 1) - gammaln(y + 1) - gammaln(trials - y + 1), w)
 
 
 def _kernel_code(name: str) -> Callable[[bool], int]:
@@ -136,8 +150,8 @@ def _kernel_code(name: str) -> Callable[[bool], int]:
     return code
 
 
-def _gaussian_constant(y, trials):
-    return -0.5 * y.size * _LOG_2PI
+def _gaussian_constant(y, trials, w=None):
+    return -0.5 * (y.size if w is None else float(np.sum(w))) * _LOG_2PI
 
 
 register_fast_likelihood(
@@ -145,7 +159,7 @@ register_fast_likelihood(
 )
 register_fast_likelihood(
     FastLikelihood(
-        "bernoulli", "Bernoulli", "logit", "glm", lambda y, t: 0.0, _logistic, _kernel_code("b")
+        "bernoulli", "Bernoulli", "logit", "glm", zero_constant, _logistic, _kernel_code("b")
     )
 )
 register_fast_likelihood(
@@ -154,7 +168,7 @@ register_fast_likelihood(
     )
 )
 # the probit and identity links are row likelihoods (`rows.py`), computed as PyMC computes them
-for _family, _constant in (("bernoulli", lambda y, t: 0.0), ("binomial", binomial_constant)):
+for _family, _constant in (("bernoulli", zero_constant), ("binomial", binomial_constant)):
     register_fast_likelihood(
         FastLikelihood(_family, _family.title(), "cloglog", "glm", _constant, _cloglog)
     )

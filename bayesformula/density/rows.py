@@ -15,7 +15,9 @@ auxiliary parameters (scalars, in the family's order):
 ``sums=True`` marks a likelihood that depends on the responses only through their sums over
 rows with the same linear predictor (binomial successes and trials, Poisson counts): rows merge
 by covariate pattern alone, ``y`` and ``trials`` arriving summed, and ``constant(y, trials)``
-gives what the merge leaves out. Other families merge rows only where the response is equal too.
+gives what the merge leaves out (``constant(y, trials, w)`` with each row's times its weight
+``w``, for ``weighted()`` responses). Other families merge rows only where the response is
+equal too.
 
 ``mu_support`` is where the parent parameter is valid ("real", "positive" or "unit"); a link
 that takes it outside gives a log-density of -inf, as PyMC's parameter checks do.
@@ -33,7 +35,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln, i0e, i1e, xlogy
 
-from bayesformula.density.likelihoods import binomial_constant, fast_likelihood, poisson_constant
+from bayesformula.density.likelihoods import (
+    binomial_constant,
+    fast_likelihood,
+    poisson_constant,
+    zero_constant,
+)
 from bayesformula.density.links import LINK_INVERSES, link_inverse
 from bayesformula.density.priors import Unsupported
 
@@ -472,7 +479,7 @@ for _entry in (
         _success_sums(lambda p: np.log1p(-p)),
         "unit",
         True,
-        lambda y, trials: 0.0,
+        zero_constant,
     ),
     RowFamily(
         "binomial",

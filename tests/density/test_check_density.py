@@ -453,6 +453,42 @@ def _model(family: str, priors=None, formula="y ~ x + z + (1|g)", link=None):
     )
 
 
+#: (family, link, compiled loop) of weighted() models: each kind of likelihood (gaussian rows,
+#: the logistic and Poisson sums with their loop, the row likelihoods of summed successes, of
+#: counts, of shapes and of the fused beta loop)
+WEIGHTED = [
+    ("gaussian", "identity", False),
+    ("bernoulli", "logit", True),
+    ("binomial", "logit", False),
+    ("binomial", "probit", False),
+    ("bernoulli", "identity", False),
+    ("poisson", "log", True),
+    ("poisson", "identity", False),
+    ("negativebinomial", "log", False),
+    ("t", "identity", False),
+    ("gamma", "log", False),
+    ("beta", "logit", True),
+    ("lognormal", "identity", False),
+]
+
+
+@pytest.mark.parametrize(("family", "link", "kernel"), WEIGHTED)
+def test_weighted_rows_equal_the_graph(family, link, kernel):
+    """``weighted(y, w)``: each row's log-likelihood, constants included, times its weight (not
+    whole numbers here), on the fast path as in the graph; rows repeat, so merged rows carry
+    their weights' sums."""
+    data = _data(family).assign(w=np.random.default_rng(5).uniform(0.2, 3.0, 40))
+    y = "p(y, n)" if get_family(family).support == "trials" else "y"
+    formula = (
+        f"weighted({y}, w) ~ x + (1|g)"
+        if _bounded(family, link)
+        else f"weighted({y}, w) ~ x + z + (1|g)"
+    )
+    model = bf.Model(formula, data, family=family, link=link, noncentered=False)
+    report = check_density(model, points=3, kernel=kernel)
+    assert report.claimed and report.ok, str(report)
+
+
 @pytest.mark.parametrize("key", sorted(likelihoods.FAST_LIKELIHOODS))
 @pytest.mark.parametrize("part", ["constant", "value", "gradient"])
 def test_an_error_in_any_likelihood_is_caught(key, part, monkeypatch):

@@ -389,7 +389,7 @@ def test_extreme_points_give_minus_infinity_quietly(extreme_data, formula, famil
     there), the density is -inf with a zero gradient, or finite with a finite gradient: never
     an exception, NaN or a numpy warning. Before the guard, -800 raised ValueError in the
     gaussian and lognormal densities and ZeroDivisionError in the Student t's."""
-    from bayesformula.density.build import density_of_spec
+    from bayesformula.density import density_of_spec
 
     family, _, link = family.partition(":")
     kwargs = {"link": link} if link else {}
