@@ -37,6 +37,7 @@ import numpy as np
 from scipy.special import expit
 
 from bayesformula.density.auxformula import aux_formulas
+from bayesformula.density.censored import with_helper
 from bayesformula.density.model import DensityModel, guarded, inside
 from bayesformula.density.parts import (
     Block,
@@ -91,7 +92,7 @@ def build_density(
     anchor: str | None = None,
     kernel: bool | None = None,
     parts: dict | None = None,
-    weights: np.ndarray | None = None,
+    helper=None,
 ) -> DensityModel:
     """The model's posterior as a `DensityModel` (see the module docstring).
 
@@ -110,9 +111,10 @@ def build_density(
         Evaluate a likelihood that has a compiled row loop (bernoulli, binomial, poisson,
         cumulative logit, beta) there (True) or in numpy (False). By default the loop is used from
         `KERNEL_MIN_ROWS` rows on.
-    weights : ndarray, optional
-        Each row's log-likelihood multiplied by its weight (``weighted()``): the rows are then
-        merged rows whose counts are the weights.
+    helper : ResponseHelper, optional
+        ``weighted()``: each row's log-likelihood multiplied by its weight (the rows are then
+        merged rows whose counts are the weights); ``censored()``, ``truncated()``: the row
+        likelihood with the family's log-CDF (`bayesformula.density.censored`), rows unmerged.
 
     Raises
     ------
@@ -120,7 +122,11 @@ def build_density(
         When the family, link or a prior is outside what the fast path computes exactly, or the
         formula has a ``mo()`` or ``hsgp()`` term.
     """
-    lik = claimed_likelihood(family, link, per_row=bool(parts))
+    bounded = helper is not None and helper.kind != "weighted"  # censored or truncated
+    weights = helper.weights if helper is not None and not bounded else None
+    lik = claimed_likelihood(family, link, per_row=bool(parts) or bounded)
+    if bounded:
+        lik = with_helper(lik, family, helper, formulas=bool(parts))
     for term in getattr(design, "special_terms", ()):
         raise Unsupported(f"the {term.kind}() term '{term.name}'")
     gaussian = lik.kind == "gaussian"
@@ -177,7 +183,7 @@ def build_density(
             or (n_coef <= _MAX_SUFF_COEF_MANY_ROWS and n_coef**2 <= _SUFF_ROW_COST * n)
         )
     )
-    if suff:
+    if suff or bounded:  # censored or truncated rows keep their own status and bounds
         rows = None
     else:
         pattern = [Xc] + [design.group_index[f] for f in design.factors]

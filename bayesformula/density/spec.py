@@ -18,17 +18,15 @@ def density_of_spec(spec, *, kernel: bool | None = None) -> DensityModel:
     Raises
     ------
     Unsupported
-        Also for response helpers other than ``weighted()``.
+        Also for response helpers the fast path does not compute.
     """
-    helper, weights = spec.response_helper, None
-    if helper is not None:
-        # weights multiply the log-likelihood of the family's PyMC distribution (not of a
-        # family's own log-density: the graph takes the distribution's there)
-        if helper.kind != "weighted" or spec.family.logp is not None:
-            raise Unsupported(f"the response helper {helper.text}")
-        weights = helper.weights
+    helper = spec.response_helper
+    # a helper's log-likelihood is that of the family's PyMC distribution, not of a family's
+    # own log-density (the graph takes the distribution's there)
+    if helper is not None and spec.family.logp is not None:
+        raise Unsupported(f"the response helper {helper.text}")
     if spec.family.per_category:
-        if spec.aux_parts or weights is not None:  # neither is allowed for these families
+        if spec.aux_parts or helper is not None:  # neither is allowed for these families
             raise Unsupported(f"family '{spec.family.name}' with a formula or weights")
         return build_per_category(
             spec.design,
@@ -50,5 +48,5 @@ def density_of_spec(spec, *, kernel: bool | None = None) -> DensityModel:
         anchor=spec.anchor,
         kernel=kernel,
         parts=spec.aux_parts,
-        weights=weights,
+        helper=helper,
     )

@@ -78,7 +78,9 @@ def helper_logp(family, kwargs: dict, y, helper: ResponseHelper):
         return logp * helper.weights
     if helper.kind == "truncated":
         lcdf_hi = pt.zeros_like(logp)
-        lcdf_lo = pt.full_like(logp, -np.inf)
+        # the dtype given: a Python -inf alone makes a float32 vector, and the lower bounds'
+        # log-CDFs set into it would be rounded to float32
+        lcdf_lo = pt.full_like(logp, -np.inf, dtype=logp.dtype)
         shift = 1.0 if family.support in DISCRETE else 0.0
         for idx, at, upper in (
             (np.flatnonzero(np.isfinite(helper.upper_bound)), helper.upper_bound, True),

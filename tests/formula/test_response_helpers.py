@@ -94,7 +94,7 @@ def _censored_normal(eta, aux):
 
 def test_censored_gaussian_logp_matches_scipy():
     model = bf.Model("censored(y, hi, status) ~ x", _frame())
-    assert "4 none, 2 left, 2 right, 2 interval" in str(model) and model.density() is None
+    assert "4 none, 2 left, 2 right, 2 interval" in str(model)
     _check_logp(model, _censored_normal)
 
 
@@ -126,6 +126,24 @@ def test_truncated_logp_matches_scipy():
         return stats.norm.logpdf(Y, eta, s) - np.log(mass)
 
     _check_logp(model, expected)
+
+
+def test_truncation_to_a_narrow_interval_keeps_float64_precision():
+    """Bounds close together relative to sigma: the normalising mass is a small difference of
+    CDFs. The lower bounds' log-CDFs once went through a float32 vector (``full_like`` of a
+    Python -inf), which moved each row's log-likelihood by about 1e-6 here; PyMC's own
+    float32 sqrt(2) moves it by under 1e-7."""
+    lower, upper = Y - 0.05, Y + 0.05
+    model = bf.Model("truncated(y, lb=lo, ub=hi) ~ x", _frame(lo=lower, hi=upper))
+    pm_model = model.build()
+    obs = pm_model.observed_RVs[0]
+    rows = pm_model.compile_fn(pm_model.logp(vars=[obs], sum=False)[0], mode="FAST_COMPILE")
+    ic, b, sigma = 1.0, 0.5, 6.0
+    point = _value_point(pm_model, {"Intercept_centered": ic, "x": b, "sigma": sigma})
+    eta = ic + (X - X.mean()) * b
+    mass = stats.norm.cdf(upper, eta, sigma) - stats.norm.cdf(lower, eta, sigma)
+    expected = stats.norm.logpdf(Y, eta, sigma) - np.log(mass)
+    np.testing.assert_allclose(rows(point), expected, rtol=0, atol=2e-7)
 
 
 def test_zero_truncated_counts_keep_lb_possible():
