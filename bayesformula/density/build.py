@@ -160,6 +160,8 @@ def build_density(
     row_aux = lik.entry.row_aux if rowwise else ()
     formulas = aux_formulas(layout, parts, priors, center_predictors, row_aux)
     coords = design_coords(design) | dict(getattr(response, "coords", None) or {})
+    for part in (parts or {}).values():  # factors of the auxiliary formulas' group terms
+        coords |= design_coords(part.design)
     aux = aux_blocks(layout, family, lik, priors, skip=formulas, coords=coords, centered=shifted)
 
     groups, blocks = group_terms(layout, design, priors, choices)
@@ -405,12 +407,13 @@ def build_density(
             slopes = {}  # of each formula's parameter in its linear predictor
             for name, f in formulas.items():
                 aux_values[name], slopes[name] = f.value(x)
+                lp += f.effects_prior(x, grad)
             ll, dmu, daux = row_loglik(mu, row_data, aux_values)
             lp += ll
             deta = dmu * dmu_deta
             for name, d in daux.items():
                 if name in formulas:
-                    formulas[name].backward(grad, d * slopes[name])
+                    formulas[name].backward(grad, d * slopes[name], x)
                 else:
                     aux_grad(grad, values, name, d)
         else:

@@ -116,6 +116,12 @@ def _unquoted(text: str):
             yield i, ch
 
 
+def single_bars(text: str) -> str:
+    """``text`` with each ``(expr || factor)`` written ``(expr | factor)``, the syntax formulae
+    reads (for the variables a formula uses; `make_design` keeps the effects independent)."""
+    return _bar_groups(text)[0]
+
+
 def _bar_groups(text: str) -> tuple[str, list[tuple[int, str, str, bool]]]:
     """The ``(expr | factor)`` and ``(expr || factor)`` parts of a formula.
 

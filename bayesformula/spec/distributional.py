@@ -19,6 +19,7 @@ from bayesformula.errors import FamilyError, FormulaError, FormulaSyntaxError
 from bayesformula.families.links import Link, get_link
 from bayesformula.formula.design import Design, make_design
 from bayesformula.formula.formula import parse_formula
+from bayesformula.formula.group_terms import single_bars
 
 __all__ = ["AUX_LINKS", "AuxPart", "aux_parts", "parse_additional", "prefix_design"]
 
@@ -102,7 +103,7 @@ def used_columns(additionals: tuple[str, ...], family, columns) -> list[str]:
     used: set[str] = set()
     for text in additionals:
         _, rhs = parse_additional(text, family)
-        description, _, _ = parse_formula(f"{_RESPONSE} ~ {rhs}")
+        description, _, _ = parse_formula(single_bars(f"{_RESPONSE} ~ {rhs}"))
         used |= set(map(str, description.var_names))
     return [c for c in columns if str(c) in used]
 

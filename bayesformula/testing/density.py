@@ -218,6 +218,10 @@ def _check_names(report: DensityReport, dens, pm_model) -> None:
             problems.append(
                 f"'{name}' has dims {dens.dims.get(name, ())}, the graph's {graph_dims}"
             )
+        for dim in dens.dims.get(name, ()):  # the labels the posterior's coordinates get
+            labels = dens.coords.get(dim)
+            if labels is None or list(labels) != list(pm_model.coords.get(dim) or ()):
+                problems.append(f"dim '{dim}' of '{name}' has coords {labels}")
     report.record("names", not problems, "; ".join(problems))
 
 

@@ -334,6 +334,24 @@ def test_formulas_for_auxiliary_parameters(family, param, center):
     assert report.claimed and report.ok, str(report)
 
 
+@pytest.mark.parametrize(("family", "param"), PER_ROW)
+def test_group_terms_in_formulas_for_auxiliary_parameters(family, param):
+    """Group intercepts and slopes (one column and a factor's several; ``||`` read there too)
+    in an auxiliary parameter's formula, non-centered as the graph builds them, one with a
+    fixed standard deviation; rows repeat, so merged rows carry the formula's levels."""
+    rng = np.random.default_rng(8)
+    data = _data(family).assign(h=rng.choice(["p", "q", "r"], 40), c=rng.choice(["u", "v"], 40))
+    # standard deviations of moderate size: at a nu of exp(27) the t's log-gamma differences
+    # cancel to noise on both sides
+    small = bf.Prior("Normal", mu=0, sigma=bf.Prior("HalfNormal", sigma=0.5))
+    priors = {f"{param}_1|h": bf.Prior("Normal", mu=0, sigma=0.3)}  # fixed
+    priors |= {f"{param}_{term}": small for term in ("1|g", "x|g", "c|h")}
+    formula = bf.Formula("y ~ x + (1|g)", f"{param} ~ x + (1|h) + (x||g) + (0 + c|h)")
+    model = bf.Model(formula, data, family=family, priors=priors)
+    report = check_density(model, points=3)
+    assert report.claimed and report.ok, str(report)
+
+
 CORRELATED = {
     "gaussian-sufficient-statistics": ("gaussian", "y ~ x + (1 + x|g)", {}),
     "gaussian-anchored": ("gaussian", "y ~ x + z + (1 + x|g)", {"noncentered": False}),

@@ -174,11 +174,16 @@ def test_priors_of_the_parts(data):
     text = str(model)
     assert "Link: mu = identity, sigma = log" in text
     assert "sigma_Intercept ~ Normal" in text
-    # a formula of common terms for sigma is on the fast path (tests/density); one with group
-    # terms is not
+    # a formula for sigma is on the fast path (tests/density), with independent group terms
+    # too; one with correlated group terms is not
     assert model.density() is not None
-    grouped = bf.Model(bf.Formula("y ~ x", "sigma ~ z + (1|g)"), data)
-    assert grouped.density() is None and "formula for sigma" in grouped.fast_path_note
+    assert bf.Model(bf.Formula("y ~ x", "sigma ~ z + (1|g)"), data).density() is not None
+    correlated = bf.Model(bf.Formula("y ~ x", "sigma ~ z + (1 + z|g)"), data)
+    assert correlated.density() is None and "formula for sigma" in correlated.fast_path_note
+    # '||' in an additional formula: independent effects, no correlation block
+    independent = bf.Model(bf.Formula("y ~ x", "sigma ~ z + (1 + z || g)"), data).build()
+    assert {"sigma_1|g", "sigma_z|g"} <= set(independent.named_vars)
+    assert not any("cholesky" in name for name in independent.named_vars)
 
 
 @pytest.mark.parametrize(
