@@ -12,8 +12,9 @@ workers) and tests the ranks of the prior draws among 99 thinned posterior draws
 uniformity (chi-square per parameter, Bonferroni over parameters, family-wise level 0.01).
 Printed per family: simulations fitted and failed, parameters, the family-wise p-value, the
 verdict, and the time. ``family:link`` names a link other than the family's default.
-``--graph`` fits every model from its compiled PyMC graph (``fast_path=False``, compiled once
-per worker) instead of the fast path.
+``categorical`` and ``cumulative`` simulate categories (a simulated dataset in which a category
+has no row is left out, see `bf.sbc`). ``--graph`` fits every model from its compiled PyMC
+graph (``fast_path=False``, compiled once per worker) instead of the fast path.
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ def response(family: str, eta: np.ndarray, rng) -> np.ndarray:
     if family == "beta":
         mu = expit(eta)
         return rng.beta(mu * 10, (1 - mu) * 10)
+    if family == "categorical":  # three categories, log-odds eta and -eta against "a"
+        full = np.column_stack([np.zeros(eta.size), eta, -eta])
+        prob = np.exp(full) / np.exp(full).sum(axis=1, keepdims=True)
+        return np.array(["a", "b", "c"])[[rng.choice(3, p=q) for q in prob]]
+    if family == "cumulative":  # four ordered categories of a latent logistic variable
+        codes = np.digitize(eta + rng.logistic(size=eta.size), [-1.0, 0.5, 2.0])
+        return pd.Categorical.from_codes(codes, ["1", "2", "3", "4"], ordered=True)
     raise SystemExit(f"no simulated response for family {family!r} in this script")
 
 
@@ -106,7 +114,7 @@ def main() -> None:
             }
             rows.append(row)
             print(
-                f"{family:>18}: {row['simulations']} fitted, {row['failed']} failed, "
+                f"{family:>18}: {row['simulations']} fitted, {row['failed']} left out, "
                 f"{row['parameters']} parameters, family-wise p = {row['p_value']:.3f} "
                 f"({'uniform' if row['uniform'] else 'NOT uniform'}; lowest: {worst}), "
                 f"{seconds:.0f} s",

@@ -30,8 +30,8 @@ __all__ = ["SBCResult", "sbc"]
 #: parameters (Bonferroni), must reach it.
 LEVEL = 0.01
 
-#: Supports of responses that are not one column of numbers (categories, counts per category).
-_NOT_ONE_COLUMN = ("ordinal", "categorical", "multinomial")
+#: Supports of responses of categories (the prior predictive draws their codes).
+_CATEGORIES = ("ordinal", "categorical")
 
 
 @dataclass
@@ -49,7 +49,8 @@ class SBCResult:
         Per parameter: the chi-square statistic of its rank histogram (``bins`` bins), its
         p-value, and the smallest p-value times the number of parameters (``p_bonferroni``).
     failed : dict
-        Simulation -> why its fit failed (left out of the ranks).
+        Simulation -> why it was left out of the ranks: its fit failed, or a category of its
+        simulated response had no row.
     """
 
     ranks: pd.DataFrame
@@ -73,7 +74,7 @@ class SBCResult:
         return (
             f"SBC: {len(self.ranks)} simulations, {self.ranks.shape[1]} parameters, ranks of "
             f"{self.L} draws: {verdict} (family-wise p = {self.p_value:.3g}, level {LEVEL}); "
-            f"{len(self.failed)} failed fits."
+            f"{len(self.failed)} left out (failed)."
         )
 
     def plot(self, parameters: list[str] | None = None, prob: float = 0.95):
@@ -130,8 +131,11 @@ def sbc(
     Parameters
     ----------
     model : bayesformula.Model
-        A model whose response is one column of numbers (not a categorical or multinomial
-        family, nor a response helper such as ``censored()``).
+        A model of any family (categories and counts per category included), without a
+        response helper such as ``censored()``. A simulated dataset in which a category of a
+        categorical or ordinal response has no row is left out (its model would have fewer
+        categories) and counted in ``failed``: leaving out datasets by what they hold keeps
+        the ranks uniform.
     n : int
         Simulations (100-1000 for a verdict; a rank histogram of ``n`` simulations tells
         apart deviations of about ``1 / sqrt(n / bins)``).
@@ -151,18 +155,20 @@ def sbc(
     """
     spec = model.spec
     where = "sbc()"
-    if model.family.support in _NOT_ONE_COLUMN or model.response_helper is not None:
+    if model.response_helper is not None:
         raise ArgumentError(
-            f"{where} simulates a response of one column of numbers; the {model.family.name} "
-            "family's response (or a response helper such as censored()) is not supported."
+            f"{where} simulates the family's response; a response helper such as "
+            f"{model.response_helper.text} is not supported."
         )
     if draws * chains < L:
         raise ArgumentError(f"{where}: draws x chains ({draws * chains}) must be at least L ({L}).")
     seeds = np.random.SeedSequence(random_seed).spawn(2)
     prior = model.prior_predictive(draws=n, random_seed=int(seeds[0].generate_state(1)[0]))
-    simulated = prior["prior_predictive"][model.response_name].to_numpy()[0]  # (n, rows)
+    simulated = prior["prior_predictive"][model.response_name].to_numpy()[0]  # (n, rows, ...)
     rows = model.data.loc[model.design.index] if model.design.n_dropped else model.data
-    datasets = [rows.assign(**{model.response_name: simulated[i]}) for i in range(n)]
+    datasets, skipped = _datasets(model, rows, simulated, where)
+    if not datasets:
+        raise ArgumentError(f"{where}: no simulated dataset can be fitted: {skipped[0]}")
     result = fit_many(
         spec.formula,
         datasets=datasets,
@@ -184,7 +190,36 @@ def sbc(
     ranks = _ranks(truth.loc[fitted], result.posterior, L)
     # bins of equal numbers of rank values (L + 1 of them), about 5 simulations per bin or more
     bins = max(b for b in (1, 2, 4, 5, 10) if (L + 1) % b == 0 and b <= max(1, len(ranks) // 5))
-    return SBCResult(ranks, L, _tests(ranks, L, bins), dict(result.errors), bins)
+    return SBCResult(ranks, L, _tests(ranks, L, bins), {**skipped, **result.errors}, bins)
+
+
+def _datasets(model, rows: pd.DataFrame, simulated: np.ndarray, where: str):
+    """The model's rows with each simulated response (a dict by simulation), and the
+    simulations left out with why."""
+    data = model.response_data
+    datasets, skipped = {}, {}
+    for i, values in enumerate(simulated):
+        if model.family.support in _CATEGORIES:  # codes -> the response's own categories
+            codes = np.asarray(values, dtype=int)
+            missing = [data.levels[k] for k in range(len(data.levels)) if not np.any(codes == k)]
+            if missing:
+                skipped[i] = f"no row drew the category {missing[0]!r}"
+                continue
+            response = pd.Categorical.from_codes(
+                codes, categories=list(data.levels), ordered=model.family.support == "ordinal"
+            )
+            datasets[i] = rows.assign(**{model.response_name: response})
+        elif np.ndim(values) == 2:  # counts per category: one column each
+            absent = [level for level in data.levels if level not in rows.columns]
+            if absent:
+                raise ArgumentError(
+                    f"{where}: the count columns of {model.response_name} must be data columns; "
+                    f"{absent[0]!r} is not."
+                )
+            datasets[i] = rows.assign(**dict(zip(data.levels, values.T, strict=True)))
+        else:
+            datasets[i] = rows.assign(**{model.response_name: values})
+    return datasets, skipped
 
 
 def _same_model(spec) -> dict:
