@@ -24,9 +24,9 @@ PyMC model). What differs is the arithmetic:
   merge where covariate pattern and response are both equal.
 
 The families and links it computes are those registered in `bayesformula.density.likelihoods`
-and `bayesformula.density.rows`; families, links or priors outside them (a bounded prior on a
-coefficient included), and ``mo()``/``hsgp()`` terms, raise `Unsupported`: such models are
-sampled from their PyMC graph.
+and `bayesformula.density.rows`, with ``mo()`` terms (`bayesformula.density.monotonic`);
+families, links or priors outside them (a bounded prior on a coefficient included), and
+``hsgp()`` terms, raise `Unsupported`: such models are sampled from their PyMC graph.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from scipy.special import expit
 from bayesformula.density.auxformula import aux_formulas
 from bayesformula.density.censored import with_helper
 from bayesformula.density.model import DensityModel, guarded, inside
+from bayesformula.density.monotonic import monotonic_parts
 from bayesformula.density.parts import (
     Block,
     Layout,
@@ -120,15 +121,16 @@ def build_density(
     ------
     Unsupported
         When the family, link or a prior is outside what the fast path computes exactly, or the
-        formula has a ``mo()`` or ``hsgp()`` term.
+        formula has a ``hsgp()`` term.
     """
     bounded = helper is not None and helper.kind != "weighted"  # censored or truncated
     weights = helper.weights if helper is not None and not bounded else None
     lik = claimed_likelihood(family, link, per_row=bool(parts) or bounded)
     if bounded:
         lik = with_helper(lik, family, helper, formulas=bool(parts))
-    for term in getattr(design, "special_terms", ()):
-        raise Unsupported(f"the {term.kind}() term '{term.name}'")
+    special = tuple(getattr(design, "special_terms", ()))
+    if special and any(a.replaces_intercept for a in family.aux):
+        raise Unsupported(f"the {special[0].kind}() term '{special[0].name}' with thresholds")
     gaussian = lik.kind == "gaussian"
     rowwise = lik.kind == "rows"
     n = design.n_obs
@@ -137,7 +139,8 @@ def build_density(
     # ---------------------------------------------------------------- parameters
     X = np.asarray(design.X, dtype=float)
     p = X.shape[1]
-    centered_intercept = bool(design.intercept and p and center_predictors)
+    # the intercept is sampled at the means of the common columns and of mo() terms
+    centered_intercept = bool(design.intercept and (p or special) and center_predictors)
     # thresholds in the intercept's place are sampled at the predictors' means too
     shifted = bool(p and center_predictors and any(a.replaces_intercept for a in family.aux))
     centered = centered_intercept or shifted
@@ -156,6 +159,7 @@ def build_density(
     beta_slice = (
         slice(common[0][1].start, common[-1][1].start + common[-1][1].size) if common else None
     )
+    monotonic = monotonic_parts(layout, design, priors, centered_intercept)
 
     row_aux = lik.entry.row_aux if rowwise else ()
     formulas = aux_formulas(layout, parts, priors, center_predictors, row_aux)
@@ -179,6 +183,7 @@ def build_density(
     suff = (
         gaussian
         and weights is None
+        and not monotonic
         and (
             not groups
             or n_coef <= _MAX_SUFF_COEF
@@ -192,7 +197,7 @@ def build_density(
         pattern += [g.Z for g in groups if g.Z is not None]
         if offset is not None:
             pattern.append(offset)
-        for f in formulas.values():
+        for f in [*formulas.values(), *monotonic]:
             pattern += f.columns
         if rowwise and not lik.entry.sums:  # merged rows must have equal responses too
             pattern += [y] + ([trials] if trials is not None else [])
@@ -229,7 +234,7 @@ def build_density(
             inverse, k = rows
             first = first_rows(inverse, k)
             Xr = np.ascontiguousarray(Xc[first])
-            for f in formulas.values():
+            for f in [*formulas.values(), *monotonic]:
                 f.take(first)
             for g in groups:
                 g.idx = g.idx[first]
@@ -265,7 +270,8 @@ def build_density(
         unit_weights = not (gaussian or rowwise) and bool(np.all(weight == 1.0))
     loop = None
     row_loglik = lik.entry.loglik if rowwise else None
-    use_loop = not (suff or gaussian) and (n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel)
+    use_loop = not (suff or gaussian or monotonic)
+    use_loop = use_loop and (n_rows >= KERNEL_MIN_ROWS if kernel is None else kernel)
     compiled = lik.entry.compiled if rowwise else None
     # a row family whose whole row runs in the loop with this link (its auxiliary parameter a
     # scalar), and the name of that parameter
@@ -297,6 +303,8 @@ def build_density(
         x = np.asarray(x, dtype=float)
         grad = np.zeros(ndim)
         lp, values = prior_terms(merged, x, grad, const)
+        for m in monotonic:  # the simplexes' Dirichlet priors
+            lp += m.prior(x, grad)
         alpha = x[i_int] if i_int is not None else 0.0
         beta = x[beta_slice] if beta_slice is not None else None
 
@@ -385,6 +393,8 @@ def build_density(
                 eta += b[:, 0][g.idx]
             else:
                 eta += np.einsum("ij,ij->i", b[g.idx], g.Z)
+        for m in monotonic:
+            eta += m.value(x)
         if gaussian:
             eta -= ybar
             if counts is None:
@@ -426,6 +436,8 @@ def build_density(
             grad[i_int] += deta.sum()
         if beta is not None:
             grad[beta_slice] += deta @ Xr
+        for m in monotonic:
+            m.backward(grad, deta, x)
         db_lik = []
         for g in groups:
             if g.Z is None:
@@ -489,6 +501,9 @@ def build_density(
         dims[term.name] = term.dims
     for f in formulas.values():
         f.add_shapes(shapes, dims)
+    for m in monotonic:
+        shapes[m.term.name] = ()
+        shapes[m.term.simplex_name], dims[m.term.simplex_name] = (m.D,), (m.term.simplex_dim,)
     for name, block in aux.items():  # named in the order the model is written: auxiliary last
         if isinstance(block, Block) and block.dim:
             for named in dict.fromkeys((block.name, name)):
@@ -504,13 +519,19 @@ def build_density(
         if intercept is not None:
             if centered_intercept:
                 out["Intercept_centered"] = np.asarray(alpha)
-                out["Intercept"] = np.asarray(alpha - float(xbar @ beta))
+                shift = (float(xbar @ beta) if beta is not None else 0.0) + sum(
+                    m.mean(x) for m in monotonic
+                )
+                out["Intercept"] = np.asarray(alpha - shift)
             else:
                 out["Intercept"] = np.asarray(alpha)
         for term, block in common:
             out[term.name] = x[block.slice].reshape(shapes[term.name]).copy()
         for f in formulas.values():
             f.expand(out, x, shapes)
+        for m in monotonic:
+            out[m.term.name] = np.asarray(float(x[m.coef.start]))
+            out[m.term.simplex_name] = m.zeta(x)[0]
         for name, block in aux.items():
             if isinstance(block, Block) and block.dim:
                 out[block.name] = x[block.slice].copy()

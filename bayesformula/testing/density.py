@@ -37,6 +37,7 @@ _FORWARD = {
     "LogOddsTransform": lambda v: np.log(v) - np.log1p(-v),
     "Ordered": lambda v: np.concatenate([v[..., :1], np.log(np.diff(v, axis=-1))], axis=-1),
     "CholeskyCovPacked": lambda v: _log_diagonal(v),
+    "SimplexTransform": lambda v: np.log(v)[..., :-1] - np.mean(np.log(v), axis=-1, keepdims=True),
 }
 
 

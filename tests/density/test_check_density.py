@@ -352,6 +352,67 @@ def test_group_terms_in_formulas_for_auxiliary_parameters(family, param):
     assert report.claimed and report.ok, str(report)
 
 
+MONOTONIC = {
+    "gaussian": ("gaussian", "y ~ x + mo(e) + (1|g)", {}),
+    "gaussian-not-centered": ("gaussian", "y ~ mo(e)", {"center_predictors": False}),
+    "gaussian-no-intercept": ("gaussian", "y ~ 0 + x + mo(e)", {}),
+    "bernoulli-merged": ("bernoulli", "y ~ mo(e) + mo(f)", {}),  # two terms; f has one step
+    "poisson-interaction": ("poisson", "y ~ mo(e):z + (1|g)", {}),
+    "t-dirichlet": (
+        "t",
+        "y ~ x + mo(e)",
+        {"priors": {"mo(e)_simplex": bf.Prior("Dirichlet", a=[2.0, 1.0, 3.0])}},
+    ),
+}
+
+
+@functools.cache
+def _monotonic(key: str):
+    family, formula, options = MONOTONIC[key]
+    levels = ["lo", "mid", "hi", "top"]
+    rng = np.random.default_rng(6)
+    data = _data(family).assign(
+        e=pd.Categorical(rng.choice(levels, 40), categories=levels, ordered=True),
+        f=pd.Categorical(rng.choice(["a", "b"], 40), categories=["a", "b"], ordered=True),
+    )
+    return bf.Model(formula, data, family=family, **options)
+
+
+@pytest.mark.parametrize("key", sorted(MONOTONIC))
+def test_monotonic_terms_equal_the_graph(key):
+    """``mo()`` terms: the coefficient, the simplex through PyMC's simplex transform with its
+    Dirichlet prior, the term's mean moved into the intercept when it is centred."""
+    report = check_density(_monotonic(key), points=3)
+    assert report.claimed and report.ok, str(report)
+
+
+@pytest.mark.parametrize("part", ["prior", "gradient"])
+def test_an_error_in_a_monotonic_term_is_caught(part, monkeypatch):
+    """A relative error of 1e-6 in the simplex prior's value or in the term's gradient fails
+    `check_density`."""
+    from bayesformula.density.monotonic import MonotonicPart
+
+    model = _monotonic("gaussian")
+    assert check_density(model).ok
+    if part == "prior":
+        original = MonotonicPart.prior
+        monkeypatch.setattr(
+            MonotonicPart, "prior", lambda self, x, grad: original(self, x, grad) * (1 + 1e-6)
+        )
+    else:
+        original = MonotonicPart.backward
+
+        def backward(self, grad, deta, x):
+            before = grad.copy()
+            original(self, grad, deta, x)
+            grad += (grad - before) * 1e-6
+
+        monkeypatch.setattr(MonotonicPart, "backward", backward)
+    report = check_density(model)
+    assert report.claimed and not report.ok
+    assert ("log-density" if part == "prior" else "gradient") in " ".join(report.failed)
+
+
 CORRELATED = {
     "gaussian-sufficient-statistics": ("gaussian", "y ~ x + (1 + x|g)", {}),
     "gaussian-anchored": ("gaussian", "y ~ x + z + (1 + x|g)", {"noncentered": False}),

@@ -139,7 +139,7 @@ def test_mo_and_hsgp_model_logp_matches_scipy():
 
 def test_fixed_sigma_and_lengthscale_and_user_priors():
     """A number fixes an hsgp() sigma or lengthscale (no variable); a simplex takes a Dirichlet
-    of the right length; the fast path declines these terms with a reason."""
+    of the right length; the fast path declines hsgp() terms with a reason."""
     priors = {
         f"{H1}_sigma": 0.5,
         f"{H1}_ell": 2.0,
@@ -154,7 +154,7 @@ def test_fixed_sigma_and_lengthscale_and_user_priors():
     assert table.loc["mo(e)_simplex", "source"] == "user"
     assert table.loc["mo(e)_simplex", "kind"] == "term"
     assert model.density() is None
-    assert "the mo() term 'mo(e)'" in model.fast_path_note
+    assert "the hsgp() term 'hsgp(x, m=6, c=1.5)'" in model.fast_path_note
     # default slope prior: the common-term rule for the level codes 0, 1, 2 as a column
     codes = DF["e"].cat.codes.to_numpy()
     expected = 2.5 * DF["y"].std(ddof=0) / codes.std()
