@@ -158,6 +158,25 @@ def _gamma(x, p):
 
 
 @register_prior_kind(
+    "InverseGamma",
+    ("alpha", "beta"),
+    True,
+    lambda p, size: np.log(_full(p["beta"] / (p["alpha"] + 1.0), size)),  # the mode
+)
+def _inverse_gamma(x, p):
+    a, b = p["alpha"], p["beta"]
+    return a * np.log(b) - gammaln(a) - b / x - (a + 1) * np.log(x), b / (x * x) - (a + 1) / x
+
+
+@register_prior_kind("LogNormal", ("mu", "sigma"), True, _at("mu"))
+def _log_normal(x, p):
+    log_x = np.log(x)
+    z = (log_x - p["mu"]) / p["sigma"]
+    lp = -0.5 * z * z - 0.5 * _LOG_2PI - np.log(p["sigma"]) - log_x
+    return lp, -(z / p["sigma"] + 1.0) / x
+
+
+@register_prior_kind(
     "Beta",
     ("alpha", "beta"),
     False,
@@ -199,7 +218,12 @@ class NumericPrior:
         return PRIOR_KINDS[self.name].initial(self.params, size)
 
 
-_DEFAULTS = {("Normal", "mu"): 0.0, ("StudentT", "mu"): 0.0, ("Normal", "sigma"): 1.0}
+_DEFAULTS = {
+    ("Normal", "mu"): 0.0,
+    ("StudentT", "mu"): 0.0,
+    ("Normal", "sigma"): 1.0,
+    ("LogNormal", "mu"): 0.0,
+}
 
 
 def numeric_prior(prior: Prior, size: int, what: str) -> NumericPrior:

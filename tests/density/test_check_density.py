@@ -677,6 +677,11 @@ PRIOR_CASES = {
     "HalfCauchy": ("1|g", bf.Prior("Normal", mu=0, sigma=bf.Prior("HalfCauchy", beta=1))),
     "Exponential": ("1|g", bf.Prior("Normal", mu=0, sigma=bf.Prior("Exponential", lam=1.5))),
     "Gamma": ("1|g", bf.Prior("Normal", mu=0, sigma=bf.Prior("Gamma", alpha=2, beta=1))),
+    "InverseGamma": (
+        "1|g",
+        bf.Prior("Normal", mu=0, sigma=bf.Prior("InverseGamma", alpha=3, beta=2)),
+    ),
+    "LogNormal": ("1|g", bf.Prior("Normal", mu=0, sigma=bf.Prior("LogNormal", mu=-0.5, sigma=1))),
     "Beta": ("psi", bf.Prior("Beta", alpha=2, beta=3)),
 }
 #: the family of each case (poisson unless named)
