@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bayesformula.core.prior import Prior
 from bayesformula.density.links import link_inverse
-from bayesformula.density.parts import Block, coefficient_block, group_sigma, prior_block, times
+from bayesformula.density.parts import Block, coefficient_block, group_sigma_block, times
 from bayesformula.density.priors import Unsupported
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -233,15 +232,7 @@ def aux_formulas(layout, parts, priors, center_predictors: bool, row_aux) -> dic
 def _aux_group(layout, design, priors, term) -> AuxGroup:
     """A group term of an auxiliary parameter's formula, its blocks laid out in ``layout``."""
     width = len(term.columns)
-    spec = group_sigma(term.name, priors.group[term.name])
-    sigma, fixed = None, None
-    if isinstance(spec, Prior):
-        what = f"the sigma of '{term.name}'"
-        sigma = prior_block(layout, f"{term.name}_sigma", spec, width, what)
-        if not sigma.prior.positive:
-            raise Unsupported(f"{what} has a prior that is not positive")
-    else:
-        fixed = np.broadcast_to(np.asarray(spec, dtype=float), (width,)).copy()
+    sigma, fixed = group_sigma_block(layout, term.name, priors, width)
     levels = len(design.group_levels[term.factor])
     offsets = layout.add(f"{term.name}_offset", levels * width, None)
     Z = None if term.kind == "intercept" else np.ascontiguousarray(term.Z, dtype=float)

@@ -53,6 +53,7 @@ from bayesformula.density.parts import (
     group_terms,
     merge_priors,
     ordered_transform,
+    prior_start,
     prior_terms,
     reduce_rows,
     row_loop,
@@ -561,14 +562,7 @@ def build_density(
             out[g.name] = np.asarray(b).reshape(shapes[g.name]).copy()
         return {name: out[name] for name in shapes}
 
-    start = np.zeros(ndim)
-    scale = np.ones(ndim)
-    for block in priors_on:
-        start[block.slice] = block.prior.initial(block.size)
-        if block.prior.name in ("Normal", "StudentT") and not block.prior.positive:
-            scale[block.slice] = np.minimum(
-                1.0, np.broadcast_to(block.prior.params["sigma"], (block.size,))
-            )
+    start, scale = prior_start(priors_on, ndim)
     for block in blocks:
         block.start(start, scale)
     for g in groups:

@@ -40,6 +40,7 @@ from bayesformula.density.parts import (
     first_rows,
     group_sigma,
     merge_priors,
+    prior_start,
     prior_terms,
     reduce_rows,
 )
@@ -360,14 +361,7 @@ def build_per_category(
             out["phi"] = np.asarray(float(values["phi"][0]))
         return {name: out[name] for name in shapes}
 
-    start = np.zeros(ndim)
-    scale = np.ones(ndim)
-    for block in priors_on:
-        start[block.slice] = block.prior.initial(block.size)
-        if block.prior.name in ("Normal", "StudentT") and not block.prior.positive:
-            scale[block.slice] = np.minimum(
-                1.0, np.broadcast_to(block.prior.params["sigma"], (block.size,))
-            )
+    start, scale = prior_start(priors_on, ndim)
     for g in groups:
         if not g.noncentered:  # centered effects start near zero, on their sigma's scale
             sig0 = np.exp(start[g.sigma.slice]) if g.sigma is not None else g.fixed.reshape(-1)

@@ -136,11 +136,9 @@ def _subset(aux: dict, idx) -> dict:
 def _base_rows(entry: RowFamily, y, trials):
     """``entry``'s data for rows ``y`` (one row each: sums families take a weight of one, or
     the trials), and the constant those rows' log-density adds."""
-    if entry.sums:
-        weight = np.ones(y.size) if trials is None else trials
-        const = entry.constant(y, trials) if entry.constant is not None else 0.0
-        return entry.prepare(y, weight, None), const
     const = entry.constant(y, trials) if entry.constant is not None else 0.0
+    if entry.sums:  # the trials argument carries each row's weight
+        return entry.prepare(y, np.ones(y.size) if trials is None else trials, None), const
     return entry.prepare(y, trials, None), const
 
 

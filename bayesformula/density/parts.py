@@ -23,6 +23,8 @@ __all__ = [
     "gram",
     "group_backward",
     "group_sigma",
+    "group_sigma_block",
+    "prior_start",
     "group_terms",
     "merge_priors",
     "ordered_transform",
@@ -98,6 +100,34 @@ def group_sigma(name: str, spec: Prior):
     return spec.args["sigma"]
 
 
+def group_sigma_block(layout, name: str, priors, width: int):
+    """The standard deviations of group term ``name`` (``width`` columns): a block sampled on
+    the log scale under a positive prior, or fixed values; ``(block, None)`` or
+    ``(None, values)``. `Unsupported` for priors the fast path does not compute."""
+    spec = group_sigma(name, priors.group[name])
+    if not isinstance(spec, Prior):
+        return None, np.broadcast_to(np.asarray(spec, dtype=float), (width,)).copy()
+    what = f"the sigma of '{name}'"
+    block = prior_block(layout, f"{name}_sigma", spec, width, what)
+    if not block.prior.positive:
+        raise Unsupported(f"{what} has a prior that is not positive")
+    return block, None
+
+
+def prior_start(blocks, ndim: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sampler's start (each prior's central value on its sampling scale) and the jitter's
+    scale per value (a coefficient's prior sd, at most 1; 1 elsewhere)."""
+    start = np.zeros(ndim)
+    scale = np.ones(ndim)
+    for block in blocks:
+        start[block.slice] = block.prior.initial(block.size)
+        if block.prior.name in ("Normal", "StudentT") and not block.prior.positive:
+            scale[block.slice] = np.minimum(
+                1.0, np.broadcast_to(block.prior.params["sigma"], (block.size,))
+            )
+    return start, scale
+
+
 def group_terms(layout, design, priors, choices) -> tuple[list[GroupTerm], list]:
     """The design's group terms, and its blocks of correlated terms (`CorrelatedBlock`), their
     values added to ``layout``; `Unsupported` for priors the fast path does not compute."""
@@ -117,14 +147,7 @@ def group_terms(layout, design, priors, choices) -> tuple[list[GroupTerm], list]
         noncentered = choices[term.factor].noncentered
         effects, sigma_block, fixed, corr = None, None, None, in_block.get(term.name)
         if corr is None:
-            sigma_spec = group_sigma(term.name, priors.group[term.name])
-            if isinstance(sigma_spec, Prior):
-                what = f"the sigma of '{term.name}'"
-                sigma_block = prior_block(layout, f"{term.name}_sigma", sigma_spec, c, what)
-                if not sigma_block.prior.positive:
-                    raise Unsupported(f"{what} has a prior that is not positive")
-            else:
-                fixed = np.broadcast_to(np.asarray(sigma_spec, dtype=float), (c,)).copy()
+            sigma_block, fixed = group_sigma_block(layout, term.name, priors, c)
             effects = layout.add(f"{term.name}_offset" if noncentered else term.name, L * c, None)
         groups.append(
             GroupTerm(
