@@ -27,29 +27,10 @@ import numpy as np
 from scipy.special import gammaln
 
 from bayesformula.core.prior import Prior
+from bayesformula.density.correlated_kernels import block_backward, block_forward
 from bayesformula.density.priors import NumericPrior, Unsupported, numeric_prior
 
 __all__ = ["CorrelatedBlock", "correlated_block", "lkj_normalizing_constant"]
-
-_LOG_2PI = math.log(2 * math.pi)
-
-
-def _solve_lower(L, B):
-    """``Z`` with ``L z_j = b_j`` for each row ``b_j`` of ``B`` (forward substitution over the
-    few columns: cheaper than a LAPACK call at this size)."""
-    Z = np.empty_like(B)
-    for i in range(L.shape[0]):
-        Z[:, i] = (B[:, i] - Z[:, :i] @ L[i, :i]) / L[i, i]
-    return Z
-
-
-def _solve_upper(L, Z):
-    """``W`` with ``L' w_j = z_j`` for each row ``z_j`` of ``Z`` (back substitution)."""
-    n = L.shape[0]
-    W = np.empty_like(Z)
-    for i in range(n - 1, -1, -1):
-        W[:, i] = (Z[:, i] - W[:, i + 1 :] @ L[i + 1 :, i]) / L[i, i]
-    return W
 
 
 def lkj_normalizing_constant(eta: float, n: int) -> float:
@@ -99,10 +80,12 @@ class CorrelatedBlock:
         n = self.n
         self.rows, self.cols = np.tril_indices(n)  # packed order: row by row
         self.diag = np.cumsum(np.arange(1, n + 1)) - 1
-        self.eye = np.diag_indices(n)
         self.idx = np.arange(n)
         self.a = 2.0 * self.eta - 2.0 + n - self.idx
         self.norm = lkj_normalizing_constant(self.eta, n)
+        self.dv0 = -0.5 * (self.a + self.idx)
+        self._forward = block_forward()
+        self._backward = block_backward()
 
     def anchor(self, column: int, at: int, slopes: list) -> None:
         """Sample each level's own coefficients, as `bayesformula.density.parts.anchor_effects`
@@ -147,48 +130,22 @@ class CorrelatedBlock:
 
     def forward(self, x):
         """``(log-density of the factor and the effects, effects (levels x n), state)``."""
-        y = x[self.chol.slice]
-        packed, L = self.factor(x)
-        v = (L * L).sum(axis=1)
+        raw = x[self.raw.slice].reshape(self.n_levels, self.n)
+        b = np.empty((self.n_levels, self.n)) if self.noncentered else self.effects(x, raw)
+        lp, L, packed, v, Z = self._forward(x[self.chol.slice], self.a, raw, b, self.noncentered)
         sd = np.sqrt(v)
         lp_sd, g_sd = self.sd_prior.logp_grad(sd)
-        log_v = np.log(v)
-        idx = self.idx
-        terms = self.a * (y[self.diag] - 0.5 * log_v) - 0.5 * idx * log_v + y[self.diag]
-        lp = self.norm + float(terms.sum()) + float(lp_sd)
-        dv = -0.5 * (self.a + idx) / v + 0.5 * g_sd / sd  # d lp / d v_i
-        raw = x[self.raw.slice].reshape(self.n_levels, self.n)
-        if self.noncentered:
-            b = raw @ L.T
-            lp += -0.5 * float((raw * raw).sum()) - 0.5 * raw.size * _LOG_2PI
-            state = (L, packed, dv, raw, None)
-        else:
-            b = self.effects(x, raw)
-            Z = _solve_lower(L, b)  # z_j = L^-1 b_j
-            lp += (
-                -0.5 * float((Z * Z).sum())
-                - self.n_levels * float(np.log(L.diagonal()).sum())
-                - 0.5 * raw.size * _LOG_2PI
-            )
-            state = (L, packed, dv, raw, Z)
-        return lp, b, state
+        dv = self.dv0 / v + 0.5 * g_sd / sd  # d lp / d v_i
+        return lp + self.norm + float(lp_sd), b, (L, packed, dv, raw, Z)
 
     # ---------------------------------------------------------------- backward
     def backward(self, grad, db, state) -> None:
         """Add the gradient with respect to the block's values, given d(likelihood)/d(effects)
         ``db`` (levels x n)."""
         L, packed, dv, raw, Z = state
-        if self.noncentered:  # b = raw L'
-            draw = db @ L - raw
-            dL = db.T @ raw
-        else:
-            W = _solve_upper(L, Z)  # w_j = L^-T z_j
-            draw = self._unanchor(grad, db - W)
-            dL = W.T @ Z
-            dL[self.eye] -= self.n_levels / L.diagonal()
-        dpacked = dL[self.rows, self.cols] + 2.0 * packed * dv[self.rows]
-        dy = dpacked.copy()
-        dy[self.diag] = dpacked[self.diag] * packed[self.diag] + self.a + 1.0
+        dy, draw = self._backward(L, packed, dv, self.a, raw, Z, db, self.noncentered)
+        if not self.noncentered:
+            draw = self._unanchor(grad, draw)
         grad[self.chol.slice] += dy
         grad[self.raw.slice] += draw.reshape(-1)
 
