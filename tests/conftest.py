@@ -4,6 +4,7 @@ tests that only read a posterior share one honest fit."""
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import warnings
 from pathlib import Path
@@ -18,6 +19,10 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
 warnings.filterwarnings("ignore", message=".*We recommend running at least 4 chains.*")
+
+# "auto" chooses from measured costs (bayesformula.samplers.costs): the suite neither reads nor
+# writes the machine's records, so that its choices do not depend on the fits before it
+os.environ.setdefault("BAYESFORMULA_COSTS", "off")
 
 FIT = {"draws": 500, "tune": 500, "chains": 2, "cores": 1, "progressbar": False}
 

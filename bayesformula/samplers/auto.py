@@ -1,5 +1,6 @@
 """``inference_method="auto"``: pick an engine from what is installed, the hardware JAX sees
-and the model's size, and say in one line what was chosen and why."""
+and what each engine would cost for the model at hand (measured on this machine,
+`bayesformula.samplers.costs`), and say in one line what was chosen and why."""
 
 from __future__ import annotations
 
@@ -11,17 +12,12 @@ import numpy as np
 
 from bayesformula.density.model import DensityModel
 from bayesformula.log import note
+from bayesformula.samplers import costs
 from bayesformula.samplers.base import SAMPLERS, get_sampler, register_sampler
+from bayesformula.samplers.defaults import DEFAULT_DRAWS, DEFAULT_TUNE, default_chains
 from bayesformula.samplers.keywords import accepted_keywords, check_keywords
 
 __all__ = ["AutoSampler", "choose"]
-
-#: Observed values x free parameters above which sampling, not compiling, dominates a fit and
-#: nutpie (faster per draw) pays for its longer compile. On PyTensor 3 both compile with numba:
-#: PyMC's NUTS in about 2 s, nutpie in 6-10 s (a Student t regression on 1,000 rows: PyMC 1.9 s
-#: to 400 effective draws, nutpie 6.1 s; a negative binomial with 2,000 rows and 50 groups:
-#: PyMC 17.9 s, nutpie 11.6 s).
-LARGE_MODEL = 1_000_000
 
 
 def _installed(*modules: str) -> bool:
@@ -85,8 +81,25 @@ def response_scale(model) -> float | None:
     return spread if spread > 0 else float(np.max(np.abs(data)))
 
 
-def choose(model) -> tuple[str, str]:
-    """The engine for ``model`` and the reason, e.g. ``("pymc", "small model: ...")``."""
+def _nutpie_compiled(model) -> bool:
+    """Whether this process holds a nutpie compile for ``model``'s structure already (shared
+    compiles, `bayesformula.samplers.reuse`, or a compile of this very model)."""
+    from bayesformula.samplers import reuse
+
+    held = get_sampler("nutpie")._compiled.get(model, {})
+    return "numba" in held or (reuse.enabled() and reuse.holds(model, "numba"))
+
+
+def choose(
+    model, draws: int = DEFAULT_DRAWS, tune: int | None = None, chains: int | None = None
+) -> tuple[str, str]:
+    """The engine for ``model`` (a ``pm.Model``) and the reason, e.g. ``("pymc", "...")``.
+
+    A GPU that JAX sees gives NumPyro; a continuous response on an extreme scale gives nutpie
+    (PyMC's NUTS does not adapt to it); otherwise the engine of PyMC's NUTS and nutpie with
+    the smaller estimated time for these draws (`bayesformula.samplers.costs`: compile plus
+    gradients, from what fits measured on this machine).
+    """
     n_obs, n_params = model_size(model)
     size = f"{n_obs:,} observed values x {n_params:,} parameters"
     if _jax_gpu() and _installed("numpyro", "jax"):
@@ -98,11 +111,24 @@ def choose(model) -> tuple[str, str]:
             f"the response's spread is {scale:.3g}, an extreme scale that nutpie adapts to "
             f"from the gradient and PyMC's NUTS does not ({size})"
         )
-    if n_obs * n_params >= LARGE_MODEL and _installed("nutpie"):
-        return "nutpie", f"large model ({size}): sampling dominates, nutpie is fastest per draw"
-    if n_obs * n_params >= LARGE_MODEL:
-        return "pymc", f"large model ({size}), nutpie not installed"
-    return "pymc", f"small model ({size}): PyMC's NUTS compiles soonest (numba, about 2 s)"
+    settings = {
+        "size": n_obs * n_params,
+        "chains": default_chains(chains),
+        "tune": DEFAULT_TUNE if tune is None else int(tune),
+        "draws": int(draws),
+    }
+    pymc = costs.estimate("pymc", **settings)
+    if not _installed("nutpie"):
+        return "pymc", f"nutpie is not installed ({size})"
+    nutpie = costs.estimate("nutpie", cached=_nutpie_compiled(model), **settings)
+    best, other = (nutpie, pymc) if nutpie.seconds < pymc.seconds else (pymc, nutpie)
+    measured = best.measured + other.measured
+    source = (
+        f"from {measured} fit{'s' if measured != 1 else ''} measured on this machine"
+        if measured
+        else "figures of a 2-core machine; fits measured here will refine them"
+    )
+    return best.engine, (f"{best.describe()} against {other.describe()}; {size}, {source}")
 
 
 class AutoSampler:
@@ -141,7 +167,12 @@ class AutoSampler:
                 model.description,
             )
         else:
-            name, reason = choose(model)
+            name, reason = choose(
+                model,
+                kwargs.get("draws", DEFAULT_DRAWS),
+                kwargs.get("tune"),
+                kwargs.get("chains"),
+            )
             note(("auto", name), "inference_method='auto' chose '%s': %s.", name, reason)
         sampler = get_sampler(name)
         check_keywords(name, sampler, kwargs, chosen_by=self.name)

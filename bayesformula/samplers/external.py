@@ -20,7 +20,7 @@ from bayesformula.core.tree import groups, has_group, make_tree, set_group
 from bayesformula.density.model import DensityModel
 from bayesformula.errors import ArgumentTypeError, SamplerError
 from bayesformula.log import logger
-from bayesformula.samplers import reuse
+from bayesformula.samplers import costs, reuse
 from bayesformula.samplers.base import register_sampler
 from bayesformula.samplers.defaults import DEFAULT_DRAWS, default_chains, default_tune
 from bayesformula.samplers.interrupt import Progress, drawn_per_chain, mark, settle
@@ -127,18 +127,27 @@ class NutpieSampler:
 
     def compile(self, model: Any, backend: str = "numba", progressbar: bool = False):
         require("nutpie", method=self.name)
+
+        return self._compile_timed(model, backend, progressbar)[0]
+
+    def _compile_timed(self, model: Any, backend: str, progressbar: bool):
+        """The compiled model, and the seconds its compile took (None: none was made)."""
         import nutpie
 
         cache = self._compiled.setdefault(model, {})
+        took = []
         if backend not in cache:
 
             def compile_():
+                start = time.perf_counter()
                 with spinner(f"compiling the model's graph for nutpie ({backend})", progressbar):
-                    return nutpie.compile_pymc_model(model, backend=backend)
+                    result = nutpie.compile_pymc_model(model, backend=backend)
+                took.append(time.perf_counter() - start)
+                return result
 
             shared = reuse.enabled()
             cache[backend] = reuse.compiled(model, backend, compile_) if shared else compile_()
-        return cache[backend]
+        return cache[backend], (took[0] if took else None)
 
     def sample(
         self,
@@ -193,7 +202,9 @@ class NutpieSampler:
             )
             logger.debug("nutpie on the fast path: %s.", threads_note)
         else:
-            compiled, renamed = _comma_free_dims(self.compile(model, backend, progressbar))
+            require("nutpie", method=self.name)
+            compiled, compile_s = self._compile_timed(model, backend, progressbar)
+            compiled, renamed = _comma_free_dims(compiled)
         if "low_rank_modified_mass_matrix" in kwargs:  # nutpie < 0.16.9's name for it
             low_rank = kwargs.pop("low_rank_modified_mass_matrix")
             kwargs["adaptation"] = "low_rank" if low_rank else "diag"
@@ -242,6 +253,8 @@ class NutpieSampler:
             observed = _pymc_observed(model)
         if observed is not None:
             set_group(idata, "observed_data", observed)
+        if not density and backend == "numba" and kept is None:
+            costs.observe(self.name, model, idata, compile_s=compile_s, tune=tune)
         idata = standardize(
             idata, model, engine=self.name, discard_tuned_samples=discard_tuned_samples
         )

@@ -9,11 +9,13 @@ unequal chains without saying so; `_DrawCounter` stops the later chains and coun
 from __future__ import annotations
 
 import multiprocessing
+import time
 import warnings
 from typing import Any
 
 from bayesformula.core.tree import is_tree
 from bayesformula.errors import SamplingInterrupted
+from bayesformula.samplers import costs
 from bayesformula.samplers.base import register_sampler
 from bayesformula.samplers.defaults import DEFAULT_DRAWS, default_chains, default_tune
 from bayesformula.samplers.interrupt import (
@@ -95,6 +97,7 @@ class PymcSampler:
         discard = kwargs.get("discard_tuned_samples", True)
         with watch_interrupts() as watch:
             counter = _DrawCounter(kwargs.pop("callback", None), watch)
+            started = time.perf_counter()
             try:
                 idata = pm.sample(
                     draws=draws,
@@ -127,6 +130,11 @@ class PymcSampler:
             _partial(idata, progress, tune)
         if not is_tree(idata):  # return_inferencedata=False: a raw trace
             return idata
+        if progress.complete and "sampling_time" in idata.sample_stats.attrs:
+            # compile and set-up: what pm.sample spent besides sampling
+            sampling = float(idata.sample_stats.attrs["sampling_time"])
+            setup = time.perf_counter() - started - sampling
+            costs.observe(self.name, model, idata, compile_s=setup, tune=tune)
         return standardize(idata, model, engine=self.name, discard_tuned_samples=discard)
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from bayesformula.core.switch import Switch
 
-__all__ = ["MAX_CACHED", "cache_info", "clear", "compiled", "enabled", "reusing"]
+__all__ = ["MAX_CACHED", "cache_info", "clear", "compiled", "enabled", "holds", "reusing"]
 
 #: Structures kept per process (a Dask worker keeps its own), the least recently used dropped.
 MAX_CACHED = 8
@@ -153,6 +153,16 @@ def _swapped(compiled_model, cached, model, initial: Callable):
                     var.set_value(saved[name])
 
     return dataclasses.replace(swapped, _coords=coords, initial_point_func=initial_point)
+
+
+def holds(model, backend: str) -> bool:
+    """Whether a compile that `compiled` would give ``model`` is cached (no compile needed)."""
+    with _LOCK:
+        candidates = list(_CACHE.get(_key(model, backend), ()))
+    return any(
+        cached is model or _same_function(cached, model, outputs)
+        for cached, outputs, _, _ in candidates
+    )
 
 
 def compiled(model, backend: str, compile_: Callable[[], Any]):
