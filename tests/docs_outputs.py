@@ -417,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--times", action="store_true", help="print each block's seconds")
     args = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("BAYESFORMULA_COSTS", "off")  # as the test suite: see conftest.py
     failed = False
     total = 0.0
     for page in args.pages or pages():
