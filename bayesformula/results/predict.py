@@ -402,10 +402,32 @@ def response_draws(
     return y
 
 
+def _truncated_normal(mu, sigma, lower, upper, rng) -> np.ndarray:
+    """Exact draws of a normal truncated to [lower, upper], deep in a tail too (scipy's
+    ``truncnorm``, which works with the tail's own function there)."""
+    from scipy.stats import truncnorm
+
+    a, b = (lower - mu) / sigma, (upper - mu) / sigma
+    return mu + sigma * truncnorm.rvs(a, b, random_state=rng)
+
+
+def _exact_tail(family, kwargs: dict, lower, upper, rng) -> np.ndarray | None:
+    """Draws of the truncated family from its inverse CDF, for the gaussian and lognormal
+    (None for the others)."""
+    if family.name == "gaussian":
+        return _truncated_normal(kwargs["mu"], kwargs["sigma"], lower, upper, rng)
+    if family.name == "lognormal":
+        with np.errstate(divide="ignore"):
+            log_lo, log_hi = np.log(np.maximum(lower, 0.0)), np.log(upper)
+        return np.exp(_truncated_normal(kwargs["mu"], kwargs["sigma"], log_lo, log_hi, rng))
+    return None
+
+
 def _truncate(family, kwargs: dict, y: np.ndarray, lower, upper, rng, rounds: int = 10_000):
     """Redraw responses outside [lower, upper] until they fall inside (a truncated spec's
     responses). Only the draws still outside are redrawn each round; any left after
-    ``rounds`` (an acceptance rate below about 1e-4) are set to the nearest bound, with a
+    ``rounds`` (an acceptance rate below about 1e-4) are drawn from the truncated
+    distribution's inverse CDF (gaussian, lognormal), or else set to the nearest bound, with a
     warning."""
     lower = np.broadcast_to(lower, y.shape)
     upper = np.broadcast_to(upper, y.shape)
@@ -421,6 +443,12 @@ def _truncate(family, kwargs: dict, y: np.ndarray, lower, upper, rng, rounds: in
         fresh = np.asarray(family.draw(rng, **{k: v[outside] for k, v in full.items()}))
         flat[outside] = fresh
         outside = outside[(fresh < lo[outside]) | (fresh > hi[outside])]
+    exact = _exact_tail(
+        family, {k: v[outside] for k, v in full.items()}, lo[outside], hi[outside], rng
+    )
+    if exact is not None:
+        flat[outside] = exact
+        return y
     warnings.warn(
         f"{outside.size} predicted response(s) stayed outside the truncation bounds after "
         f"{rounds} redraws and were set to the nearest bound.",

@@ -205,6 +205,28 @@ def test_truncated_predictions_respect_the_bounds():
         varying.predict(idata, kind="response", data=new)
 
 
+def test_truncated_draws_far_in_a_tail_are_exact():
+    """Where redrawing cannot reach the bounds (a normal with mean 0 truncated above 8:
+    acceptance 6e-16), the gaussian and lognormal draw from the truncated distribution's
+    inverse CDF: the draws' mean is the truncated normal's (scipy), not the bound."""
+    from scipy import stats
+
+    from bayesformula.families import get_family
+    from bayesformula.results.predict import _truncate
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    kwargs = {"mu": np.zeros(n), "sigma": np.ones(n)}
+    y = _truncate(get_family("gaussian"), kwargs, np.zeros(n), 8.0, np.inf, rng, rounds=5)
+    assert y.min() >= 8.0
+    truth = stats.truncnorm(8.0, np.inf)
+    assert abs(y.mean() - truth.mean()) < 4 * truth.std() / np.sqrt(n)
+    y = _truncate(get_family("lognormal"), kwargs, np.ones(n), 0.0, np.exp(-8.0), rng, rounds=5)
+    assert y.max() <= np.exp(-8.0) and y.min() > 0
+    log_truth = stats.truncnorm(-np.inf, -8.0)
+    assert abs(np.log(y).mean() - log_truth.mean()) < 4 * log_truth.std() / np.sqrt(n)
+
+
 def test_saved_helper_model_keeps_its_columns(censored_fit, tmp_path):
     model, idata = censored_fit
     path = tmp_path / "censored.nc"
