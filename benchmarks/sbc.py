@@ -13,7 +13,8 @@ uniformity (chi-square per parameter, Bonferroni over parameters, family-wise le
 Printed per family: simulations fitted and failed, parameters, the family-wise p-value, the
 verdict, and the time. ``family:link`` names a link other than the family's default.
 ``categorical`` and ``cumulative`` simulate categories (a simulated dataset in which a category
-has no row is left out, see `bf.sbc`). ``--graph`` fits every model from its compiled PyMC
+has no row is left out, see `bf.sbc`). ``censored`` and ``truncated`` are gaussian
+responses with those helpers (`HELPERS`). ``--graph`` fits every model from its compiled PyMC
 graph (``fast_path=False``, compiled once per worker) instead of the fast path.
 """
 
@@ -63,11 +64,30 @@ def response(family: str, eta: np.ndarray, rng) -> np.ndarray:
     raise SystemExit(f"no simulated response for family {family!r} in this script")
 
 
+#: Response helpers on a gaussian response: right-censored at 1 (about a third of the rows)
+#: with the status in a column, and truncated below at 0.
+HELPERS = {
+    "censored": "censored(y, status) ~ x + (1|g)",
+    "truncated": "truncated(y, lb=0) ~ x + (1|g)",
+}
+
+
 def model_for(family: str, seed: int = 0) -> bf.Model:
     rng = np.random.default_rng(seed)
     data = pd.DataFrame({"x": rng.normal(size=60), "g": np.repeat(list("abcdef"), 10)})
     effects = dict(zip("abcdef", rng.normal(0, 0.5, 6), strict=True))
     eta = 0.3 + 0.5 * data.x + data.g.map(effects)
+    if family in HELPERS:
+        y = eta.to_numpy() + rng.normal(size=60)
+        if family == "truncated":
+            while np.any(y <= 0):  # redrawn until every row is inside the bounds
+                low = y <= 0
+                y[low] = eta.to_numpy()[low] + rng.normal(size=int(low.sum()))
+        else:
+            data["status"] = np.where(y > 1.0, "right", "none")
+            y = np.minimum(y, 1.0)
+        data["y"] = y
+        return bf.Model(HELPERS[family], data)
     data["y"] = response(family, eta.to_numpy(), rng)
     name, _, link = family.partition(":")
     return bf.Model("y ~ x + (1|g)", data, family=name, **({"link": link} if link else {}))

@@ -80,12 +80,64 @@ def test_responses_of_categories_and_counts_are_calibrated(family):
     assert result.ok, result.tests
 
 
+@pytest.fixture(scope="module")
+def censored_model():
+    """A gaussian response right-censored at 1.5 (about a third of the rows) and left-censored
+    at -0.5 (about a tenth)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=60)
+    latent = 0.5 + x + rng.normal(size=60)
+    y = np.clip(latent, -0.5, 1.5)
+    status = np.where(latent > 1.5, "right", np.where(latent < -0.5, "left", "none"))
+    data = pd.DataFrame({"x": x, "y": y, "status": status})
+    return bf.Model("censored(y, status) ~ x", data)
+
+
+def test_censored_simulations_are_censored_at_each_rows_limit(censored_model):
+    """A row's status follows its simulated value: censored rows keep their limit, a draw
+    beyond it is reported at it, other draws exactly; rows observed exactly stay so."""
+    from bayesformula.many.sbc import _censor
+
+    helper = censored_model.response_helper
+    y = np.asarray(censored_model.response_data.values, dtype=float)
+    coding = censored_model.data["status"]
+    draws = np.where(helper.status == 1, y + np.tile([0.3, -0.3], 30), y + 5.0)
+    response, status = _censor(helper, y, draws, coding)
+    right = helper.status == 1
+    beyond = right & (draws > y)
+    assert beyond.any() and (right & ~beyond).any()
+    np.testing.assert_array_equal(response[beyond], y[beyond])
+    assert set(status[beyond]) == {"right"}
+    assert set(status[right & ~beyond]) == {"none"}
+    np.testing.assert_array_equal(response[~beyond], draws[~beyond])
+    left = helper.status == -1  # draws above a left limit: observed
+    assert left.any() and set(status[left]) == {"none"}
+    # numeric status columns keep their coding
+    _, codes = _censor(helper, y, draws, pd.Series(helper.status))
+    assert codes.dtype == np.int64 and set(codes[beyond]) == {1}
+
+
+def test_censored_and_truncated_responses_are_calibrated(censored_model):
+    """20 simulations each, a smoke test (fails by chance at most 1% of runs)."""
+    result = bf.sbc(censored_model, n=20, draws=150, random_seed=3, progressbar=False)
+    assert not result.failed and set(result.ranks.columns) == {"Intercept", "x", "sigma"}
+    assert result.ok, result.tests
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=60)
+    y = 0.5 + x + rng.normal(size=60)
+    keep = y > 0
+    data = pd.DataFrame({"x": x[keep], "y": y[keep]})
+    truncated = bf.Model("truncated(y, lb=0) ~ x", data)
+    result = bf.sbc(truncated, n=20, draws=150, random_seed=4, progressbar=False)
+    assert not result.failed and result.ok, result.tests
+
+
 def test_unsupported_models_are_refused(grouped):
-    censored = bf.Model(
-        "censored(y, status) ~ x",
-        {"y": np.arange(20.0), "x": np.arange(20.0), "status": ["none", "right"] * 10},
-    )
-    with pytest.raises(ArgumentError, match="not supported"):
-        bf.sbc(censored, n=5)
+    data = {"y": np.arange(20.0), "x": np.arange(20.0), "w": np.ones(20)}
+    with pytest.raises(ArgumentError, match="no generative reading"):
+        bf.sbc(bf.Model("weighted(y, w) ~ x", data), n=5)
+    literal = bf.Model('censored(y, "right") ~ x', data)
+    with pytest.raises(ArgumentError, match="status as a column"):
+        bf.sbc(literal, n=5)
     with pytest.raises(ArgumentError, match="must be at least L"):
         bf.sbc(grouped, n=5, draws=20, chains=2, L=99)

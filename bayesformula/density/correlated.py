@@ -27,7 +27,6 @@ import numpy as np
 from scipy.special import gammaln
 
 from bayesformula.core.prior import Prior
-from bayesformula.density.correlated_kernels import block_backward, block_forward
 from bayesformula.density.priors import NumericPrior, Unsupported, numeric_prior
 
 __all__ = ["CorrelatedBlock", "correlated_block", "lkj_normalizing_constant"]
@@ -84,6 +83,9 @@ class CorrelatedBlock:
         self.a = 2.0 * self.eta - 2.0 + n - self.idx
         self.norm = lkj_normalizing_constant(self.eta, n)
         self.dv0 = -0.5 * (self.a + self.idx)
+        # numba is imported for models with correlated effects only (about 0.2 s and 30 MB)
+        from bayesformula.density.correlated_kernels import block_backward, block_forward
+
         self._forward = block_forward()
         self._backward = block_backward()
 

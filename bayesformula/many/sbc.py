@@ -131,11 +131,13 @@ def sbc(
     Parameters
     ----------
     model : bayesformula.Model
-        A model of any family (categories and counts per category included), without a
-        response helper such as ``censored()``. A simulated dataset in which a category of a
-        categorical or ordinal response has no row is left out (its model would have fewer
-        categories) and counted in ``failed``: leaving out datasets by what they hold keeps
-        the ranks uniform.
+        A model of any family (categories and counts per category included). A simulated
+        dataset in which a category of a categorical or ordinal response has no row is left
+        out (its model would have fewer categories) and counted in ``failed``: leaving out
+        datasets by what they hold keeps the ranks uniform. A ``truncated()`` response is
+        simulated within its bounds; a ``censored()`` one (its status a column) is censored
+        at each censored row's own limit, the status following the simulated value (see
+        `_censor`). ``weighted()`` responses are refused.
     n : int
         Simulations (100-1000 for a verdict; a rank histogram of ``n`` simulations tells
         apart deviations of about ``1 / sqrt(n / bins)``).
@@ -155,18 +157,14 @@ def sbc(
     """
     spec = model.spec
     where = "sbc()"
-    if model.response_helper is not None:
-        raise ArgumentError(
-            f"{where} simulates the family's response; a response helper such as "
-            f"{model.response_helper.text} is not supported."
-        )
+    censoring = _censoring(model, where)
     if draws * chains < L:
         raise ArgumentError(f"{where}: draws x chains ({draws * chains}) must be at least L ({L}).")
     seeds = np.random.SeedSequence(random_seed).spawn(2)
     prior = model.prior_predictive(draws=n, random_seed=int(seeds[0].generate_state(1)[0]))
     simulated = prior["prior_predictive"][model.response_name].to_numpy()[0]  # (n, rows, ...)
     rows = model.data.loc[model.design.index] if model.design.n_dropped else model.data
-    datasets, skipped = _datasets(model, rows, simulated, where)
+    datasets, skipped = _datasets(model, rows, simulated, where, censoring)
     if not datasets:
         raise ArgumentError(f"{where}: no simulated dataset can be fitted: {skipped[0]}")
     result = fit_many(
@@ -193,7 +191,59 @@ def sbc(
     return SBCResult(ranks, L, _tests(ranks, L, bins), {**skipped, **result.errors}, bins)
 
 
-def _datasets(model, rows: pd.DataFrame, simulated: np.ndarray, where: str):
+def _censoring(model, where: str):
+    """How a simulated response is made to look like the model's: None without a helper;
+    ``("truncated", None)`` (the family's draws respect the bounds already); ``("censored",
+    status column)`` for `_censor`. Weights and a status written as a literal are refused."""
+    helper = model.response_helper
+    if helper is None:
+        return None
+    if helper.kind == "truncated":
+        return ("truncated", None)
+    if helper.kind == "censored":
+        from bayesformula.formula.helpers import split_response_helper
+
+        hspec = split_response_helper(model.spec.formula.main)[1]
+        status = hspec.args[-1]
+        if isinstance(status, str):
+            return ("censored", status)
+        raise ArgumentError(
+            f"{where}: {helper.text} gives every row the same censoring status; a simulated "
+            "dataset decides each row's status from its simulated value, so write the status "
+            "as a column of the data."
+        )
+    raise ArgumentError(
+        f"{where} simulates the family's response; {helper.text} has no generative reading "
+        "(a weighted row is not a number of copies of a simulated one)."
+    )
+
+
+def _censor(helper, y: np.ndarray, values: np.ndarray, coding: pd.Series):
+    """A simulated response censored as the model's rows are: each row's limit is its
+    observed value where the row is censored (right: above it, left: at most it, interval:
+    in (value, upper]), and a draw beyond the limit is reported at the limit with the row's
+    status; other draws, and every draw of a row not censored, are observed exactly. The
+    censoring depends on the draw and fixed limits alone, so the likelihood the model uses is
+    the simulation's. Returns the response and the status column in the data's own coding."""
+    from bayesformula.formula.helpers import STATUS_CODES
+
+    status = helper.status
+    out = np.asarray(values, dtype=float).copy()
+    codes = np.zeros(len(out), dtype=np.int64)
+    right = (status == STATUS_CODES["right"]) & (values > y)
+    left = (status == STATUS_CODES["left"]) & (values <= y)
+    upper = helper.upper if helper.upper is not None else np.full(len(out), np.nan)
+    inside = (status == STATUS_CODES["interval"]) & (values > y) & (values <= upper)
+    for where, kind in ((right, "right"), (left, "left"), (inside, "interval")):
+        out[where] = y[where]
+        codes[where] = STATUS_CODES[kind]
+    if coding.dtype == object or isinstance(coding.dtype, pd.StringDtype):
+        names = {code: name for name, code in STATUS_CODES.items()}
+        return out, np.array([names[c] for c in codes], dtype=object)
+    return out, codes.astype(coding.dtype, copy=False)
+
+
+def _datasets(model, rows: pd.DataFrame, simulated: np.ndarray, where: str, censoring=None):
     """The model's rows with each simulated response (a dict by simulation), and the
     simulations left out with why."""
     data = model.response_data
@@ -217,7 +267,18 @@ def _datasets(model, rows: pd.DataFrame, simulated: np.ndarray, where: str):
                     f"{absent[0]!r} is not."
                 )
             datasets[i] = rows.assign(**dict(zip(data.levels, values.T, strict=True)))
+        elif censoring is not None and censoring[0] == "censored":
+            observed = np.asarray(model.response_data.values, dtype=float)
+            column = censoring[1]
+            response, status = _censor(model.response_helper, observed, values, rows[column])
+            datasets[i] = rows.assign(**{model.response_name: response, column: status})
         else:
+            if censoring is not None:  # truncated: the draws keep within the bounds
+                helper = model.response_helper
+                if np.any((values < helper.lower_bound) | (values > helper.upper_bound)):
+                    raise ArgumentError(
+                        f"{where}: a simulated response fell outside {helper.text}'s bounds."
+                    )
             datasets[i] = rows.assign(**{model.response_name: values})
     return datasets, skipped
 
