@@ -43,6 +43,26 @@ def test_a_gaussian_model_with_group_effects_is_calibrated(grouped):
     assert len(fig.axes) == 4
 
 
+def test_the_fits_run_on_the_executor_given(grouped):
+    """``executor=`` reaches `fit_many`: every simulation is submitted to it, and the ranks are
+    those of the fits in this process (each dataset has its own seed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    class Counting(ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, *args, **kwargs):
+            Counting.submitted += 1
+            return super().submit(*args, **kwargs)
+
+    settings = {"n": 4, "draws": 50, "random_seed": 7, "progressbar": False}
+    with Counting(max_workers=2) as pool:
+        pooled = bf.sbc(grouped, executor=pool, **settings)
+    assert Counting.submitted == 4
+    here = bf.sbc(grouped, **settings)
+    pd.testing.assert_frame_equal(pooled.ranks, here.ranks)
+
+
 def test_ranks_that_are_not_uniform_fail():
     """Posteriors too narrow put the prior draw at the ends (a smile); biased ones at one end."""
     rng = np.random.default_rng(4)
@@ -118,8 +138,9 @@ def test_censored_simulations_are_censored_at_each_rows_limit(censored_model):
 
 
 def test_censored_and_truncated_responses_are_calibrated(censored_model):
-    """20 simulations each, a smoke test (fails by chance at most 1% of runs)."""
-    result = bf.sbc(censored_model, n=20, draws=150, random_seed=3, progressbar=False)
+    """15 simulations each, a smoke test (fails by chance at most 1% of runs; the benchmark
+    runs 200)."""
+    result = bf.sbc(censored_model, n=15, draws=100, random_seed=3, progressbar=False)
     assert not result.failed and set(result.ranks.columns) == {"Intercept", "x", "sigma"}
     assert result.ok, result.tests
     rng = np.random.default_rng(5)
@@ -128,7 +149,7 @@ def test_censored_and_truncated_responses_are_calibrated(censored_model):
     keep = y > 0
     data = pd.DataFrame({"x": x[keep], "y": y[keep]})
     truncated = bf.Model("truncated(y, lb=0) ~ x", data)
-    result = bf.sbc(truncated, n=20, draws=150, random_seed=4, progressbar=False)
+    result = bf.sbc(truncated, n=15, draws=100, random_seed=4, progressbar=False)
     assert not result.failed and result.ok, result.tests
 
 

@@ -170,6 +170,7 @@ def sbc(
     result = fit_many(
         spec.formula,
         datasets=datasets,
+        executor=executor,
         errors="collect",
         keep="draws",
         random_seed=int(seeds[1].generate_state(1)[0]),
