@@ -34,7 +34,7 @@ demo: $(STAMP)
 	MPLBACKEND=Agg $(PY) examples/bioassay.py
 
 test: $(STAMP) $(DOCS_STAMP) $(ENGINES_STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -q tests
+	MPLBACKEND=Agg $(PY) -m pytest -q --durations=30 tests
 
 # the inner loop: everything but the tests that run a real sampler
 test-fast: $(STAMP) $(DOCS_STAMP) $(ENGINES_STAMP)
