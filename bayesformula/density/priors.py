@@ -95,16 +95,6 @@ def _half_flat(x, p):
     return np.zeros_like(x), np.zeros_like(x)
 
 
-def _cached(p: dict, key: str, make):
-    """``p[key]``, computed by ``make()`` on the first call: constants that depend on the
-    prior's parameters alone, kept beside them (a call costs microseconds per array
-    operation, and a sampler makes tens of thousands)."""
-    value = p.get(key)
-    if value is None:
-        value = p[key] = make()
-    return value
-
-
 @register_prior_kind("Normal", ("mu", "sigma"), False, _at("mu"))
 def _normal(x, p):
     z = (x - p["mu"]) / p["sigma"]
@@ -118,13 +108,13 @@ def _half_normal(x, p):
 
 
 def _student_t(x, p, half: bool):
-    def make():
+    pre = p.get("_t")
+    if pre is None:  # depends on the parameters alone: computed on the first call
         nu, sigma = p["nu"], p["sigma"]
         inv = 1.0 / (sigma * sigma * nu)
         const = _t_const(nu, sigma) + (math.log(2) if half else 0.0)
-        return const, inv, -0.5 * (nu + 1), -(nu + 1) * inv, p.get("mu", 0.0)
-
-    const, inv, half_power, slope, mu = _cached(p, "_t", make)
+        pre = p["_t"] = (const, inv, -0.5 * (nu + 1), -(nu + 1) * inv, p.get("mu", 0.0))
+    const, inv, half_power, slope, mu = pre
     d = x - mu
     q = d * d * inv
     return const + half_power * np.log1p(q), slope * d / (1 + q)

@@ -157,14 +157,14 @@ def sbc(
     """
     spec = model.spec
     where = "sbc()"
-    censoring = _censoring(model, where)
+    status_column = _status_column(model, where)
     if draws * chains < L:
         raise ArgumentError(f"{where}: draws x chains ({draws * chains}) must be at least L ({L}).")
     seeds = np.random.SeedSequence(random_seed).spawn(2)
     prior = model.prior_predictive(draws=n, random_seed=int(seeds[0].generate_state(1)[0]))
     simulated = prior["prior_predictive"][model.response_name].to_numpy()[0]  # (n, rows, ...)
     rows = model.data.loc[model.design.index] if model.design.n_dropped else model.data
-    datasets, skipped = _datasets(model, rows, simulated, where, censoring)
+    datasets, skipped = _datasets(model, rows, simulated, where, status_column)
     if not datasets:
         raise ArgumentError(f"{where}: no simulated dataset can be fitted: {skipped[0]}")
     result = fit_many(
@@ -192,22 +192,20 @@ def sbc(
     return SBCResult(ranks, L, _tests(ranks, L, bins), {**skipped, **result.errors}, bins)
 
 
-def _censoring(model, where: str):
-    """How a simulated response is made to look like the model's: None without a helper;
-    ``("truncated", None)`` (the family's draws respect the bounds already); ``("censored",
-    status column)`` for `_censor`. Weights and a status written as a literal are refused."""
+def _status_column(model, where: str) -> str | None:
+    """The data column of a ``censored()`` response's status (a simulated row's status follows
+    its value, `_censor`), None for other responses. ``weighted()`` and a status written as
+    a literal are refused; ``truncated()`` needs nothing (the family's draws keep within its
+    bounds)."""
     helper = model.response_helper
-    if helper is None:
+    if helper is None or helper.kind == "truncated":
         return None
-    if helper.kind == "truncated":
-        return ("truncated", None)
     if helper.kind == "censored":
         from bayesformula.formula.helpers import split_response_helper
 
-        hspec = split_response_helper(model.spec.formula.main)[1]
-        status = hspec.args[-1]
+        status = split_response_helper(model.spec.formula.main)[1].args[-1]
         if isinstance(status, str):
-            return ("censored", status)
+            return status
         raise ArgumentError(
             f"{where}: {helper.text} gives every row the same censoring status; a simulated "
             "dataset decides each row's status from its simulated value, so write the status "
@@ -244,10 +242,13 @@ def _censor(helper, y: np.ndarray, values: np.ndarray, coding: pd.Series):
     return out, codes.astype(coding.dtype, copy=False)
 
 
-def _datasets(model, rows: pd.DataFrame, simulated: np.ndarray, where: str, censoring=None):
+def _datasets(model, rows: pd.DataFrame, simulated: np.ndarray, where: str, status_column=None):
     """The model's rows with each simulated response (a dict by simulation), and the
-    simulations left out with why."""
+    simulations left out with why (``status_column``: see `_status_column`)."""
     data = model.response_data
+    helper = model.response_helper
+    # a censored row's limit: its observed value
+    limits = None if status_column is None else np.asarray(data.values, dtype=float)
     datasets, skipped = {}, {}
     for i, values in enumerate(simulated):
         if model.family.support in _CATEGORIES:  # codes -> the response's own categories
@@ -268,14 +269,11 @@ def _datasets(model, rows: pd.DataFrame, simulated: np.ndarray, where: str, cens
                     f"{absent[0]!r} is not."
                 )
             datasets[i] = rows.assign(**dict(zip(data.levels, values.T, strict=True)))
-        elif censoring is not None and censoring[0] == "censored":
-            observed = np.asarray(model.response_data.values, dtype=float)
-            column = censoring[1]
-            response, status = _censor(model.response_helper, observed, values, rows[column])
-            datasets[i] = rows.assign(**{model.response_name: response, column: status})
+        elif status_column is not None:
+            response, status = _censor(helper, limits, values, rows[status_column])
+            datasets[i] = rows.assign(**{model.response_name: response, status_column: status})
         else:
-            if censoring is not None:  # truncated: the draws keep within the bounds
-                helper = model.response_helper
+            if helper is not None:  # truncated: the draws keep within the bounds
                 if np.any((values < helper.lower_bound) | (values > helper.upper_bound)):
                     raise ArgumentError(
                         f"{where}: a simulated response fell outside {helper.text}'s bounds."

@@ -82,12 +82,8 @@ def response_scale(model) -> float | None:
 
 
 def _nutpie_compiled(model) -> bool:
-    """Whether this process holds a nutpie compile for ``model``'s structure already (shared
-    compiles, `bayesformula.samplers.reuse`, or a compile of this very model)."""
-    from bayesformula.samplers import reuse
-
-    held = get_sampler("nutpie")._compiled.get(model, {})
-    return "numba" in held or (reuse.enabled() and reuse.holds(model, "numba"))
+    """Whether this process holds a nutpie compile for ``model``'s structure already."""
+    return get_sampler("nutpie").holds_compile(model, "numba")
 
 
 def choose(

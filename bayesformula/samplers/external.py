@@ -126,12 +126,18 @@ class NutpieSampler:
     _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def compile(self, model: Any, backend: str = "numba", progressbar: bool = False):
-        require("nutpie", method=self.name)
-
         return self._compile_timed(model, backend, progressbar)[0]
+
+    def holds_compile(self, model: Any, backend: str = "numba") -> bool:
+        """Whether ``model`` would be sampled without a compile: its own compile is kept, or
+        one of a model of the same structure while compiles are shared (`reuse`)."""
+        return backend in self._compiled.get(model, {}) or (
+            reuse.enabled() and reuse.holds(model, backend)
+        )
 
     def _compile_timed(self, model: Any, backend: str, progressbar: bool):
         """The compiled model, and the seconds its compile took (None: none was made)."""
+        require("nutpie", method=self.name)
         import nutpie
 
         cache = self._compiled.setdefault(model, {})
@@ -202,7 +208,6 @@ class NutpieSampler:
             )
             logger.debug("nutpie on the fast path: %s.", threads_note)
         else:
-            require("nutpie", method=self.name)
             compiled, compile_s = self._compile_timed(model, backend, progressbar)
             compiled, renamed = _comma_free_dims(compiled)
         if "low_rank_modified_mass_matrix" in kwargs:  # nutpie < 0.16.9's name for it

@@ -155,31 +155,37 @@ def _swapped(compiled_model, cached, model, initial: Callable):
     return dataclasses.replace(swapped, _coords=coords, initial_point_func=initial_point)
 
 
+def _match(model, key: tuple):
+    """The cached entry whose compile serves ``model`` (itself, or the same function of its
+    data), or None."""
+    with _LOCK:
+        candidates = list(_CACHE.get(key, ()))
+        if candidates:
+            _CACHE.move_to_end(key)
+    for entry in candidates:
+        cached, outputs = entry[0], entry[1]
+        if cached is model or _same_function(cached, model, outputs):
+            return entry
+    return None
+
+
 def holds(model, backend: str) -> bool:
     """Whether a compile that `compiled` would give ``model`` is cached (no compile needed)."""
-    with _LOCK:
-        candidates = list(_CACHE.get(_key(model, backend), ()))
-    return any(
-        cached is model or _same_function(cached, model, outputs)
-        for cached, outputs, _, _ in candidates
-    )
+    return _match(model, _key(model, backend)) is not None
 
 
 def compiled(model, backend: str, compile_: Callable[[], Any]):
     """The compiled ``model``: a cached compile of the same structure with this model's data,
     or ``compile_()`` (then cached)."""
     key = _key(model, backend)
-    with _LOCK:
-        candidates = list(_CACHE.get(key, ()))
-        if candidates:
-            _CACHE.move_to_end(key)
-    for cached, outputs, compiled_model, initial in candidates:
+    entry = _match(model, key)
+    if entry is not None:
+        cached, _, compiled_model, initial = entry
         if cached is model:
             return compiled_model
-        if _same_function(cached, model, outputs):
-            with _LOCK:
-                _STATS["reused"] += 1
-            return _swapped(compiled_model, cached, model, initial)
+        with _LOCK:
+            _STATS["reused"] += 1
+        return _swapped(compiled_model, cached, model, initial)
     # its initial points read its containers under the lock too, while a model reusing it may
     # have filled them with its own values
     fresh = compile_()
