@@ -33,12 +33,17 @@ $(ENGINES_STAMP): $(STAMP) pyproject.toml requirements/lock.txt
 demo: $(STAMP)
 	MPLBACKEND=Agg $(PY) examples/bioassay.py
 
+# the suite runs in TEST_WORKERS processes (pytest-xdist), each test file in one of them so
+# that a file's shared fits are made once; TEST_WORKERS=0 runs it in this process
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: $(STAMP) $(DOCS_STAMP) $(ENGINES_STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -q --durations=30 tests
+	MPLBACKEND=Agg $(PY) -m pytest -q $(XDIST) --durations=30 tests
 
 # the inner loop: everything but the tests that run a real sampler
 test-fast: $(STAMP) $(DOCS_STAMP) $(ENGINES_STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -q -m "not slow" tests
+	MPLBACKEND=Agg $(PY) -m pytest -q $(XDIST) -m "not slow" tests
 
 docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site

@@ -6,6 +6,8 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import signal
+import threading
 import warnings
 from pathlib import Path
 
@@ -23,6 +25,12 @@ warnings.filterwarnings("ignore", message=".*We recommend running at least 4 cha
 # "auto" chooses from measured costs (bayesformula.samplers.costs): the suite neither reads nor
 # writes the machine's records, so that its choices do not depend on the fits before it
 os.environ.setdefault("BAYESFORMULA_COSTS", "off")
+
+# pytest-xdist's workers (`make test` runs two) ignore SIGINT, which only their controller
+# handles; the tests of Ctrl-C during sampling send it to their own process and need Python's
+# own handler
+if os.environ.get("PYTEST_XDIST_WORKER") and threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 FIT = {"draws": 500, "tune": 500, "chains": 2, "cores": 1, "progressbar": False}
 
