@@ -254,14 +254,12 @@ def diagnostics_table(dataset) -> pd.DataFrame:
     columns at once (`bayesformula.diagnostics.convergence`): on a model with a hundred
     parameters that takes the check from 0.1-0.4 s to a few hundredths.
     """
-    import xarray as xr
-    from arviz_base import dataset_to_dataframe
+    from bayesformula.results.tables import element_labels
 
-    shapes = {}
     columns = []
-    for name, da in dataset.data_vars.items():
-        da = da.transpose("chain", "draw", ...)
-        shapes[name] = (da.dims[2:], da.shape[2:])
+    for da in dataset.data_vars.values():
+        other = [d for d in da.dims if d not in ("chain", "draw")]
+        da = da.transpose("chain", "draw", *other)
         columns.append(da.values.reshape(da.shape[0], da.shape[1], -1))
     stacked = np.concatenate(columns, axis=-1)
     stats = {
@@ -269,18 +267,7 @@ def diagnostics_table(dataset) -> pd.DataFrame:
         "ess_bulk": convergence.ess_bulk(stacked),
         "ess_tail": convergence.ess_tail(stacked),
     }
-    start = 0
-    out = {}
-    for name, (dims, shape) in shapes.items():
-        stop = start + int(np.prod(shape, dtype=int))
-        out[name] = (
-            ("summary", *dims),
-            np.stack([v[start:stop].reshape(shape) for v in stats.values()]),
-        )
-        start = stop
-    coords = {k: v for k, v in dataset.coords.items() if k not in ("chain", "draw")}
-    result = xr.Dataset(out, coords={**coords, "summary": list(stats)})
-    return dataset_to_dataframe(result, sample_dims=["summary"]).T
+    return pd.DataFrame(stats, index=element_labels(dataset))
 
 
 def check(idata, model=None, var_names=None) -> Diagnostics:

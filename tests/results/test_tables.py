@@ -126,6 +126,47 @@ def test_summary_rhat_ess_match_arviz(group_fit):
         np.testing.assert_allclose(row["ess_tail"], float(tail[name].sel(sel)), rtol=1e-12)
 
 
+def _arviz_frame(idata, names, prob, kind, columns):
+    """ArviZ's own wide summary frame, with bayesformula's column names and order."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ref = az.summary(idata, var_names=names, ci_prob=prob, ci_kind=kind, round_to="none")
+    bounds = {c: columns[2] if c.endswith("_lb") else columns[3] for c in ref.columns}
+    ref = ref.rename(columns={c: v for c, v in bounds.items() if c.endswith(("_lb", "_ub"))})
+    return ref[list(columns)]
+
+
+def _synthetic_fits():
+    rng = np.random.default_rng(3)
+    matrix = fit_tree(
+        posterior={
+            "b": rng.normal(size=(2, 150, 2, 3)),
+            "s": rng.gamma(2.0, size=(2, 150)),
+            "k": rng.poisson(3.0, size=(2, 150)),  # integer draws
+        },
+        coords={"row": ["r0", "r1"], "col": ["c0", "c1", "c2"]},
+        dims={"b": ["row", "col"]},
+    )
+    one_chain = fit_tree(posterior={"a": rng.normal(size=(1, 300, 4))}, dims={"a": ["level"]})
+    return {"matrix": matrix, "one chain": one_chain}
+
+
+@pytest.mark.parametrize("kind, prob", [("hdi", 0.94), ("eti", 0.9)])
+@pytest.mark.parametrize("include_internal", [False, True])
+def test_summary_is_arviz_summary_frame(group_fit, sleep_fit, kind, prob, include_internal):
+    """The table is ArviZ's summary, row for row and value for value (computed on stacked
+    arrays instead of through xarray)."""
+    fits = {"group": group_fit[1], "correlated": sleep_fit[1], **_synthetic_fits()}
+    for what, idata in fits.items():
+        table = bf.summary(idata, prob=prob, kind=kind, include_internal=include_internal)
+        names = list(dict.fromkeys(label.split("[")[0] for label in table.index))
+        ref = _arviz_frame(idata, names, prob, kind, table.columns)
+        assert list(table.index) == list(ref.index), what
+        np.testing.assert_array_equal(table.to_numpy(), ref.to_numpy(dtype=float), err_msg=what)
+
+
 def test_summary_var_names_and_rounding(bioassay_fit):
     _, idata = bioassay_fit
     only = bf.summary(idata, var_names="dose")
