@@ -97,8 +97,13 @@ def _half_flat(x, p):
 
 @register_prior_kind("Normal", ("mu", "sigma"), False, _at("mu"))
 def _normal(x, p):
-    z = (x - p["mu"]) / p["sigma"]
-    return -0.5 * z * z - np.log(p["sigma"]) - 0.5 * _LOG_2PI, -z / p["sigma"]
+    pre = p.get("_n")
+    if pre is None:  # depends on the parameters alone: computed on the first call
+        inv = 1.0 / np.asarray(p["sigma"], dtype=float)
+        pre = p["_n"] = (p["mu"], inv, np.log(inv) - 0.5 * _LOG_2PI)
+    mu, inv, const = pre
+    z = (x - mu) * inv
+    return const - 0.5 * z * z, -z * inv
 
 
 @register_prior_kind("HalfNormal", ("sigma",), True, _at("sigma", log=True))
