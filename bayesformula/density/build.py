@@ -40,6 +40,7 @@ from bayesformula.density.auxformula import aux_formulas
 from bayesformula.density.censored import with_helper
 from bayesformula.density.model import DensityModel, guarded, inside
 from bayesformula.density.monotonic import monotonic_parts
+from bayesformula.density.native import native_form
 from bayesformula.density.parts import (
     Block,
     Layout,
@@ -591,4 +592,5 @@ def build_density(
         initial_point=inside(initial_point, logp_grad, start),
         description=description,
         releases_lock=loop is not None and n_rows >= KERNEL_MIN_ROWS,  # else mostly Python
+        native=None if ordered else native_form(loop, merged, const, i_int, beta_slice),
     )

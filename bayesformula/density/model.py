@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -95,6 +96,9 @@ class DensityModel:
         True when all per-row work runs in a compiled loop that releases Python's lock, so
         that chains in threads compute their gradients at the same time; otherwise a sampler
         measures whether they do (`bayesformula.samplers.threads`).
+    native : NativeDensity, optional
+        The same log-density as one compiled function of ``x`` and the model's arrays
+        (`bayesformula.density.native`), where the model is in its class.
     """
 
     ndim: int
@@ -107,6 +111,7 @@ class DensityModel:
     initial_point: Callable[[np.random.Generator], np.ndarray] | None = None
     description: str = ""
     releases_lock: bool = False
+    native: Any = None
 
     @property
     def variable_names(self) -> list[str]:

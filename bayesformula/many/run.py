@@ -34,7 +34,7 @@ from bayesformula.log import logger
 from bayesformula.many.result import ManyFits
 from bayesformula.model import Model
 from bayesformula.results.tables import summary
-from bayesformula.samplers import reuse
+from bayesformula.samplers import native, reuse
 
 __all__ = ["fit_many"]
 
@@ -118,8 +118,9 @@ def _fit(task: Task) -> Outcome:
     start = time.perf_counter()
     try:
         # off the fast path, one nutpie compile per structure and worker: the priors' scales
-        # and the predictors' means are data containers, swapped with the data
-        with shared_parameters(), reuse.reusing():
+        # and the predictors' means are data containers, swapped with the data; on it, a
+        # density with a compiled form runs in nutpie without Python (one compile per worker)
+        with shared_parameters(), reuse.reusing(), native.native_fits():
             model = Model(task.formula, task.frame, **task.model_kwargs)
             # every dataset in the compiled row loop, loaded once per worker: whatever the
             # size, so that a dataset's draws do not depend on the worker that fits it

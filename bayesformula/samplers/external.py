@@ -20,7 +20,7 @@ from bayesformula.core.tree import groups, has_group, make_tree, set_group
 from bayesformula.density.model import DensityModel
 from bayesformula.errors import ArgumentTypeError, SamplerError
 from bayesformula.log import logger
-from bayesformula.samplers import costs, reuse
+from bayesformula.samplers import costs, native, reuse
 from bayesformula.samplers.base import register_sampler
 from bayesformula.samplers.defaults import DEFAULT_DRAWS, default_chains, default_tune
 from bayesformula.samplers.interrupt import Progress, drawn_per_chain, mark, settle
@@ -188,12 +188,18 @@ class NutpieSampler:
         n_chains = default_chains(chains)
         trace_dir = None
         if density:
-            skip = tune if discard_tuned_samples else 0
-            compiled, recorders = _from_density(model, capacity=tune + draws + 1 - skip, skip=skip)
             if trace_on_disk is None:
                 trace_on_disk = _nutpie_trace_bytes(model.ndim, tune + draws, n_chains) >= (
                     DISK_TRACE_MIN_BYTES
                 )
+            recorders = None
+            compiled = None
+            if native.enabled() and not trace_on_disk:
+                compiled = native.compiled_model(model)
+            if compiled is None:
+                skip = tune if discard_tuned_samples else 0
+                capacity = tune + draws + 1 - skip
+                compiled, recorders = _from_density(model, capacity=capacity, skip=skip)
             if trace_on_disk:
                 trace_dir = tempfile.TemporaryDirectory(prefix="bayesformula-nutpie-")
                 kwargs["zarr_store"] = nutpie.zarr_store.LocalStore(trace_dir.name)
@@ -203,9 +209,12 @@ class NutpieSampler:
             # parameters its adaptation costs more than it saves (see LOW_RANK_MAX_DIM)
             low_rank = model.ndim <= LOW_RANK_MAX_DIM
             kwargs.setdefault("adaptation", "low_rank" if low_rank else "diag")
-            cores, threads_note = chain_cores(
-                model.logp_grad, _probe_point(model), n_chains, cores, model.releases_lock
-            )
+            if recorders is None:  # compiled whole: nutpie's threads call it without the lock
+                threads_note = "compiled density (nutpie calls it without Python)"
+            else:
+                cores, threads_note = chain_cores(
+                    model.logp_grad, _probe_point(model), n_chains, cores, model.releases_lock
+                )
             logger.debug("nutpie on the fast path: %s.", threads_note)
         else:
             compiled, compile_s = self._compile_timed(model, backend, progressbar)
@@ -514,16 +523,20 @@ def _density_groups(idata, model: DensityModel, recorders) -> None:
     for group in ("posterior", "warmup_posterior"):
         if not has_group(idata, group):
             continue
-        codes = idata[group]["__draw__"]
-        values = codes.values.astype(np.int64)
-        n_chains, n_draws = values.shape
-        out = {name: np.empty((n_chains, n_draws, *model.shapes[name])) for name in names}
-        for c in range(n_chains):
-            for d in range(n_draws):
-                number, row = divmod(int(values[c, d]), _RECORDER_STRIDE)
-                expanded = model.expand(recorders[number].rows[row])
-                for name in names:
-                    out[name][c, d] = expanded[name]
+        if recorders is None:  # the compiled density's draws: the vectors themselves
+            codes = idata[group][native.NATIVE_NAME]
+            out = native.named_draws(codes.values, model)
+        else:
+            codes = idata[group]["__draw__"]
+            values = codes.values.astype(np.int64)
+            n_chains, n_draws = values.shape
+            out = {name: np.empty((n_chains, n_draws, *model.shapes[name])) for name in names}
+            for c in range(n_chains):
+                for d in range(n_draws):
+                    number, row = divmod(int(values[c, d]), _RECORDER_STRIDE)
+                    expanded = model.expand(recorders[number].rows[row])
+                    for name in names:
+                        out[name][c, d] = expanded[name]
         variables, coords = {}, {"chain": codes["chain"].values, "draw": codes["draw"].values}
         for name in names:
             dims = tuple(model.dims.get(name, ()))
@@ -535,7 +548,7 @@ def _density_groups(idata, model: DensityModel, recorders) -> None:
         set_group(
             idata, group, xr.Dataset(variables, coords=coords, attrs=dict(idata[group].attrs))
         )
-    for recorder in recorders:
+    for recorder in recorders or ():
         recorder.rows = np.empty((0, model.ndim))
 
 

@@ -51,7 +51,10 @@ def test_cores_given_are_kept():
 
 @TWO_CORES
 def test_a_density_that_holds_the_lock_runs_its_chains_one_after_another():
-    assert threads.parallel_speedup(_holds_the_lock, np.zeros(2), threads=2) < 1.2
+    # the calls cannot overlap, so no measurement can truly exceed 1; a busy machine can
+    # slow a one-thread round and make one look higher: the lowest of three is the estimate
+    speedups = [threads.parallel_speedup(_holds_the_lock, np.zeros(2), threads=2) for _ in "abc"]
+    assert min(speedups) < 1.2, speedups
     cores, note = threads.chain_cores(_holds_the_lock, np.zeros(2), chains=2, cores=None)
     assert cores == 1
     assert note.startswith("chains one after another: the log-density holds Python's lock")
