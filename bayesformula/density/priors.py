@@ -99,11 +99,10 @@ def _half_flat(x, p):
 def _normal(x, p):
     pre = p.get("_n")
     if pre is None:  # depends on the parameters alone: computed on the first call
-        inv = 1.0 / np.asarray(p["sigma"], dtype=float)
-        pre = p["_n"] = (p["mu"], inv, np.log(inv) - 0.5 * _LOG_2PI)
-    mu, inv, const = pre
-    z = (x - mu) * inv
-    return const - 0.5 * z * z, -z * inv
+        pre = p["_n"] = (p["mu"], p["sigma"], np.log(p["sigma"]))
+    mu, sigma, log_sigma = pre
+    z = (x - mu) / sigma
+    return -0.5 * z * z - log_sigma - 0.5 * _LOG_2PI, -z / sigma
 
 
 @register_prior_kind("HalfNormal", ("sigma",), True, _at("sigma", log=True))

@@ -72,70 +72,84 @@ def _user_data(native) -> np.ndarray:
     return np.array([int(values[f]) for f in _FIELDS], dtype=np.int64)
 
 
+# Set by `_cfuncs` before compiling: module globals, not closure variables, so that numba can
+# keep the compiled C functions on disk and later processes load them.
+_INNER = None  # `density.native.inner_function()`
+_POINTER = None  # an address (int64) as a void pointer
+
+
+def _pointer_typing(typingctx, address):
+    from numba.core import cgutils, types
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return types.voidptr(address), codegen
+
+
+def _logp_c(dim, x_, out_, logp_, ud_):
+    """nutpie's C log-density: ``x`` in, the log-density and gradient out; 0, or 3 / 4 where
+    the gradient / the log-density is not finite (a rejected proposal)."""
+    u = numba.carray(ud_, (19,), np.int64)
+    n, p, k, m = u[1], u[2], u[8], u[11]
+    X = numba.carray(_POINTER(u[0]), (n, p), np.float64)
+    ysum = numba.carray(_POINTER(u[3]), (n,), np.float64)
+    weight = numba.carray(_POINTER(u[4]), (n,), np.float64)
+    offset = numba.carray(_POINTER(u[5]), (u[6],), np.float64)
+    pos = numba.carray(_POINTER(u[7]), (k, n), np.int64)
+    z = numba.carray(_POINTER(u[9]), (k, n), np.float64)
+    where = numba.carray(_POINTER(u[10]), (m,), np.int64)
+    mu = numba.carray(_POINTER(u[12]), (m,), np.float64)
+    inv = numba.carray(_POINTER(u[13]), (m,), np.float64)
+    pconst = numba.carray(_POINTER(u[14]), (m + 1,), np.float64)
+    meta = np.empty(4, dtype=np.int64)
+    meta[0], meta[1], meta[2], meta[3] = u[15], u[16], u[17], u[18]
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (dim,))
+    logp = numba.carray(logp_, ())
+    lp, grad = _INNER(x, where, mu, inv, pconst, meta, X, ysum, weight, offset, pos, z)
+    logp[()] = lp
+    out[:] = grad
+    if not np.isfinite(lp):
+        return 4
+    for j in range(dim):
+        if not np.isfinite(grad[j]):
+            return 3
+    return 0
+
+
+def _expand_c(dim, expanded, x_, out_, ud_):
+    """nutpie's C expand function: the draw is the unconstrained vector itself."""
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (expanded,))
+    for j in range(dim):
+        out[j] = x[j]
+    return 0
+
+
+numba = None  # imported by `_cfuncs`, so that other models never load it
+
+
 @functools.cache
 def _cfuncs() -> tuple[Any, Any]:
     """The C log-density and expand functions, compiled once per machine (numba's cache):
     they read the dimension from their arguments and everything else from the user data."""
-    import numba
-    from nutpie.compile_pymc import address_as_void_pointer
+    global _INNER, _POINTER, numba
+    import numba as numba_module
+    from numba.extending import intrinsic
 
     from bayesformula.density.native import inner_function
 
-    inner = inner_function()
-    f64, i64 = np.float64, np.int64
-    logp_sig = numba.types.int64(
-        numba.types.uint64,
-        numba.types.CPointer(numba.types.double),
-        numba.types.CPointer(numba.types.double),
-        numba.types.CPointer(numba.types.double),
-        numba.types.voidptr,
-    )
-    expand_sig = numba.types.int64(
-        numba.types.uint64,
-        numba.types.uint64,
-        numba.types.CPointer(numba.types.double),
-        numba.types.CPointer(numba.types.double),
-        numba.types.voidptr,
-    )
-
-    @numba.cfunc(logp_sig, cache=True, error_model="numpy")
-    def logp_c(dim, x_, out_, logp_, ud_):
-        u = numba.carray(ud_, (19,), i64)
-        n, p, k, m = u[1], u[2], u[8], u[11]
-        X = numba.carray(address_as_void_pointer(u[0]), (n, p), f64)
-        ysum = numba.carray(address_as_void_pointer(u[3]), (n,), f64)
-        weight = numba.carray(address_as_void_pointer(u[4]), (n,), f64)
-        offset = numba.carray(address_as_void_pointer(u[5]), (u[6],), f64)
-        pos = numba.carray(address_as_void_pointer(u[7]), (k, n), i64)
-        z = numba.carray(address_as_void_pointer(u[9]), (k, n), f64)
-        where = numba.carray(address_as_void_pointer(u[10]), (m,), i64)
-        mu = numba.carray(address_as_void_pointer(u[12]), (m,), f64)
-        inv = numba.carray(address_as_void_pointer(u[13]), (m,), f64)
-        pconst = numba.carray(address_as_void_pointer(u[14]), (m + 1,), f64)
-        meta = np.empty(4, dtype=i64)
-        meta[0], meta[1], meta[2], meta[3] = u[15], u[16], u[17], u[18]
-        x = numba.carray(x_, (dim,))
-        out = numba.carray(out_, (dim,))
-        logp = numba.carray(logp_, ())
-        lp, grad = inner(x, where, mu, inv, pconst, meta, X, ysum, weight, offset, pos, z)
-        logp[()] = lp
-        out[:] = grad
-        if not np.isfinite(lp):
-            return 4
-        for j in range(dim):
-            if not np.isfinite(grad[j]):
-                return 3
-        return 0
-
-    @numba.cfunc(expand_sig, cache=True)
-    def expand_c(dim, expanded, x_, out_, ud_):
-        x = numba.carray(x_, (dim,))
-        out = numba.carray(out_, (expanded,))
-        for j in range(dim):
-            out[j] = x[j]
-        return 0
-
-    return logp_c, expand_c
+    numba = numba_module
+    _INNER = inner_function()
+    _POINTER = intrinsic(_pointer_typing)
+    types = numba.types
+    pointer = types.CPointer(types.double)
+    logp_sig = types.int64(types.uint64, pointer, pointer, pointer, types.voidptr)
+    expand_sig = types.int64(types.uint64, types.uint64, pointer, pointer, types.voidptr)
+    logp = numba.cfunc(logp_sig, cache=True, error_model="numpy")(_logp_c)
+    expand = numba.cfunc(expand_sig, cache=True)(_expand_c)
+    return logp, expand
 
 
 def compiled_model(model, initial_point=None):

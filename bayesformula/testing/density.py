@@ -236,6 +236,18 @@ def _check_point(
         report.record(f"point {i}", False, f"the fast path gives no value for {err}")
         return True  # a failure already
     lp_fast, grad_fast = dens.logp_grad(x)
+    if dens.native is not None:  # the same density compiled whole (`density.native`)
+        lp_c, grad_c = dens.native.logp_grad(x)
+        same = bool(
+            (lp_c == lp_fast or abs(lp_c - lp_fast) <= rtol * max(1.0, abs(lp_fast)))
+            and np.allclose(grad_c, grad_fast, rtol=rtol, atol=rtol)
+        )
+        report.record(
+            f"compiled form {i}",
+            same,
+            f"{lp_c!r} compiled, {lp_fast!r} in Python (gradients differ by "
+            f"{np.max(np.abs(np.asarray(grad_c) - grad_fast)):.3g})",
+        )
     lp_graph, grad_graph = graph.logp_dlogp(point)
     lp_graph = float(lp_graph)
     if lp_graph == -np.inf or lp_fast == -np.inf:  # a link took a parameter outside its support

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import bayesformula as bf
 from bayesformula import compiled
@@ -90,6 +92,53 @@ def test_models_outside_the_class_have_no_compiled_form(what):
     model = bf.Model(formula, _data(300, seed=1), **kwargs)
     dens = density_of_spec(model.spec, kernel=True)
     assert dens is None or dens.native is None, what
+
+
+@st.composite
+def _claimed_models(draw):
+    """Models of the compiled form's class: family, terms, intercept, offset, priors, rows."""
+    family = draw(st.sampled_from(["bernoulli", "binomial", "poisson"]))
+    terms = draw(
+        st.lists(st.sampled_from(["x", "z", "arm", "x:z", "arm:x", "I(x ** 2)"]), unique=True)
+    )
+    intercept = draw(st.booleans()) or not terms
+    response = {"bernoulli": "y", "binomial": "p(k, trials)", "poisson": "count"}[family]
+    rhs = " + ".join(terms) if terms else "1"
+    if not intercept:
+        rhs = "0 + " + rhs
+    if family == "poisson" and draw(st.booleans()):
+        rhs += " + offset(log(exposure))"
+    priors = {}
+    for term in terms:
+        if ":" not in term and draw(st.booleans()):
+            mu = draw(st.floats(-2, 2))
+            sigma = draw(st.floats(0.05, 5))
+            priors[term] = bf.Prior("Normal", mu=mu, sigma=sigma)
+    n = draw(st.sampled_from([30, 700, 2100]))
+    seed = draw(st.integers(0, 1000))
+    return f"{response} ~ {rhs}", family, priors, n, seed
+
+
+@settings(
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(_claimed_models())
+def test_generated_models_compiled_form_equals_the_python_density(drawn):
+    formula, family, priors, n, seed = drawn
+    model = bf.Model(formula, _data(n, seed), family=family, priors=priors or None)
+    dens = density_of_spec(model.spec, kernel=True)
+    assert dens.native is not None, drawn
+    rng = np.random.default_rng(seed)
+    for _ in range(3):
+        x = dens.initial_point(rng) + rng.normal(scale=1.0, size=dens.ndim)
+        lp, grad = dens.logp_grad(x)
+        lp_native, grad_native = dens.native.logp_grad(x)
+        assert lp_native == pytest.approx(lp, rel=1e-12, abs=1e-9), drawn
+        np.testing.assert_allclose(grad_native, grad, rtol=1e-10, atol=1e-9, err_msg=str(drawn))
 
 
 def test_a_deliberate_error_in_the_compiled_form_is_caught():
