@@ -28,9 +28,11 @@ from bayesformula import compiled
 from bayesformula.core import progress
 from bayesformula.core.frames import to_pandas
 from bayesformula.core.prior import shared_parameters
+from bayesformula.core.tree import set_group
 from bayesformula.diagnostics import check
 from bayesformula.errors import ArgumentError, ArgumentTypeError, BayesformulaError
 from bayesformula.log import logger
+from bayesformula.many.levels import drop_padding, level_counts, padded
 from bayesformula.many.result import ManyFits
 from bayesformula.model import Model
 from bayesformula.results.tables import summary
@@ -70,6 +72,8 @@ class Task:
     seed: int
     prob: float
     keep: str
+    #: grouping factor -> the number of levels to pad to (models off the fast path)
+    levels: dict | None = None
 
 
 @dataclass
@@ -125,6 +129,8 @@ def _fit(task: Task) -> Outcome:
             # every dataset in the compiled row loop, loaded once per worker: whatever the
             # size, so that a dataset's draws do not depend on the worker that fits it
             compiled.use_row_loop(model.spec)
+            if task.levels and _on_graph(model, task.fit_kwargs):
+                model = Model.from_spec(padded(model.spec, task.levels))
             idata = model.fit(
                 random_seed=task.seed,
                 progressbar=False,
@@ -132,6 +138,8 @@ def _fit(task: Task) -> Outcome:
                 verbose=False,
                 **{**_engine(model, task.fit_kwargs), **task.fit_kwargs},
             )
+        if task.levels:  # the padded levels' effects are draws from their prior
+            set_group(idata, "posterior", drop_padding(idata["posterior"].to_dataset()))
         table = pd.DataFrame(summary(idata, prob=task.prob))
         report = check(idata, model=model.spec)
     except Exception as err:  # collected, or raised again by the caller, with the dataset
@@ -150,6 +158,23 @@ def _fit(task: Task) -> Outcome:
     }
     posterior = idata["posterior"].to_dataset() if task.keep == "draws" else None
     return Outcome(task.name, table, diagnostics, posterior, seconds=time.perf_counter() - start)
+
+
+def _on_graph(model: Model, fit_kwargs: dict) -> bool:
+    """Whether the model is fitted from its PyMC graph (compiled, so worth sharing)."""
+    return fit_kwargs.get("fast_path", True) is False or compiled.fast_path(model.spec) is None
+
+
+def _levels(formula, frames, model_kwargs: dict, fit_kwargs: dict) -> dict | None:
+    """The number of levels to pad each grouping factor to, for a model fitted from its graph
+    (`bayesformula.many.levels`); None for the fast path's models, which compile nothing."""
+    try:
+        first = Model(formula, frames[0], **model_kwargs)
+    except Exception:  # the dataset's own fit reports it
+        return None
+    if not first.design.group_terms or not _on_graph(first, fit_kwargs):
+        return None
+    return level_counts(first.design.factors, frames) or None
 
 
 def _engine(model: Model, fit_kwargs: dict) -> dict:
@@ -235,6 +260,7 @@ def fit_many(
     names, frames, by_columns = _datasets(data, by, datasets, where)
     model_kwargs = {k: kwargs.pop(k) for k in MODEL_KEYWORDS if k in kwargs}
     seeds = np.random.SeedSequence(random_seed).spawn(len(frames))
+    levels = _levels(formula, frames, model_kwargs, kwargs)
     tasks = [
         Task(
             name,
@@ -245,6 +271,7 @@ def fit_many(
             int(seed.generate_state(1, dtype=np.uint32)[0]),
             prob,
             keep,
+            levels,
         )
         for name, frame, seed in zip(names, frames, seeds, strict=True)
     ]
