@@ -6,10 +6,11 @@ C "expand" function, reading the model's arrays through one pointer (nutpie's us
 nutpie's sampler threads then call it without Python's lock, so the chains of a fit run on
 separate cores.
 
-The C functions depend on the dimension and the arrays' ranks and types only, so one compile
-(about a second) serves every dataset of that structure in the process: a dataset brings its
-own arrays. That pays where many models of one structure are fitted (`bayesformula.fit_many`
-turns it on, `enabled`); a single fit keeps the Python function, which costs nothing to start.
+The C functions read the dimension from their arguments and the arrays' addresses and sizes
+from the user data, so one compile serves every model of the class, and numba keeps it on disk
+(about 3.5 s the first time on a machine, 0.1 s to load in a later process). `bayesformula.
+fit_many` turns it on (`native_fits`); a single `Model.fit()` keeps the Python function, so
+that its draws do not depend on whether the compiled form is there.
 
 This uses nutpie's compiled-model classes below its public API (nutpie is pinned to 0.16);
 where they are not as expected, `compiled_model` returns None and the Python function is used.
