@@ -17,6 +17,7 @@ import importlib.util
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,10 +169,19 @@ def _on_graph(model: Model, fit_kwargs: dict) -> bool:
 def _levels(formula, frames, model_kwargs: dict, fit_kwargs: dict) -> dict | None:
     """The number of levels to pad each grouping factor to, for a model fitted from its graph
     (`bayesformula.many.levels`); None for the fast path's models, which compile nothing."""
+    if "|" not in str(formula):  # no group terms
+        return None
+    # the first dataset's warnings (a separation, rows dropped) are its fit's to report
+    capture = _Capture()
+    logger.addFilter(capture)
     try:
-        first = Model(formula, frames[0], **model_kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            first = Model(formula, frames[0], **model_kwargs)
     except Exception:  # the dataset's own fit reports it
         return None
+    finally:
+        logger.removeFilter(capture)
     if not first.design.group_terms or not _on_graph(first, fit_kwargs):
         return None
     return level_counts(first.design.factors, frames) or None
