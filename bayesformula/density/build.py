@@ -592,5 +592,7 @@ def build_density(
         initial_point=inside(initial_point, logp_grad, start),
         description=description,
         releases_lock=loop is not None and n_rows >= KERNEL_MIN_ROWS,  # else mostly Python
-        native=None if ordered else native_form(loop, merged, const, i_int, beta_slice),
+        native=None
+        if ordered
+        else native_form(loop, merged, const, i_int, beta_slice, groups, blocks),
     )

@@ -46,31 +46,15 @@ def enabled() -> bool:
     return _ENABLED.is_on()
 
 
-#: Places in the user data (int64) that the C log-density reads: the arrays' addresses and
-#: sizes, and `NativeDensity`'s ``meta`` values.
-_FIELDS = (
-    "x_ptr", "n", "p", "ysum_ptr", "weight_ptr", "offset_ptr", "n_offset", "pos_ptr",
-    "k_cols", "z_ptr", "where_ptr", "n_prior", "mu_ptr", "inv_ptr", "pconst_ptr",
-    "i_int", "b0", "b1", "family",
-)  # fmt: skip
-
-
 def _user_data(native) -> np.ndarray:
-    """The int64 record the C functions read (addresses of ``native``'s arrays, which must
-    stay alive as long as it is used)."""
-    a = dict(zip(native.names, native.arrays, strict=True))
-    X, pos = a["X"], a["pos"]
-    values = {
-        "x_ptr": X.ctypes.data, "n": X.shape[0], "p": X.shape[1],
-        "ysum_ptr": a["ysum"].ctypes.data, "weight_ptr": a["weight"].ctypes.data,
-        "offset_ptr": a["offset"].ctypes.data, "n_offset": a["offset"].shape[0],
-        "pos_ptr": pos.ctypes.data, "k_cols": pos.shape[0], "z_ptr": a["z"].ctypes.data,
-        "where_ptr": a["where"].ctypes.data, "n_prior": a["where"].shape[0],
-        "mu_ptr": a["mu"].ctypes.data, "inv_ptr": a["inv"].ctypes.data,
-        "pconst_ptr": a["pconst"].ctypes.data,
-        "i_int": a["meta"][0], "b0": a["meta"][1], "b1": a["meta"][2], "family": a["meta"][3],
-    }  # fmt: skip
-    return np.array([int(values[f]) for f in _FIELDS], dtype=np.int64)
+    """The int64 record the C functions read: for each of ``native``'s arrays (in
+    `density.native.NAMES`' order) its address and its two leading lengths (1 for a vector).
+    The arrays must stay alive as long as it is used."""
+    values = []
+    for array in native.arrays:
+        shape = (*array.shape, 1)[:2]
+        values += [array.ctypes.data, shape[0], shape[1]]
+    return np.array(values, dtype=np.int64)
 
 
 # Set by `_cfuncs` before compiling: module globals, not closure variables, so that numba can
@@ -91,24 +75,27 @@ def _pointer_typing(typingctx, address):
 def _logp_c(dim, x_, out_, logp_, ud_):
     """nutpie's C log-density: ``x`` in, the log-density and gradient out; 0, or 3 / 4 where
     the gradient / the log-density is not finite (a rejected proposal)."""
-    u = numba.carray(ud_, (19,), np.int64)
-    n, p, k, m = u[1], u[2], u[8], u[11]
-    X = numba.carray(_POINTER(u[0]), (n, p), np.float64)
-    ysum = numba.carray(_POINTER(u[3]), (n,), np.float64)
-    weight = numba.carray(_POINTER(u[4]), (n,), np.float64)
-    offset = numba.carray(_POINTER(u[5]), (u[6],), np.float64)
-    pos = numba.carray(_POINTER(u[7]), (k, n), np.int64)
-    z = numba.carray(_POINTER(u[9]), (k, n), np.float64)
-    where = numba.carray(_POINTER(u[10]), (m,), np.int64)
-    mu = numba.carray(_POINTER(u[12]), (m,), np.float64)
-    inv = numba.carray(_POINTER(u[13]), (m,), np.float64)
-    pconst = numba.carray(_POINTER(u[14]), (m + 1,), np.float64)
-    meta = np.empty(4, dtype=np.int64)
-    meta[0], meta[1], meta[2], meta[3] = u[15], u[16], u[17], u[18]
+    u = numba.carray(ud_, (45,), np.int64)
+    where = numba.carray(_POINTER(u[0]), (u[1],), np.int64)
+    mu = numba.carray(_POINTER(u[3]), (u[4],), np.float64)
+    inv = numba.carray(_POINTER(u[6]), (u[7],), np.float64)
+    pconst = numba.carray(_POINTER(u[9]), (u[10],), np.float64)
+    hwhere = numba.carray(_POINTER(u[12]), (u[13],), np.int64)
+    hinv = numba.carray(_POINTER(u[15]), (u[16],), np.float64)
+    hconst = numba.carray(_POINTER(u[18]), (u[19],), np.float64)
+    gmeta = numba.carray(_POINTER(u[21]), (u[22], u[23]), np.int64)
+    meta = numba.carray(_POINTER(u[24]), (u[25],), np.int64)
+    X = numba.carray(_POINTER(u[27]), (u[28], u[29]), np.float64)
+    ysum = numba.carray(_POINTER(u[30]), (u[31],), np.float64)
+    weight = numba.carray(_POINTER(u[33]), (u[34],), np.float64)
+    offset = numba.carray(_POINTER(u[36]), (u[37],), np.float64)
+    pos = numba.carray(_POINTER(u[39]), (u[40], u[41]), np.int64)
+    z = numba.carray(_POINTER(u[42]), (u[43], u[44]), np.float64)
     x = numba.carray(x_, (dim,))
     out = numba.carray(out_, (dim,))
     logp = numba.carray(logp_, ())
-    lp, grad = _INNER(x, where, mu, inv, pconst, meta, X, ysum, weight, offset, pos, z)
+    priors = (where, mu, inv, pconst, hwhere, hinv, hconst)
+    lp, grad = _INNER(x, *priors, gmeta, meta, X, ysum, weight, offset, pos, z)
     logp[()] = lp
     out[:] = grad
     if not np.isfinite(lp):

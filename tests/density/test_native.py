@@ -56,10 +56,27 @@ CLAIMED = {
     "binomial": ("p(k, trials) ~ x + arm", {"family": "binomial"}),
     "poisson with an offset": ("count ~ x + arm + offset(log(exposure))", {"family": "poisson"}),
     "intercept only": ("y ~ 1", {"family": "bernoulli"}),
+    "group intercepts, non-centered": (
+        "y ~ x + (1|g)",
+        {"family": "bernoulli", "noncentered": True},
+    ),
+    "independent slopes": (
+        "count ~ x + (x||g) + (1|arm)",
+        {"family": "poisson", "noncentered": True},
+    ),
 }
 
 NOT_CLAIMED = {
-    "group effects": ("y ~ x + (1|g)", {"family": "bernoulli"}),
+    "centered group effects": ("y ~ x + (1|g)", {"family": "bernoulli", "noncentered": False}),
+    "correlated group effects": ("y ~ x + (1 + x|g)", {"family": "bernoulli", "noncentered": True}),
+    "a Student t sd prior": (
+        "y ~ x + (1|g)",
+        {
+            "family": "bernoulli",
+            "noncentered": True,
+            "priors": {"1|g": bf.Prior("Normal", sigma=bf.Prior("HalfStudentT", nu=4, sigma=1))},
+        },
+    ),
     "a Student t prior": (
         "y ~ x",
         {"family": "bernoulli", "priors": {"x": bf.Prior("StudentT", nu=3, sigma=1)}},
@@ -108,6 +125,7 @@ def _claimed_models(draw):
         rhs = "0 + " + rhs
     if family == "poisson" and draw(st.booleans()):
         rhs += " + offset(log(exposure))"
+    rhs += draw(st.sampled_from(["", " + (1|g)", " + (x||g)", " + (1|g) + (1|arm)"]))
     priors = {}
     for term in terms:
         if ":" not in term and draw(st.booleans()):
@@ -129,7 +147,9 @@ def _claimed_models(draw):
 @given(_claimed_models())
 def test_generated_models_compiled_form_equals_the_python_density(drawn):
     formula, family, priors, n, seed = drawn
-    model = bf.Model(formula, _data(n, seed), family=family, priors=priors or None)
+    model = bf.Model(
+        formula, _data(n, seed), family=family, priors=priors or None, noncentered=True
+    )
     dens = density_of_spec(model.spec, kernel=True)
     assert dens.native is not None, drawn
     rng = np.random.default_rng(seed)
@@ -153,17 +173,19 @@ def test_a_deliberate_error_in_the_compiled_form_is_caught():
     assert wrong != pytest.approx(dens.logp_grad(x)[0], rel=1e-12, abs=1e-9)
 
 
-def test_nutpie_samples_the_compiled_form_like_the_python_density():
+@pytest.mark.parametrize("formula", ["y ~ x + arm", "y ~ x + (1|g)"])
+def test_nutpie_samples_the_compiled_form_like_the_python_density(formula):
     """Through the compiled form (fit_many's way) and through Python (a single fit's), the
     same model's posterior means agree within Monte Carlo error."""
     data = _data(600, seed=11)
     fit = {"draws": 1000, "tune": 500, "chains": 2, "progressbar": False}
-    model = bf.Model("y ~ x + arm", data, family="bernoulli")
+    kwargs = {"family": "bernoulli", "noncentered": True}
+    model = bf.Model(formula, data, **kwargs)
     compiled.use_row_loop(model.spec)
     with native.native_fits():
         through_c = model.fit(random_seed=1, **fit)
     assert through_c.sample_stats.attrs["chain_threads"].startswith("compiled density")
-    through_python = bf.Model("y ~ x + arm", data, family="bernoulli").fit(random_seed=2, **fit)
+    through_python = bf.Model(formula, data, **kwargs).fit(random_seed=2, **fit)
     assert not through_python.sample_stats.attrs["chain_threads"].startswith("compiled")
     a, b = bf.summary(through_c), bf.summary(through_python)
     assert list(a.index) == list(b.index)
