@@ -30,20 +30,14 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 @dataclass(frozen=True)
 class NativeDensity:
-    """``inner(x, *arrays) -> (logp, grad)``, a numba function, and the model's arrays.
-
-    ``arrays`` are named (``names``) so that a compiled sampler can take another dataset's
-    arrays of the same ranks and types (``key``) without compiling again.
+    """``inner(x, *arrays) -> (logp, grad)``, a numba function, and the model's arrays, named
+    (``names``, `NAMES`) and in the order ``inner`` takes them. One compile of ``inner`` serves
+    every model of the class: the arrays carry the sizes.
     """
 
     inner: object
     names: tuple[str, ...]
     arrays: tuple[np.ndarray, ...]
-
-    @property
-    def key(self) -> tuple:
-        """What a compile of ``inner`` depends on besides the dimension: ranks and types."""
-        return tuple((a.ndim, a.dtype.str) for a in self.arrays)
 
     def logp_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """The log-density and gradient at ``x``, called from Python (for tests)."""
