@@ -45,7 +45,7 @@ class NativeDensity:
         return float(lp), grad
 
 
-def _glm_normal(
+def _glm_density(
     x, where, mu, inv, pconst, hwhere, hinv, hconst, gmeta, meta, X, ysum, weight, offset, pos, z
 ):
     """Normal priors at ``x[where]``, half-normal priors on the log scale at ``x[hwhere]``,
@@ -64,22 +64,21 @@ def _glm_normal(
         lp += hconst[k] - 0.5 * u * u + x[j]
         grad[j] += 1.0 - u * u
     # b = offset * sigma, level after level, column within level (the loop's flat layout)
-    n_effects = 0
-    for t in range(gmeta.shape[0]):
-        n_effects = max(n_effects, gmeta[t, 4] + gmeta[t, 1] * gmeta[t, 2])
+    i_int, b0, b1, family, n_effects = meta[0], meta[1], meta[2], meta[3], meta[4]
     b = np.empty(n_effects)
     for t in range(gmeta.shape[0]):
         e0, n_levels, n_cols, s0, f0 = gmeta[t]
-        for level in range(n_levels):
-            for c in range(n_cols):
-                raw = x[e0 + level * n_cols + c]
+        for c in range(n_cols):
+            sig = math.exp(x[s0 + c])
+            for level in range(n_levels):
+                at = level * n_cols + c
+                raw = x[e0 + at]
                 lp -= 0.5 * raw * raw + _HALF_LOG_2PI
-                b[f0 + level * n_cols + c] = raw * math.exp(x[s0 + c])
-    i_int, b0, b1, family = meta[0], meta[1], meta[2], meta[3]
+                b[f0 + at] = raw * sig
     alpha = x[i_int] if i_int >= 0 else 0.0
     beta = np.ascontiguousarray(x[b0:b1])
     gbeta = np.empty(b1 - b0)
-    gb = np.empty(b.shape[0])
+    gb = np.empty(n_effects)
     ll, dalpha = _GLM(family, X, ysum, weight, offset, alpha, beta, pos, z, b, gbeta, gb)
     lp += ll
     if i_int >= 0:
@@ -106,12 +105,12 @@ _GLM = None
 
 @functools.cache
 def inner_function():
-    """`_glm_normal` compiled (numba's cache on disk), calling the compiled `glm_loglik`."""
+    """`_glm_density` compiled (numba's cache on disk), calling the compiled `glm_loglik`."""
     global _GLM
     from bayesformula.density import kernels
 
     _GLM = kernels.compiled(kernels.glm_loglik)
-    return kernels.compiled(_glm_normal)
+    return kernels.compiled(_glm_density)
 
 
 def native_form(
@@ -158,8 +157,10 @@ def native_form(
         b0, b1 = beta_slice.start, beta_slice.stop
     if b1 - b0 != loop.X.shape[1]:
         return None
-    meta = np.array([-1 if i_int is None else int(i_int), b0, b1, loop.family], dtype=np.int64)
-    pconst = np.concatenate([[float(const)], np.log(inv) - 0.5 * np.log(2 * np.pi)])
+    meta = np.array(
+        [-1 if i_int is None else int(i_int), b0, b1, loop.family, flat], dtype=np.int64
+    )
+    pconst = np.concatenate([[float(const)], np.log(inv) - _HALF_LOG_2PI])
 
     def c(a, dtype=float):
         return np.ascontiguousarray(a, dtype=dtype)
@@ -172,7 +173,7 @@ def native_form(
     return NativeDensity(inner_function(), NAMES, arrays)
 
 
-#: The names of `NativeDensity.arrays`, in `_glm_normal`'s order after ``x``.
+#: The names of `NativeDensity.arrays`, in `_glm_density`'s order after ``x``.
 NAMES = (
     "where", "mu", "inv", "pconst", "hwhere", "hinv", "hconst", "gmeta", "meta",
     "X", "ysum", "weight", "offset", "pos", "z",

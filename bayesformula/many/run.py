@@ -190,9 +190,7 @@ def _levels(formula, frames, model_kwargs: dict, fit_kwargs: dict) -> dict | Non
 def _engine(model: Model, fit_kwargs: dict) -> dict:
     """nutpie for a model off the fast path when no engine is named: its compile, shared by
     the datasets, costs less than PyMC's per dataset."""
-    if "inference_method" in fit_kwargs:
-        return {}
-    if fit_kwargs.get("fast_path", True) and compiled.fast_path(model.spec) is not None:
+    if "inference_method" in fit_kwargs or not _on_graph(model, fit_kwargs):
         return {}
     return {"inference_method": "nutpie"} if importlib.util.find_spec("nutpie") else {}
 

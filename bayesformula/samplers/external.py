@@ -525,18 +525,26 @@ def _density_groups(idata, model: DensityModel, recorders) -> None:
             continue
         if recorders is None:  # the compiled density's draws: the vectors themselves
             codes = idata[group][native.NATIVE_NAME]
-            out = native.named_draws(codes.values, model)
+            vectors = codes.values
+
+            def vector(c, d, vectors=vectors):
+                return vectors[c, d]
+
         else:
             codes = idata[group]["__draw__"]
             values = codes.values.astype(np.int64)
-            n_chains, n_draws = values.shape
-            out = {name: np.empty((n_chains, n_draws, *model.shapes[name])) for name in names}
-            for c in range(n_chains):
-                for d in range(n_draws):
-                    number, row = divmod(int(values[c, d]), _RECORDER_STRIDE)
-                    expanded = model.expand(recorders[number].rows[row])
-                    for name in names:
-                        out[name][c, d] = expanded[name]
+
+            def vector(c, d, values=values):
+                number, row = divmod(int(values[c, d]), _RECORDER_STRIDE)
+                return recorders[number].rows[row]
+
+        n_chains, n_draws = codes.shape[:2]
+        out = {name: np.empty((n_chains, n_draws, *model.shapes[name])) for name in names}
+        for c in range(n_chains):
+            for d in range(n_draws):
+                expanded = model.expand(vector(c, d))
+                for name in names:
+                    out[name][c, d] = expanded[name]
         variables, coords = {}, {"chain": codes["chain"].values, "draw": codes["draw"].values}
         for name in names:
             dims = tuple(model.dims.get(name, ()))

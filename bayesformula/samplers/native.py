@@ -175,16 +175,3 @@ def compiled_model(model, initial_point=None):
         )
     except Exception:  # nutpie's internals not as expected: the Python function is used
         return None
-
-
-def named_draws(x: np.ndarray, model) -> dict[str, np.ndarray]:
-    """``(chains, draws, ndim)`` unconstrained vectors as the model's named variables,
-    ``{name: (chains, draws, *shape)}``."""
-    n_chains, n_draws, _ = x.shape
-    out = {name: np.empty((n_chains, n_draws, *model.shapes[name])) for name in model.shapes}
-    for c in range(n_chains):
-        for d in range(n_draws):
-            expanded = model.expand(x[c, d])
-            for name in out:
-                out[name][c, d] = expanded[name]
-    return out
